@@ -1,0 +1,53 @@
+/**
+ * The one small interface every value source implements (confd's GetValues + WatchPrefix).
+ * Keys are absolute paths ("/service/demo/leader"); values are strings (bytes decoded as UTF-8,
+ * invalid sequences replaced, never thrown on).
+ */
+
+/** An immutable read of every key under some prefixes, taken at one revision. */
+export interface Snapshot {
+  /** Backend revision the read was taken at (etcd's header revision; a counter for file/env). */
+  readonly revision: number;
+  /** Absolute key → value. Never mutated after creation. */
+  readonly pairs: ReadonlyMap<string, string>;
+}
+
+export type ChangeEvent =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
+  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
+
+export interface WatchHandlers {
+  /** Events in revision order; `revision` is the revision of the last event in the batch. */
+  onEvents(events: readonly ChangeEvent[], revision: number): void;
+  /** The watch cannot be resumed from where it was (compaction, file changed, …): re-read everything. */
+  onResync(reason: string): void;
+  /** Connection state changes, for health reporting and metrics. */
+  onStatus?(status: 'connected' | 'disconnected', error?: Error): void;
+}
+
+export interface Watch {
+  close(): Promise<void>;
+}
+
+export interface Backend {
+  /** "etcdv3", "file" or "env". */
+  readonly name: string;
+  /** Reads every key under every prefix at a single revision. Prefixes match whole path segments. */
+  read(prefixes: readonly string[]): Promise<Snapshot>;
+  /**
+   * Watches the prefixes for changes after `afterRevision`. A backend that cannot stream events
+   * calls onResync when its data changes. Resumes by itself after disconnects.
+   */
+  watch(prefixes: readonly string[], afterRevision: number, handlers: WatchHandlers): Watch;
+  close(): Promise<void>;
+}
+
+/** Raised for problems the operator must fix (bad credentials, TLS) as opposed to outages. */
+export class BackendConfigError extends Error {
+  override readonly name = 'BackendConfigError';
+}
+
+/** Raised when the backend cannot be reached; retrying may help. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
