@@ -1,0 +1,379 @@
+/**
+ * A real Patroni cluster for tests: Debian's patroni 3.0.2 + PostgreSQL 15, N nodes on 127.0.0.1 and
+ * free ports, in a temp dir, against an etcd from test/harness/etcd.ts (Patroni's `etcd3:` section).
+ * Patroni runs as the `postgres` user (Postgres refuses root). Everything is stopped by PID, and the
+ * postmaster by its pid file when Patroni is gone (Patroni starts it in its own session).
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EtcdInstance } from './etcd.js';
+import { freePorts, removeDir, requireBinary, sleep, startProcess, tempDir, waitFor, type RunningProcess } from './process.js';
+
+export const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
+/** Debian's python first: /usr/bin/patroni needs /usr/bin/python3 and its dist-packages. */
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface PatroniNode {
+  readonly name: string;
+  readonly pgPort: number;
+  readonly apiPort: number;
+  readonly dir: string;
+  readonly configFile: string;
+  /** True while this node's Patroni process runs. */
+  running(): boolean;
+  /** SIGTERM to Patroni (it stops Postgres), then makes sure the postmaster is gone too. */
+  stop(): Promise<void>;
+  /** SIGKILL to Patroni and to the postmaster's whole session (backends included). */
+  kill9(): Promise<void>;
+  /** Starts Patroni again on the same ports and data dir. */
+  start(): Promise<void>;
+  /** Patroni's log so far. */
+  log(): string;
+}
+
+export interface PatroniCluster {
+  readonly scope: string;
+  readonly namespace: string;
+  readonly dir: string;
+  readonly nodes: PatroniNode[];
+  /** Milliseconds from start to a leader plus every replica running. */
+  readonly bootstrapMs: number;
+  /** The name in the leader key now ('' when there is none). */
+  leader(): Promise<string>;
+  /** Waits for a leader key naming a running member; returns its name. */
+  waitForLeader(timeoutMs?: number, not?: string): Promise<string>;
+  /** Waits until `n` members say role replica, state running. */
+  waitForReplicas(n: number, timeoutMs?: number): Promise<void>;
+  /** `patronictl switchover --force`; returns the candidate's name. */
+  switchover(candidate?: string): Promise<string>;
+  /** Runs SQL through TCP as the superuser; returns psql's unaligned, tuples-only output, trimmed. */
+  psql(port: number, sql: string): Promise<string>;
+  /** Starts one more node (it joins as a replica); resolves when its Patroni runs. */
+  addNode(): Promise<PatroniNode>;
+  node(name: string): PatroniNode;
+  /** Member keys (name → parsed JSON) as they are in etcd now. */
+  members(): Promise<Map<string, Record<string, unknown>>>;
+  stop(): Promise<void>;
+}
+
+export interface PatroniClusterOptions {
+  etcd: EtcdInstance;
+  scope: string;
+  namespace?: string;
+  nodes?: number;
+  /** Name prefix for the nodes ('pg' → pg1, pg2 …). */
+  namePrefix?: string;
+  /** Extra Patroni tags per node index (0-based). */
+  tags?: (index: number) => Record<string, unknown> | undefined;
+}
+
+interface PostgresAccount {
+  uid: number;
+  gid: number;
+}
+
+function postgresAccount(): PostgresAccount {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (line === undefined) throw new Error("user 'postgres' missing: run 'apt-get install -y postgresql' (Debian 12)");
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env: { ...process.env, PATH: SYSTEM_PATH, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${String(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+export async function psql(port: number, sql: string, timeoutMs = 15_000): Promise<string> {
+  const out = await run(
+    'psql',
+    ['-X', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { PGCONNECT_TIMEOUT: '3', PGPASSWORD: 'postgres' },
+    timeoutMs,
+  );
+  return out.trim();
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nodeConfig(o: {
+  scope: string;
+  namespace: string;
+  name: string;
+  etcdHost: string;
+  apiPort: number;
+  pgPort: number;
+  dir: string;
+  tags: Record<string, unknown> | undefined;
+}): string {
+  const tags = o.tags ? `tags:\n${Object.entries(o.tags).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}\n` : '';
+  return `scope: ${o.scope}
+namespace: ${o.namespace}
+name: ${o.name}
+log:
+  level: INFO
+restapi:
+  listen: 127.0.0.1:${o.apiPort}
+  connect_address: 127.0.0.1:${o.apiPort}
+etcd3:
+  hosts: ${o.etcdHost}
+bootstrap:
+  dcs:
+    ttl: 10
+    loop_wait: 2
+    retry_timeout: 5
+    maximum_lag_on_failover: 1048576
+    postgresql:
+      use_pg_rewind: true
+      parameters:
+        wal_level: replica
+        hot_standby: "on"
+        max_wal_senders: 10
+        max_replication_slots: 10
+        wal_log_hints: "on"
+        fsync: "off"
+        synchronous_commit: "off"
+        full_page_writes: "off"
+  initdb:
+    - encoding: UTF8
+    - locale: C
+    - auth: trust
+postgresql:
+  listen: 127.0.0.1:${o.pgPort}
+  connect_address: 127.0.0.1:${o.pgPort}
+  data_dir: ${o.dir}/data
+  bin_dir: ${PG_BIN_DIR}
+  pgpass: ${o.dir}/pgpass
+  authentication:
+    replication:
+      username: replicator
+      password: rep
+    superuser:
+      username: postgres
+      password: postgres
+  parameters:
+    unix_socket_directories: ${o.dir}
+    shared_buffers: 16MB
+    max_connections: 40
+  pg_hba:
+    - local all all trust
+    - host replication replicator 127.0.0.1/32 trust
+    - host all all 127.0.0.1/32 trust
+${tags}`;
+}
+
+export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<PatroniCluster> {
+  const patroniBin = requireBinary('/usr/bin/patroni', 'patroni');
+  requireBinary('/usr/bin/patronictl', 'patroni');
+  requireBinary(join(PG_BIN_DIR, 'postgres'), 'postgresql-15');
+  requireBinary('psql', 'postgresql-client-15');
+  requireBinary('setpriv', 'util-linux');
+  const pgUser = postgresAccount();
+  const scope = opts.scope;
+  const namespace = '/' + (opts.namespace ?? '/service').replace(/^\/+|\/+$/g, '');
+  const namePrefix = opts.namePrefix ?? 'pg';
+  const dir = tempDir(`patroni-${scope}`);
+  chmodSync(dir, 0o755); // traversable by postgres
+  const etcdHost = `127.0.0.1:${opts.etcd.clientPort}`;
+  const nodes: PatroniNode[] = [];
+  const keyPrefix = `${namespace}/${scope}`;
+
+  async function createNode(index: number): Promise<PatroniNode> {
+    const name = `${namePrefix}${index + 1}`;
+    const [pgPort, apiPort] = (await freePorts(2)) as [number, number];
+    const ndir = join(dir, name);
+    mkdirSync(ndir, { mode: 0o700 });
+    chownSync(ndir, pgUser.uid, pgUser.gid);
+    const configFile = join(ndir, 'patroni.yml');
+    writeFileSync(configFile, nodeConfig({ scope, namespace, name, etcdHost, apiPort, pgPort, dir: ndir, tags: opts.tags?.(index) }));
+    chmodSync(configFile, 0o644);
+    let proc: RunningProcess | undefined;
+
+    const postmasterPid = (): number | undefined => {
+      try {
+        const first = readFileSync(join(ndir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0];
+        const pid = Number(first);
+        return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const killPostmaster = async (signal: NodeJS.Signals): Promise<void> => {
+      const pid = postmasterPid();
+      if (pid === undefined) return;
+      try {
+        // Patroni starts the postmaster with setsid(): its pid is its process group, backends included.
+        process.kill(-pid, signal);
+      } catch {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          /* gone */
+        }
+      }
+      await waitFor(`postmaster ${pid} of ${name} to exit`, () => !pidAlive(pid), 10_000, 50).catch(() => {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      });
+    };
+
+    const node: PatroniNode = {
+      name,
+      pgPort,
+      apiPort,
+      dir: ndir,
+      configFile,
+      running: () => proc !== undefined && !proc.exited(),
+      log: () => proc?.log() ?? '',
+      start: async () => {
+        if (proc !== undefined && !proc.exited()) return;
+        proc = startProcess(
+          'setpriv',
+          ['--reuid=postgres', '--regid=postgres', '--init-groups', patroniBin, configFile],
+          { logFile: join(dir, `${name}.log`), cwd: ndir, env: { PATH: SYSTEM_PATH, HOME: ndir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } },
+        );
+        await waitFor(`Patroni REST API of ${name} on ${apiPort} (log: ${join(dir, `${name}.log`)})`, async () => {
+          if (proc?.exited()) throw new Error(`patroni ${name} exited: ${proc.log().slice(-1500)}`);
+          const r = await fetch(`http://127.0.0.1:${apiPort}/liveness`).catch(() => undefined);
+          return r !== undefined;
+        }, 30_000, 100);
+      },
+      stop: async () => {
+        if (proc !== undefined) await proc.stop(15_000);
+        await killPostmaster('SIGINT');
+      },
+      kill9: async () => {
+        const pm = postmasterPid();
+        proc?.kill('SIGKILL');
+        if (pm !== undefined) {
+          try {
+            process.kill(-pm, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        if (proc !== undefined) await proc.stop(1000);
+        if (pm !== undefined) await waitFor(`postmaster of ${name} to die`, () => !pidAlive(pm), 5000, 20).catch(() => undefined);
+      },
+    };
+    return node;
+  }
+
+  const members = async (): Promise<Map<string, Record<string, unknown>>> => {
+    const out = await opts.etcd.ctl(['get', '--prefix', `${keyPrefix}/members/`, '-w', 'json']);
+    const parsed = JSON.parse(out) as { kvs?: { key: string; value: string }[] };
+    const m = new Map<string, Record<string, unknown>>();
+    for (const kv of parsed.kvs ?? []) {
+      const key = Buffer.from(kv.key, 'base64').toString('utf8');
+      const value = Buffer.from(kv.value, 'base64').toString('utf8');
+      try {
+        m.set(key.slice(key.lastIndexOf('/') + 1), JSON.parse(value) as Record<string, unknown>);
+      } catch {
+        /* not JSON: skip */
+      }
+    }
+    return m;
+  };
+  const leader = async (): Promise<string> =>
+    (await opts.etcd.ctl(['get', '--print-value-only', `${keyPrefix}/leader`])).trim();
+
+  const cluster: PatroniCluster = {
+    scope,
+    namespace,
+    dir,
+    nodes,
+    bootstrapMs: 0,
+    leader,
+    members,
+    node: (name) => {
+      const n = nodes.find((x) => x.name === name);
+      if (n === undefined) throw new Error(`no node ${name} in cluster ${scope}`);
+      return n;
+    },
+    waitForLeader: async (timeoutMs = 60_000, not?: string) =>
+      waitFor(`a leader of ${scope}${not ? ` other than ${not}` : ''}`, async () => {
+        const l = await leader();
+        if (l === '' || l === not) return undefined;
+        const m = (await members()).get(l);
+        const role = m?.['role'];
+        return m !== undefined && m['state'] === 'running' && (role === 'master' || role === 'primary') ? l : undefined;
+      }, timeoutMs, 200),
+    waitForReplicas: async (n, timeoutMs = 90_000) => {
+      await waitFor(`${n} running replicas in ${scope}`, async () => {
+        const ms = [...(await members()).values()];
+        return ms.filter((m) => m['role'] === 'replica' && m['state'] === 'running').length >= n;
+      }, timeoutMs, 250);
+    },
+    switchover: async (candidate?: string) => {
+      const current = await leader();
+      if (current === '') throw new Error(`switchover in ${scope}: no leader`);
+      const target = candidate ?? nodes.find((n) => n.name !== current && n.running())?.name;
+      if (target === undefined) throw new Error(`switchover in ${scope}: no candidate`);
+      const anyNode = nodes.find((n) => n.running()) ?? nodes[0];
+      if (anyNode === undefined) throw new Error('no nodes');
+      await run('/usr/bin/patronictl', ['-c', anyNode.configFile, 'switchover', '--leader', current, '--candidate', target, '--force', scope], {}, 60_000);
+      return target;
+    },
+    psql: (port, sql) => psql(port, sql),
+    addNode: async () => {
+      const node = await createNode(nodes.length);
+      nodes.push(node);
+      await node.start();
+      return node;
+    },
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+      removeDir(dir);
+    },
+  };
+
+  const started = Date.now();
+  try {
+    const count = opts.nodes ?? 3;
+    for (let i = 0; i < count; i++) nodes.push(await createNode(i));
+    // The first node bootstraps; the others join once a leader exists (avoids racing initdb).
+    await nodes[0]?.start();
+    await cluster.waitForLeader(60_000);
+    await Promise.all(nodes.slice(1).map((n) => n.start()));
+    await cluster.waitForReplicas(count - 1, 90_000);
+  } catch (e) {
+    const logs = nodes.map((n) => `--- ${n.name}\n${n.log().slice(-1500)}`).join('\n');
+    await cluster.stop();
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs}`);
+  }
+  (cluster as { bootstrapMs: number }).bootstrapMs = Date.now() - started;
+  return cluster;
+}
+
+/** Waits until `probe` stops throwing, for SQL through a proxy that may still be switching. */
+export async function retrySql<T>(what: string, probe: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : String(last)}`);
+    await sleep(250);
+  }
+}
+
