@@ -6,6 +6,7 @@
 import type { HelperOptions } from 'handlebars';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../log/logger.js';
+import type { LookupCache } from './lookups.js';
 
 export interface RenderData {
   /** The snapshot seen under the resource's prefix (relative keys). */
@@ -17,6 +18,8 @@ export interface RenderData {
   /** Problems found while rendering that do not fail the render (e.g. a member left out). */
   readonly warnings: RenderWarning[];
   readonly log: Logger;
+  /** DNS answers for lookupIP/lookupSRV; a miss is recorded as pending (see lookups.ts). */
+  readonly lookups: LookupCache;
 }
 
 export interface RenderWarning {
