@@ -1,0 +1,38 @@
+/** Builds the configured backend; etcd (and its gRPC stack) is only loaded when used. */
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import type { Backend } from './backend.js';
+
+export async function createBackend(config: Config, log: Logger): Promise<Backend> {
+  switch (config.backend) {
+    case 'file': {
+      const { FileBackend } = await import('./file.js');
+      return new FileBackend(config.files);
+    }
+    case 'env': {
+      const { EnvBackend } = await import('./env.js');
+      return new EnvBackend();
+    }
+    case 'etcdv3': {
+      // Loaded by path so the gRPC stack is only paid for when etcd is used.
+      const etcdModule = './etcd.js';
+      const mod = (await import(etcdModule)) as {
+        createEtcdBackend(opts: {
+          nodes: readonly string[];
+          tls?: { cert?: string; key?: string; ca?: string };
+          auth?: { username: string; password: string };
+          connectTimeoutMs: number;
+        }, log: Logger): Promise<Backend>;
+      };
+      return mod.createEtcdBackend(
+        {
+          nodes: config.nodes,
+          ...(Object.keys(config.tls).length > 0 ? { tls: config.tls } : {}),
+          ...(config.auth ? { auth: config.auth } : {}),
+          connectTimeoutMs: config.connectTimeoutMs,
+        },
+        log,
+      );
+    }
+  }
+}

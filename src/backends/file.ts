@@ -1,0 +1,99 @@
+/**
+ * The file backend: YAML or JSON files, nested objects flattened to '/a/b' keys (arrays to
+ * '/a/0', '/a/1'), several files merged in order. Watching uses chokidar on the files.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import YAML from 'yaml';
+import type { Backend, Snapshot, Watch, WatchHandlers } from './backend.js';
+import { BackendUnavailableError } from './backend.js';
+import { isUnderPrefix } from '../store/keys.js';
+
+/** Flattens a parsed document into absolute keys with string values. */
+export function flattenDocument(doc: unknown, into: Map<string, string>, path = ''): void {
+  if (doc === null || doc === undefined) {
+    if (path !== '') into.set(path, '');
+    return;
+  }
+  if (Array.isArray(doc)) {
+    doc.forEach((v, i) => flattenDocument(v, into, `${path}/${i}`));
+    return;
+  }
+  if (typeof doc === 'object' && !(doc instanceof Date)) {
+    for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+      const seg = k.replace(/^\/+|\/+$/g, '');
+      flattenDocument(v, into, seg === '' ? path : `${path}/${seg}`);
+    }
+    return;
+  }
+  into.set(path === '' ? '/' : path, doc instanceof Date ? doc.toISOString() : String(doc));
+}
+
+/** Parses one data file's text (YAML, of which JSON is a subset); errors name the file and line. */
+export function parseDataFile(file: string, text: string): Map<string, string> {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0] as YAML.YAMLError;
+    const pos = err.linePos?.[0];
+    const where = pos ? ` line ${pos.line}, column ${pos.col}` : '';
+    throw new BackendUnavailableError(`data file ${file}:${where}: ${err.message.split('\n')[0]}`);
+  }
+  const out = new Map<string, string>();
+  flattenDocument(doc.toJS(), out);
+  return out;
+}
+
+export class FileBackend implements Backend {
+  readonly name = 'file';
+  private revision = 0;
+  private lastText = '';
+
+  constructor(readonly files: readonly string[]) {}
+
+  async read(prefixes: readonly string[]): Promise<Snapshot> {
+    const texts: string[] = [];
+    const all = new Map<string, string>();
+    for (const f of this.files) {
+      let text: string;
+      try {
+        text = await readFile(f, 'utf8');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : (e as Error).message;
+        throw new BackendUnavailableError(`data file ${f} ${why}`);
+      }
+      texts.push(text);
+      for (const [k, v] of parseDataFile(f, text)) all.set(k, v);
+    }
+    const joined = texts.join('\u0000');
+    if (joined !== this.lastText) {
+      this.lastText = joined;
+      this.revision++;
+    }
+    const pairs = new Map<string, string>();
+    for (const [k, v] of all) if (prefixes.some((p) => isUnderPrefix(k, p))) pairs.set(k, v);
+    return { revision: this.revision, pairs };
+  }
+
+  watch(_prefixes: readonly string[], _afterRevision: number, handlers: WatchHandlers): Watch {
+    let closed = false;
+    let watcher: { close(): Promise<void> } | undefined;
+    const ready = import('chokidar').then(({ watch }) => {
+      if (closed) return;
+      const w = watch(this.files.map((f) => resolve(f)), { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
+      w.on('all', () => handlers.onResync('data file changed'));
+      w.on('error', (e: unknown) => handlers.onStatus?.('disconnected', e instanceof Error ? e : new Error(String(e))));
+      watcher = w;
+      handlers.onStatus?.('connected');
+    });
+    return {
+      close: async () => {
+        closed = true;
+        await ready;
+        await watcher?.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,51 @@
+/** The one typed, validated configuration every other layer receives. */
+import type { LogFormat, LogLevel } from '../log/logger.js';
+
+export type Mode = 'onetime' | 'interval' | 'watch';
+export type BackendName = 'etcdv3' | 'file' | 'env';
+
+export interface Config {
+  readonly mode: Mode;
+  /** Seconds between passes (interval mode) or between safety re-reads (watch mode). */
+  readonly intervalSeconds: number;
+  /** True when -interval was set explicitly (watch mode then uses it for the safety re-read). */
+  readonly intervalGiven: boolean;
+  readonly noop: boolean;
+  readonly syncOnly: boolean;
+  readonly keepStageFile: boolean;
+  readonly prefix: string;
+  readonly confdir: string;
+  /** The config file that was read, if any. */
+  readonly configFile: string | undefined;
+  readonly backend: BackendName;
+  readonly nodes: readonly string[];
+  readonly files: readonly string[];
+  readonly tls: { readonly cert?: string; readonly key?: string; readonly ca?: string };
+  readonly auth: { readonly username: string; readonly password: string } | undefined;
+  readonly connectTimeoutMs: number;
+  readonly listen: { readonly host: string; readonly port: number } | undefined;
+  readonly minReloadIntervalMs: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Tables of the config file owned by other layers (e.g. [haproxy]), passed through untyped. */
+  readonly sections: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+export const DEFAULTS = {
+  intervalSeconds: 600,
+  confdir: '/etc/haconfd',
+  backend: 'etcdv3' as BackendName,
+  nodes: ['127.0.0.1:2379'],
+  connectTimeoutMs: 5000,
+  minReloadIntervalMs: 500,
+  logLevel: 'info' as LogLevel,
+};
+
+/** Directory of the resources and templates. */
+export function confDDir(config: Pick<Config, 'confdir'>): string {
+  return `${config.confdir}/conf.d`;
+}
+
+export function templatesDir(config: Pick<Config, 'confdir'>): string {
+  return `${config.confdir}/templates`;
+}

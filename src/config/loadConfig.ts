@@ -1,0 +1,263 @@
+/**
+ * flags > environment (HACONFD_*) > config file > defaults → one validated Config.
+ * (confd lets the config file override the command line; haconfd does not.)
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import toml from 'toml';
+import { FLAGS, envName, flagDef, type FlagDef } from '../cli/flagSpec.js';
+import { parseBool, parseIntFlag, UsageError, type FlagValue, type ParsedFlags } from '../cli/flags.js';
+import { nearest } from '../cli/suggest.js';
+import { LOG_LEVELS, defaultLogFormat, type LogFormat, type LogLevel } from '../log/logger.js';
+import { DEFAULTS, type BackendName, type Config, type Mode } from './config.js';
+import { normalizeKey } from '../store/keys.js';
+
+/** A configuration problem: exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Names the config file may use besides the flag names (confd's spellings). */
+const FILE_ALIASES: Record<string, string> = {
+  nodes: 'node',
+  files: 'file',
+  client_cakeys: 'client-ca-keys',
+  client_cert: 'client-cert',
+  client_key: 'client-key',
+};
+
+/** Tables handed to other layers untouched. */
+const SECTION_NAMES = ['haproxy', 'controller', 'keepalived'];
+
+interface Layer {
+  readonly source: string;
+  readonly values: Map<string, FlagValue>;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Layer {
+  const values = new Map<string, FlagValue>();
+  for (const def of FLAGS) {
+    if (def.flagOnly && def.name !== 'config-file') continue;
+    const raw = env[envName(def.name)];
+    if (raw === undefined || raw === '') continue;
+    values.set(def.name, coerce(def, raw, `environment ${envName(def.name)}`));
+  }
+  return { source: 'environment', values };
+}
+
+function coerce(def: FlagDef, raw: unknown, where: string): FlagValue {
+  const bad = (why: string): never => {
+    throw new ConfigError(`${where}: ${why}`);
+  };
+  switch (def.kind) {
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (typeof raw === 'string') {
+        try {
+          return parseBool(def.name, raw);
+        } catch (e) {
+          return bad((e as Error).message);
+        }
+      }
+      return bad('expected true or false');
+    case 'int':
+      if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+      if (typeof raw === 'string') {
+        try {
+          return parseIntFlag(def.name, raw);
+        } catch (e) {
+          return bad((e as Error).message);
+        }
+      }
+      return bad('expected a whole number');
+    case 'list':
+      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw as string[];
+      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      return bad('expected a list of strings');
+    case 'string':
+      if (typeof raw === 'string') return raw;
+      return bad('expected a string');
+  }
+}
+
+/** Parses the TOML config file into a layer plus pass-through sections. */
+export function parseConfigFile(path: string, text: string): { layer: Layer; sections: Record<string, Record<string, unknown>> } {
+  let doc: Record<string, unknown>;
+  try {
+    doc = toml.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`${path}: ${describeTomlError(e)}`);
+  }
+  const values = new Map<string, FlagValue>();
+  const sections: Record<string, Record<string, unknown>> = {};
+  const known = FLAGS.filter((f) => !f.flagOnly).map((f) => f.name);
+  for (const [rawKey, raw] of Object.entries(doc)) {
+    if (SECTION_NAMES.includes(rawKey) && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+      sections[rawKey] = { ...(raw as Record<string, unknown>) };
+      continue;
+    }
+    const key = FILE_ALIASES[rawKey] ?? rawKey.replace(/_/g, '-');
+    const def = flagDef(key);
+    if (def === undefined || def.flagOnly) {
+      const guess = nearest(rawKey, [...known, ...Object.keys(FILE_ALIASES), ...SECTION_NAMES]);
+      throw new ConfigError(`${path}: unknown key "${rawKey}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
+    }
+    values.set(key, coerce(def, raw, `${path}: key "${rawKey}"`));
+  }
+  return { layer: { source: path, values }, sections };
+}
+
+/** "line 3, column 1: Expected … but … found" from the toml package's error. */
+export function describeTomlError(e: unknown): string {
+  const err = e as { message?: string; line?: number; column?: number; location?: { start?: { line?: number; column?: number } } };
+  const line = err.line ?? err.location?.start?.line;
+  const col = err.column ?? err.location?.start?.column;
+  const where = line !== undefined ? `line ${line}${col !== undefined ? `, column ${col}` : ''}: ` : '';
+  return `invalid TOML: ${where}${err.message ?? String(e)}`;
+}
+
+export interface LoadConfigInput {
+  readonly flags: ParsedFlags;
+  readonly env: NodeJS.ProcessEnv;
+  /** Working directory, for resolving nothing but messages (paths stay as given). */
+  readonly readFile?: (path: string) => string;
+}
+
+export function loadConfig(input: LoadConfigInput): Config {
+  const read = input.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const flagLayer: Layer = { source: 'flags', values: input.flags };
+  const envLayer = fromEnv(input.env);
+
+  // The config file's own location can only come from flags, env, or the confdir default.
+  const confdirEarly = str(flagLayer, envLayer, 'confdir') ?? DEFAULTS.confdir;
+  const explicitFile = str(flagLayer, envLayer, 'config-file');
+  const configPath = explicitFile ?? join(confdirEarly, 'haconfd.toml');
+  let fileLayer: Layer = { source: configPath, values: new Map() };
+  let sections: Record<string, Record<string, unknown>> = {};
+  let configFile: string | undefined;
+  if (existsSync(configPath)) {
+    let text: string;
+    try {
+      text = read(configPath);
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${configPath}: ${(e as Error).message}`);
+    }
+    ({ layer: fileLayer, sections } = parseConfigFile(configPath, text));
+    configFile = configPath;
+  } else if (explicitFile !== undefined) {
+    throw new ConfigError(`config file ${explicitFile} does not exist`);
+  }
+  const layers = [flagLayer, envLayer, fileLayer];
+  const pick = (name: string): FlagValue | undefined => {
+    for (const l of layers) {
+      const v = l.values.get(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  const pickStr = (n: string): string | undefined => {
+    const v = pick(n);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const pickBool = (n: string): boolean => pick(n) === true;
+  const pickInt = (n: string): number | undefined => {
+    const v = pick(n);
+    return typeof v === 'number' ? v : undefined;
+  };
+  const pickList = (n: string): string[] | undefined => {
+    const v = pick(n);
+    return Array.isArray(v) ? v : undefined;
+  };
+
+  const interval = pickInt('interval');
+  if (interval !== undefined && interval < 1) throw new ConfigError(`-interval must be at least 1 second, got ${interval}`);
+  const mode: Mode = pickBool('onetime') ? 'onetime' : pickBool('watch') ? 'watch' : 'interval';
+
+  const backendRaw = pickStr('backend') ?? DEFAULTS.backend;
+  const backend = normalizeBackend(backendRaw);
+
+  const scheme = pickStr('scheme');
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw new ConfigError(`-scheme must be http or https, got "${scheme}"`);
+  const nodes = (pickList('node') ?? DEFAULTS.nodes).map((n) => (scheme && !/^[a-z]+:\/\//i.test(n) ? `${scheme}://${n}` : n));
+
+  const logLevelRaw = pickStr('log-level') ?? DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) throw new ConfigError(`-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+  const logFormatRaw = pickStr('log-format') ?? defaultLogFormat();
+  if (logFormatRaw !== 'json' && logFormatRaw !== 'text') throw new ConfigError(`-log-format must be json or text, got "${logFormatRaw}"`);
+
+  const username = pickStr('username');
+  const password = pickStr('password');
+  const basicAuth = pickBool('basic-auth') || (username !== undefined && password !== undefined);
+  if (pickBool('basic-auth') && (username === undefined || password === undefined)) {
+    throw new ConfigError('-basic-auth needs -username and -password (or HACONFD_USERNAME / HACONFD_PASSWORD)');
+  }
+
+  const connectTimeoutMs = pickInt('connect-timeout') ?? DEFAULTS.connectTimeoutMs;
+  if (connectTimeoutMs < 1) throw new ConfigError('-connect-timeout must be positive');
+  const minReloadIntervalMs = pickInt('min-reload-interval') ?? DEFAULTS.minReloadIntervalMs;
+  if (minReloadIntervalMs < 0) throw new ConfigError('-min-reload-interval must not be negative');
+
+  const files = pickList('file') ?? [];
+  if (backend === 'file' && files.length === 0) throw new ConfigError('-backend file needs at least one -file');
+
+  const tls: { cert?: string; key?: string; ca?: string } = {};
+  const cert = pickStr('client-cert');
+  const key = pickStr('client-key');
+  const ca = pickStr('client-ca-keys');
+  if (cert !== undefined) tls.cert = cert;
+  if (key !== undefined) tls.key = key;
+  if (ca !== undefined) tls.ca = ca;
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('-client-cert and -client-key go together');
+
+  return {
+    mode,
+    intervalSeconds: interval ?? DEFAULTS.intervalSeconds,
+    intervalGiven: interval !== undefined,
+    noop: pickBool('noop'),
+    syncOnly: pickBool('sync-only'),
+    keepStageFile: pickBool('keep-stage-file'),
+    prefix: normalizeKey(pickStr('prefix') ?? '/'),
+    confdir: pickStr('confdir') ?? DEFAULTS.confdir,
+    configFile,
+    backend,
+    nodes,
+    files,
+    tls,
+    auth: basicAuth && username !== undefined && password !== undefined ? { username, password } : undefined,
+    connectTimeoutMs,
+    listen: parseListen(pickStr('listen')),
+    minReloadIntervalMs,
+    logLevel: logLevelRaw as LogLevel,
+    logFormat: logFormatRaw as LogFormat,
+    sections,
+  };
+}
+
+function str(a: Layer, b: Layer, name: string): string | undefined {
+  const v = a.values.get(name) ?? b.values.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function normalizeBackend(raw: string): BackendName {
+  switch (raw) {
+    case 'etcd':
+    case 'etcdv3':
+      return 'etcdv3';
+    case 'file':
+      return 'file';
+    case 'env':
+      return 'env';
+    default:
+      throw new ConfigError(`unsupported backend "${raw}": haconfd supports etcdv3 (alias etcd), file and env`);
+  }
+}
+
+export function parseListen(raw: string | undefined): { host: string; port: number } | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(raw);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) throw new ConfigError(`-listen must be HOST:PORT, got "${raw}"`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export { UsageError };

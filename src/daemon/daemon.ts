@@ -1,0 +1,420 @@
+/**
+ * The long-running modes. `-interval N`: a pass every N seconds, conf.d re-read each time.
+ * `-watch`: one read at one revision, then the snapshot is kept current from watch events and
+ * only the resources whose keys changed are scheduled; a full re-read happens at start, on
+ * compaction, after a reconnect, and on a slow safety timer. The daemon owns *when*; resource/
+ * owns *what*.
+ */
+import type { Backend, ChangeEvent, Snapshot, Watch } from '../backends/backend.js';
+import { BackendConfigError } from '../backends/backend.js';
+import { createBackend } from '../backends/createBackend.js';
+import type { Config } from '../config/config.js';
+import { confDDir, templatesDir } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import { isUnderPrefix } from '../store/keys.js';
+import { applyEvents } from '../store/snapshot.js';
+import { createDefaultEngine } from '../template/helperSet.js';
+import { TemplateCache } from '../template/templateCache.js';
+import type { TemplateResource } from '../resource/templateResource.js';
+import { Backoff } from './backoff.js';
+import { startHttpEndpoint, type Readiness } from './httpEndpoint.js';
+import { DaemonMetrics } from './metrics.js';
+import { ResourceWorker, type WorkerDeps } from './resourceWorker.js';
+import { foldPrefixes, loadResourceSet, type ResourceSet } from './resourceSet.js';
+
+export interface DaemonOptions {
+  /** Builds the config again (SIGHUP); throws when the new one is invalid. */
+  reloadConfig?: () => Config;
+  /** Installs SIGHUP/SIGTERM/SIGINT handlers (default true). */
+  handleSignals?: boolean;
+  /** Hooks for tests and the HAProxy controller. */
+  onSnapshot?: (snapshot: Snapshot) => void;
+  onPassDone?: WorkerDeps['onPassDone'];
+  /** Replaces a resource's reload step (the HAProxy reload strategies plug in here). */
+  reload?: WorkerDeps['reload'];
+}
+
+/** Fields whose change needs a new backend connection. */
+function backendKey(c: Config): string {
+  return JSON.stringify([c.backend, c.nodes, c.files, c.tls, c.auth?.username, c.auth?.password, c.connectTimeoutMs]);
+}
+
+export class Daemon {
+  private backend: Backend | undefined;
+  private snapshot: Snapshot | undefined;
+  private set: ResourceSet = { resources: [], errors: [], prefixes: [] };
+  private workers: ResourceWorker[] = [];
+  private watch: Watch | undefined;
+  private reachable = false;
+  private lastBackendError: string | undefined;
+  private stopping = false;
+  private stopResolve: (() => void) | undefined;
+  private readonly stopped: Promise<void>;
+  private wakeSleep: (() => void) | undefined;
+  private safetyTimer: NodeJS.Timeout | undefined;
+  private confWatcher: { close(): Promise<void> } | undefined;
+  private confReloadTimer: NodeJS.Timeout | undefined;
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
+  private wasDisconnected = false;
+  private http: { close(): Promise<void>; port: number } | undefined;
+  private readonly templates = new TemplateCache(createDefaultEngine());
+  readonly metrics = new DaemonMetrics();
+
+  constructor(
+    private config: Config,
+    private readonly log: Logger,
+    private readonly opts: DaemonOptions = {},
+  ) {
+    this.stopped = new Promise((r) => (this.stopResolve = r));
+  }
+
+  /** Port the HTTP endpoint listens on (resolved when -listen used port 0). */
+  get httpPort(): number | undefined {
+    return this.http?.port;
+  }
+
+  readiness(): Readiness {
+    const reasons: string[] = [];
+    if (!this.reachable) reasons.push(`backend not reachable${this.lastBackendError ? `: ${this.lastBackendError}` : ''}`);
+    for (const e of this.set.errors) reasons.push(e.message);
+    for (const w of this.workers) {
+      const st = w.status;
+      if (!st.renderedOk) reasons.push(`${w.resource.name}: not rendered yet${st.lastError ? ` (${st.lastError.message})` : ''}`);
+    }
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  async run(): Promise<number> {
+    const { config, log } = this;
+    if (config.listen) {
+      try {
+        this.http = await startHttpEndpoint(config.listen.host, config.listen.port, { readiness: () => this.readiness(), registry: this.metrics.registry });
+        log.info({ listen: `${config.listen.host}:${this.http.port}` }, 'serving /healthz /readyz /metrics');
+      } catch (e) {
+        log.error({ listen: config.listen }, `cannot listen: ${(e as Error).message}`);
+        return 2;
+      }
+    }
+    if (this.opts.handleSignals !== false) this.installSignals();
+    this.applyResourceSet(loadResourceSet(config, log));
+    try {
+      this.backend = await createBackend(config, log);
+    } catch (e) {
+      log.error({ backend: config.backend }, `cannot set up backend: ${(e as Error).message}`);
+      await this.shutdown();
+      return e instanceof BackendConfigError ? 2 : 1;
+    }
+    this.metrics.backendUp.set(0);
+    log.info({ mode: config.mode, backend: config.backend, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
+    if (config.mode === 'watch') await this.runWatchMode();
+    else await this.runIntervalMode();
+    await this.stopped;
+    return 0;
+  }
+
+  /** Ends the daemon: the pass in flight finishes, then everything closes. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info('stopping: finishing the pass in flight');
+    this.wakeSleep?.();
+    void this.shutdown().then(() => this.stopResolve?.());
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.safetyTimer);
+    clearTimeout(this.confReloadTimer);
+    await this.confWatcher?.close().catch(() => undefined);
+    await this.watch?.close().catch(() => undefined);
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await this.backend?.close().catch(() => undefined);
+    await this.http?.close();
+    this.removeSignals();
+  }
+
+  // ---- resources ----
+
+  private applyResourceSet(set: ResourceSet): void {
+    this.set = set;
+    this.metrics.resourceConfigErrors.set(set.errors.length);
+    const old = this.workers;
+    this.workers = set.resources.map((r) => new ResourceWorker(r, this.workerDeps()));
+    for (const w of old) void w.stop();
+  }
+
+  private workerDeps(): WorkerDeps {
+    return {
+      currentSnapshot: () => this.snapshot,
+      templates: this.templates,
+      noop: this.config.noop,
+      syncOnly: this.config.syncOnly,
+      keepStageFile: this.config.keepStageFile,
+      minReloadIntervalMs: this.config.minReloadIntervalMs,
+      metrics: this.metrics,
+      log: this.log,
+      ...(this.opts.reload ? { reload: this.opts.reload } : {}),
+      ...(this.opts.onPassDone ? { onPassDone: this.opts.onPassDone } : {}),
+    };
+  }
+
+  /** conf.d again: a broken file keeps its previous version (if any) and is reported. */
+  private reloadResources(config: Config): ResourceSet {
+    const fresh = loadResourceSet(config, this.log);
+    const kept: TemplateResource[] = [];
+    for (const e of fresh.errors) {
+      const previous = this.set.resources.find((r) => r.file === e.file);
+      if (previous) {
+        this.log.warn({ file: e.file }, 'keeping the previous version of this resource until the file is fixed');
+        kept.push(previous);
+      }
+    }
+    if (kept.length === 0) return fresh;
+    const resources = [...fresh.resources, ...kept];
+    return { resources, errors: fresh.errors, prefixes: foldPrefixes(resources.flatMap((r) => r.keys)) };
+  }
+
+  // ---- interval mode ----
+
+  private async runIntervalMode(): Promise<void> {
+    while (!this.stopping) {
+      const set = this.reloadResources(this.config);
+      if (JSON.stringify(set.resources) !== JSON.stringify(this.set.resources) || set.errors.length !== this.set.errors.length) {
+        this.applyResourceSet(set);
+      }
+      const snap = await this.readOnce();
+      if (snap && !this.stopping) {
+        this.setSnapshot(snap);
+        for (const w of this.workers) {
+          if (this.stopping) break;
+          await w.runNow();
+        }
+      }
+      await this.sleep(this.config.intervalSeconds * 1000);
+    }
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wakeSleep = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wakeSleep = undefined;
+  }
+
+  // ---- backend reads ----
+
+  private async readOnce(): Promise<Snapshot | undefined> {
+    if (!this.backend) return undefined;
+    const started = process.hrtime.bigint();
+    try {
+      const snap = await this.backend.read(this.set.prefixes);
+      this.metrics.readLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.markReachable(true);
+      return snap;
+    } catch (e) {
+      this.lastBackendError = (e as Error).message;
+      this.markReachable(false);
+      this.log.error({ backend: this.backend.name, kind: (e as Error).name }, `backend read failed: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Reads until it succeeds (backoff capped at 30 s) or the daemon stops. */
+  private async readUntilSuccess(): Promise<Snapshot | undefined> {
+    const backoff = new Backoff(500, 30_000);
+    for (;;) {
+      if (this.stopping) return undefined;
+      const snap = await this.readOnce();
+      if (snap) return snap;
+      const d = backoff.next();
+      this.log.warn({ retryInMs: d }, 'backend unavailable; keeping the last good files');
+      await this.sleep(d);
+    }
+  }
+
+  private markReachable(up: boolean): void {
+    if (up) this.lastBackendError = undefined;
+    this.reachable = up;
+    this.metrics.backendUp.set(up ? 1 : 0);
+  }
+
+  private setSnapshot(s: Snapshot): void {
+    this.snapshot = s;
+    this.metrics.revision.set(s.revision);
+    this.opts.onSnapshot?.(s);
+  }
+
+  // ---- watch mode ----
+
+  private async runWatchMode(): Promise<void> {
+    const snap = await this.readUntilSuccess();
+    if (!snap) return;
+    this.setSnapshot(snap);
+    for (const w of this.workers) w.schedule();
+    this.startWatch();
+    this.armSafetyTimer();
+    await this.watchConfDir();
+  }
+
+  private startWatch(): void {
+    if (!this.backend || !this.snapshot || this.stopping) return;
+    const prefixes = this.set.prefixes;
+    this.watch = this.backend.watch(prefixes, this.snapshot.revision, {
+      onEvents: (events) => this.onEvents(events),
+      onResync: (reason) => {
+        this.metrics.resyncs.inc({ reason });
+        this.log.info({ reason }, 'full re-read');
+        void this.resync();
+      },
+      onStatus: (status, error) => {
+        if (status === 'disconnected') {
+          if (!this.wasDisconnected) this.log.warn({ error: error?.message }, 'backend watch disconnected; keeping the last good files');
+          this.wasDisconnected = true;
+          this.lastBackendError = error?.message;
+          this.markReachable(false);
+        } else {
+          this.markReachable(true);
+          if (this.wasDisconnected) {
+            this.wasDisconnected = false;
+            this.metrics.watchReconnects.inc();
+            this.metrics.resyncs.inc({ reason: 'reconnected' });
+            this.log.info('backend watch reconnected; re-reading once');
+            void this.resync();
+          }
+        }
+      },
+    });
+  }
+
+  private onEvents(events: readonly ChangeEvent[]): void {
+    const current = this.snapshot;
+    if (!current || this.stopping) return;
+    // Events already contained in a newer full read are dropped.
+    const fresh = events.filter((e) => e.revision > current.revision && this.set.prefixes.some((p) => isUnderPrefix(e.key, p)));
+    if (fresh.length === 0) return;
+    this.setSnapshot(applyEvents(current, fresh));
+    for (const w of this.workers) {
+      if (fresh.some((e) => w.resource.keys.some((k) => isUnderPrefix(e.key, k)))) w.schedule();
+    }
+  }
+
+  /** Re-reads everything (single flight) and schedules every resource; unchanged output costs no reload. */
+  private resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
+      do {
+        this.resyncAgain = false;
+        const snap = await this.readUntilSuccess();
+        if (!snap || this.stopping) break;
+        if (!this.snapshot || snap.revision >= this.snapshot.revision || this.config.backend !== 'etcdv3') this.setSnapshot(snap);
+        for (const w of this.workers) w.schedule();
+      } while (this.resyncAgain && !this.stopping);
+    })().finally(() => {
+      this.resyncing = undefined;
+    });
+    return this.resyncing;
+  }
+
+  private armSafetyTimer(): void {
+    clearTimeout(this.safetyTimer);
+    if (this.stopping) return;
+    this.safetyTimer = setTimeout(() => {
+      this.metrics.resyncs.inc({ reason: 'safety' });
+      void this.resync().finally(() => this.armSafetyTimer());
+    }, this.config.intervalSeconds * 1000);
+  }
+
+  /** conf.d/ and templates/ edits take effect without a restart. */
+  private async watchConfDir(): Promise<void> {
+    const { watch } = await import('chokidar');
+    if (this.stopping) return;
+    const w = watch([confDDir(this.config), templatesDir(this.config)], { ignoreInitial: true, depth: 2 });
+    w.on('all', () => {
+      clearTimeout(this.confReloadTimer);
+      this.confReloadTimer = setTimeout(() => void this.reapplyConfig(this.config, 'conf.d or templates changed'), 100);
+    });
+    w.on('error', (e: unknown) => this.log.warn({ error: String(e) }, 'watching conf.d failed'));
+    this.confWatcher = w;
+  }
+
+  /** Applies a (possibly new) config: new resources, a new backend connection if it changed. */
+  private async reapplyConfig(next: Config, why: string): Promise<void> {
+    if (this.stopping) return;
+    const set = this.reloadResources(next);
+    const backendChanged = backendKey(next) !== backendKey(this.config);
+    const prefixesChanged = JSON.stringify(set.prefixes) !== JSON.stringify(this.set.prefixes);
+    const prev = this.config;
+    this.config = next;
+    this.log.level = next.logLevel;
+    this.log.info({ why, resources: set.resources.length, errors: set.errors.length, backendChanged }, 'configuration applied');
+    this.applyResourceSet(set);
+    if (backendChanged) {
+      let fresh: Backend;
+      try {
+        fresh = await createBackend(next, this.log);
+      } catch (e) {
+        this.log.error(`new backend settings rejected, keeping the old ones: ${(e as Error).message}`);
+        this.config = { ...next, backend: prev.backend, nodes: prev.nodes, files: prev.files, tls: prev.tls, auth: prev.auth };
+        return;
+      }
+      await this.watch?.close().catch(() => undefined);
+      this.watch = undefined;
+      await this.backend?.close().catch(() => undefined);
+      this.backend = fresh;
+    }
+    if (this.config.mode === 'watch') {
+      if (backendChanged || prefixesChanged) {
+        await this.watch?.close().catch(() => undefined);
+        const snap = await this.readUntilSuccess();
+        if (!snap) return;
+        this.setSnapshot(snap);
+        this.startWatch();
+      }
+      for (const w of this.workers) w.schedule();
+      this.armSafetyTimer();
+    } else {
+      this.wakeSleep?.();
+    }
+  }
+
+  // ---- signals ----
+
+  private readonly onHup = (): void => {
+    const rebuild = this.opts.reloadConfig;
+    if (!rebuild) return;
+    let next: Config;
+    try {
+      next = rebuild();
+    } catch (e) {
+      this.log.error(`SIGHUP: new configuration rejected, keeping the running one: ${(e as Error).message}`);
+      return;
+    }
+    void this.reapplyConfig({ ...next, mode: this.config.mode, listen: this.config.listen }, 'SIGHUP');
+  };
+
+  private readonly onTerm = (): void => this.stop();
+
+  private installSignals(): void {
+    process.on('SIGHUP', this.onHup);
+    process.on('SIGTERM', this.onTerm);
+    process.on('SIGINT', this.onTerm);
+  }
+
+  private removeSignals(): void {
+    process.off('SIGHUP', this.onHup);
+    process.off('SIGTERM', this.onTerm);
+    process.off('SIGINT', this.onTerm);
+  }
+}
+
+export async function runDaemon(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<number> {
+  return new Daemon(config, log, opts).run();
+}

@@ -1,0 +1,32 @@
+/** The resources of conf.d as one set: loading (bad files reported, not fatal) and the prefixes to read. */
+import type { Config } from '../config/config.js';
+import { confDDir, templatesDir } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import { loadResources } from '../resource/loadResources.js';
+import type { ResourceConfigError } from '../resource/templateResource.js';
+import type { TemplateResource } from '../resource/templateResource.js';
+import { isUnderPrefix } from '../store/keys.js';
+
+export interface ResourceSet {
+  readonly resources: readonly TemplateResource[];
+  readonly errors: readonly ResourceConfigError[];
+  /** Distinct prefixes covering every resource's keys (nested ones folded into their parent). */
+  readonly prefixes: readonly string[];
+}
+
+export function foldPrefixes(keys: readonly string[]): string[] {
+  const sorted = [...new Set(keys)].sort((a, b) => a.length - b.length);
+  const out: string[] = [];
+  for (const k of sorted) if (!out.some((p) => isUnderPrefix(k, p))) out.push(k);
+  return out.sort();
+}
+
+export function loadResourceSet(config: Config, log: Logger, cwd = process.cwd()): ResourceSet {
+  const { resources, errors } = loadResources(confDDir(config), {
+    globalPrefix: config.prefix,
+    templatesDir: templatesDir(config),
+    cwd,
+  });
+  for (const e of errors) log.error({ file: e.file }, e.message);
+  return { resources, errors, prefixes: foldPrefixes(resources.flatMap((r) => r.keys)) };
+}

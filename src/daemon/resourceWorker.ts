@@ -1,0 +1,199 @@
+/**
+ * Schedules one resource: single flight (events during a pass collapse into one follow-up pass on
+ * the newest snapshot), optional quiescence (`wait = "min:max"`), a short minimum interval between
+ * reloads, and reload retries with backoff until one succeeds or a newer render supersedes it.
+ */
+import type { Snapshot } from '../backends/backend.js';
+import type { Logger } from '../log/logger.js';
+import { ResourceError } from '../resource/resourceError.js';
+import { reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
+import type { TemplateResource } from '../resource/templateResource.js';
+import type { TemplateCache } from '../template/templateCache.js';
+import { Backoff } from './backoff.js';
+import type { DaemonMetrics } from './metrics.js';
+import { asResourceError } from './runPass.js';
+
+export interface WorkerDeps {
+  /** The newest snapshot; read when a pass starts, not when it was scheduled. */
+  currentSnapshot(): Snapshot | undefined;
+  readonly templates: TemplateCache;
+  readonly noop: boolean;
+  readonly syncOnly: boolean;
+  readonly keepStageFile: boolean;
+  readonly minReloadIntervalMs: number;
+  readonly metrics: DaemonMetrics;
+  readonly log: Logger;
+  /** Runs the resource's reload step; defaults to its reload_cmd. */
+  reload?(resource: TemplateResource, log: Logger): Promise<void>;
+  /** Called after every pass (for tests, benchmarks and the controller). */
+  onPassDone?(resource: TemplateResource, outcome: WorkerPassOutcome): void;
+}
+
+export type WorkerPassOutcome =
+  | { readonly ok: true; readonly result: SyncResult; readonly reloaded: boolean }
+  | { readonly ok: false; readonly error: ResourceError };
+
+export interface WorkerStatus {
+  /** A pass has ended in sync at least once. */
+  readonly renderedOk: boolean;
+  readonly lastError: ResourceError | undefined;
+  readonly lastSuccessAt: number | undefined;
+  readonly reloadPending: boolean;
+  readonly passes: number;
+  readonly reloads: number;
+}
+
+export class ResourceWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
+  private firstEventAt: number | undefined;
+  private inflight: Promise<void> | undefined;
+  private dirty = false;
+  private stopped = false;
+  private reloadPending = false;
+  private lastReloadAt = -Infinity;
+  private readonly retry = new Backoff(1000, 60_000);
+  private st: WorkerStatus = { renderedOk: false, lastError: undefined, lastSuccessAt: undefined, reloadPending: false, passes: 0, reloads: 0 };
+
+  constructor(
+    readonly resource: TemplateResource,
+    private readonly deps: WorkerDeps,
+  ) {}
+
+  get status(): WorkerStatus {
+    return { ...this.st, reloadPending: this.reloadPending };
+  }
+
+  /** Asks for a pass. Cheap to call often: calls coalesce. */
+  schedule(): void {
+    if (this.stopped) return;
+    if (this.inflight !== undefined) {
+      this.dirty = true;
+      return;
+    }
+    const now = Date.now();
+    const wait = this.resource.wait;
+    if (wait !== undefined) {
+      this.firstEventAt ??= now;
+      this.arm(Math.min(now + wait.minMs, this.firstEventAt + wait.maxMs));
+    } else if (this.timer === undefined) {
+      this.arm(Math.max(now, this.lastReloadAt + this.deps.minReloadIntervalMs));
+    }
+  }
+
+  /** Runs a pass now (used by interval mode and at start-up); waits for one in flight first. */
+  async runNow(): Promise<void> {
+    if (this.inflight) await this.inflight;
+    this.clearTimer();
+    await this.startPass();
+  }
+
+  /** Stops scheduling and waits for the pass in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer();
+    if (this.inflight) await this.inflight;
+  }
+
+  private arm(due: number): void {
+    this.clearTimer();
+    this.timerDue = due;
+    const delay = Math.max(0, due - Date.now());
+    const fire = (): void => {
+      this.timer = undefined;
+      void this.startPass();
+    };
+    this.timer = delay === 0 ? (setImmediate(fire) as unknown as NodeJS.Timeout) : setTimeout(fire, delay);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      clearImmediate(this.timer as unknown as NodeJS.Immediate);
+      this.timer = undefined;
+    }
+  }
+
+  private startPass(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.firstEventAt = undefined;
+    this.dirty = false;
+    const p = this.pass().finally(() => {
+      this.inflight = undefined;
+      if (this.dirty && !this.stopped) this.schedule();
+    });
+    this.inflight = p;
+    return p;
+  }
+
+  private async pass(): Promise<void> {
+    const snapshot = this.deps.currentSnapshot();
+    if (snapshot === undefined) return;
+    const { metrics, log } = this.deps;
+    const name = this.resource.name;
+    this.st = { ...this.st, passes: this.st.passes + 1 };
+    let outcome: WorkerPassOutcome;
+    try {
+      const result = await syncResource(this.resource, snapshot, this.deps.templates, {
+        noop: this.deps.noop,
+        syncOnly: this.deps.syncOnly,
+        keepStageFile: this.deps.keepStageFile,
+        log,
+      });
+      metrics.renders.inc({ resource: name, result: result.status });
+      for (const w of result.warnings) metrics.renderWarnings.inc({ resource: name, code: w.code });
+      if (result.status === 'committed') this.reloadPending = true;
+      let reloaded = false;
+      if (this.reloadPending && !this.deps.syncOnly && !this.deps.noop) {
+        reloaded = await this.reload();
+      } else if (this.deps.syncOnly || this.deps.noop) {
+        this.reloadPending = false;
+      }
+      outcome = { ok: true, result, reloaded };
+      if (!this.reloadPending) {
+        this.st = { ...this.st, renderedOk: true, lastError: undefined, lastSuccessAt: Date.now() };
+        metrics.lastSuccess.set({ resource: name }, Date.now() / 1000);
+      }
+    } catch (e) {
+      const error = asResourceError(this.resource, e);
+      metrics.renderErrors.inc({ resource: name, stage: error.stage });
+      if (error.stage === 'check') metrics.checkFailures.inc({ resource: name });
+      log.error({ resource: name, stage: error.stage, revision: snapshot.revision }, error.message);
+      this.st = { ...this.st, lastError: error };
+      outcome = { ok: false, error };
+    }
+    this.deps.onPassDone?.(this.resource, outcome);
+  }
+
+  /** One reload attempt; on failure a retry pass is scheduled with backoff. */
+  private async reload(): Promise<boolean> {
+    const name = this.resource.name;
+    try {
+      await (this.deps.reload ?? reloadResource)(this.resource, this.deps.log);
+      this.reloadPending = false;
+      this.retry.reset();
+      if (this.resource.reloadCmd !== undefined || this.resource.haproxy !== undefined) {
+        this.lastReloadAt = Date.now();
+        this.st = { ...this.st, reloads: this.st.reloads + 1 };
+        this.deps.metrics.reloads.inc({ resource: name });
+        return true;
+      }
+      return false;
+    } catch (e) {
+      const error = asResourceError(this.resource, e);
+      this.deps.metrics.reloadFailures.inc({ resource: name });
+      const delay = this.retry.next();
+      this.deps.log.error({ resource: name, stage: 'reload', retryInMs: delay }, error.message);
+      this.st = { ...this.st, lastError: error };
+      if (!this.stopped) {
+        this.clearTimer();
+        this.timerDue = Date.now() + delay;
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          void this.startPass();
+        }, delay);
+      }
+      throw error;
+    }
+  }
+}

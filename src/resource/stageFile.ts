@@ -1,0 +1,107 @@
+/**
+ * The staged file: the new content written beside the destination (same directory, so the final
+ * rename is atomic), fsynced, with the mode and owner it will have. Compared with the destination
+ * before anything else runs.
+ */
+import { open, rename, rm, stat, readFile, chown } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface FileAttributes {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface StagedFile {
+  readonly path: string;
+  readonly dest: string;
+  readonly content: Buffer;
+  readonly attrs: FileAttributes;
+}
+
+/** The destination directory is missing or unwritable: named in the message. */
+export class StageError extends Error {
+  override readonly name = 'StageError';
+}
+
+/** Attributes the file should have: as configured, else the existing file's, else 0644 and our ids. */
+export async function desiredAttributes(
+  dest: string,
+  want: { mode: number | undefined; uid: number | undefined; gid: number | undefined },
+): Promise<FileAttributes> {
+  const current = await stat(dest).catch(() => undefined);
+  const uid = want.uid ?? current?.uid ?? process.getuid?.() ?? 0;
+  const gid = want.gid ?? current?.gid ?? process.getgid?.() ?? 0;
+  return {
+    mode: want.mode ?? (current ? current.mode & 0o7777 : 0o644),
+    uid,
+    gid,
+  };
+}
+
+export async function writeStageFile(dest: string, content: Buffer, attrs: FileAttributes): Promise<StagedFile> {
+  const dir = dirname(dest);
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (dirStat === undefined) throw new StageError(`destination directory ${dir} does not exist`);
+  if (!dirStat.isDirectory()) throw new StageError(`destination parent ${dir} is not a directory`);
+  const path = join(dir, `.${basename(dest)}.${randomBytes(6).toString('hex')}.stage`);
+  let fh;
+  try {
+    fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (e) {
+    throw new StageError(`cannot create stage file in ${dir}: ${(e as Error).message}`);
+  }
+  try {
+    await fh.writeFile(content);
+    await fh.chmod(attrs.mode);
+    if (needsChown(attrs)) await fh.chown(attrs.uid, attrs.gid);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(path, { force: true });
+    throw new StageError(`cannot write stage file ${path}: ${(e as Error).message}`);
+  }
+  await fh.close();
+  return { path, dest, content, attrs };
+}
+
+function needsChown(attrs: FileAttributes): boolean {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  return attrs.uid !== uid || attrs.gid !== gid;
+}
+
+/** True when the destination already has exactly this content, mode and owner. */
+export async function matchesDestination(staged: StagedFile): Promise<boolean> {
+  const current = await stat(staged.dest).catch(() => undefined);
+  if (current === undefined) return false;
+  if ((current.mode & 0o7777) !== staged.attrs.mode || current.uid !== staged.attrs.uid || current.gid !== staged.attrs.gid) {
+    return false;
+  }
+  if (current.size !== staged.content.length) return false;
+  const old = await readFile(staged.dest);
+  return old.equals(staged.content);
+}
+
+/** The destination's current content, or '' when there is none (for diffs). */
+export async function readDestination(dest: string): Promise<string> {
+  return readFile(dest, 'utf8').catch(() => '');
+}
+
+/** fsync'd data is renamed over the destination, then the directory is fsynced. */
+export async function commitStageFile(staged: StagedFile): Promise<void> {
+  await rename(staged.path, staged.dest);
+  const dh = await open(dirname(staged.dest), 'r').catch(() => undefined);
+  if (dh) {
+    await dh.sync().catch(() => undefined);
+    await dh.close();
+  }
+}
+
+export async function removeStageFile(staged: StagedFile): Promise<void> {
+  await rm(staged.path, { force: true });
+}
+
+export { chown };

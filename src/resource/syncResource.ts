@@ -1,0 +1,160 @@
+/**
+ * One template resource's life, top to bottom:
+ * render → stage beside dest → compare → (noop: diff) → check_cmd on the stage → atomic commit.
+ * The reload is a separate step (reloadResource) so the daemon can retry it on its own schedule.
+ */
+import type { Snapshot } from '../backends/backend.js';
+import type { Logger } from '../log/logger.js';
+import { Store } from '../store/store.js';
+import { isUnderPrefix } from '../store/keys.js';
+import type { RenderWarning } from '../template/renderData.js';
+import { renderTemplate } from '../template/renderTemplate.js';
+import type { TemplateCache } from '../template/templateCache.js';
+import { ResourceError } from './resourceError.js';
+import { expandCommand, runShellCommand } from './shellCommand.js';
+import {
+  commitStageFile,
+  desiredAttributes,
+  matchesDestination,
+  readDestination,
+  removeStageFile,
+  writeStageFile,
+  type StagedFile,
+} from './stageFile.js';
+import type { TemplateResource } from './templateResource.js';
+import { unifiedDiff } from './unifiedDiff.js';
+
+export interface SyncOptions {
+  readonly noop: boolean;
+  readonly syncOnly: boolean;
+  readonly keepStageFile: boolean;
+  readonly log: Logger;
+}
+
+export type SyncStatus = 'unchanged' | 'noop' | 'committed';
+
+export interface SyncResult {
+  readonly resource: string;
+  readonly status: SyncStatus;
+  /** Unified diff against the destination (noop mode only). */
+  readonly diff?: string;
+  readonly warnings: readonly RenderWarning[];
+  readonly revision: number;
+  readonly durationMs: number;
+}
+
+/** Keys of the snapshot that fall under the resource's key set. */
+export function countResourceKeys(resource: TemplateResource, snapshot: Snapshot): number {
+  let n = 0;
+  for (const k of snapshot.pairs.keys()) if (resource.keys.some((p) => isUnderPrefix(k, p))) n++;
+  return n;
+}
+
+/** Renders the resource's template against the snapshot; throws ResourceError('template'|'render'|'min_keys'). */
+export async function renderResource(
+  resource: TemplateResource,
+  snapshot: Snapshot,
+  templates: TemplateCache,
+  log: Logger,
+): Promise<{ content: string; warnings: RenderWarning[] }> {
+  if (resource.minKeys > 0) {
+    const n = countResourceKeys(resource, snapshot);
+    if (n < resource.minKeys) {
+      throw new ResourceError(
+        resource.name,
+        'min_keys',
+        `only ${n} key(s) under ${resource.keys.join(', ')}, min_keys is ${resource.minKeys}; keeping the last good ${resource.dest}`,
+      );
+    }
+  }
+  let compiled;
+  try {
+    compiled = templates.load(resource.src);
+  } catch (e) {
+    throw new ResourceError(resource.name, 'template', (e as Error).message, { cause: e });
+  }
+  try {
+    return await renderTemplate(compiled, {
+      store: new Store(snapshot, resource.prefix),
+      vars: resource.vars,
+      resource: resource.name,
+      log,
+      lookups: templates.lookups,
+    });
+  } catch (e) {
+    throw new ResourceError(resource.name, 'render', (e as Error).message, { cause: e });
+  }
+}
+
+export async function syncResource(
+  resource: TemplateResource,
+  snapshot: Snapshot,
+  templates: TemplateCache,
+  opts: SyncOptions,
+): Promise<SyncResult> {
+  const started = Date.now();
+  const log = opts.log.child({ resource: resource.name, revision: snapshot.revision });
+  const { content, warnings } = await renderResource(resource, snapshot, templates, log);
+  for (const w of warnings) log.warn({ code: w.code, ...w.detail }, w.message);
+
+  const done = (status: SyncStatus, diff?: string): SyncResult => ({
+    resource: resource.name,
+    status,
+    ...(diff !== undefined ? { diff } : {}),
+    warnings,
+    revision: snapshot.revision,
+    durationMs: Date.now() - started,
+  });
+
+  let staged: StagedFile;
+  try {
+    const attrs = await desiredAttributes(resource.dest, resource);
+    staged = await writeStageFile(resource.dest, Buffer.from(content, 'utf8'), attrs);
+  } catch (e) {
+    throw new ResourceError(resource.name, 'stage', (e as Error).message, { cause: e });
+  }
+  let committed = false;
+  try {
+    if (await matchesDestination(staged)) {
+      log.debug({ dest: resource.dest }, 'in sync');
+      return done('unchanged');
+    }
+    if (opts.noop) {
+      const diff = unifiedDiff(resource.dest, await readDestination(resource.dest), content);
+      log.info({ dest: resource.dest, diff }, 'noop: would update');
+      return done('noop', diff);
+    }
+    if (resource.checkCmd !== undefined && !opts.syncOnly) {
+      const cmd = expandCommand(resource.checkCmd, { src: staged.path, dest: resource.dest });
+      try {
+        const r = await runShellCommand('check_cmd', cmd, resource.checkTimeoutMs);
+        log.debug({ durationMs: r.durationMs }, 'check passed');
+      } catch (e) {
+        throw new ResourceError(resource.name, 'check', (e as Error).message, { cause: e });
+      }
+    }
+    try {
+      await commitStageFile(staged);
+      committed = true;
+    } catch (e) {
+      throw new ResourceError(resource.name, 'commit', (e as Error).message, { cause: e });
+    }
+    log.info({ dest: resource.dest, durationMs: Date.now() - started }, 'updated');
+    return done('committed');
+  } finally {
+    if (!committed && !opts.keepStageFile) await removeStageFile(staged);
+    else if (!committed && opts.keepStageFile) log.info({ stage: staged.path }, 'stage file kept');
+  }
+}
+
+/** Runs the resource's reload_cmd (if any); throws ResourceError('reload') quoting its stderr. */
+export async function reloadResource(resource: TemplateResource, log: Logger): Promise<void> {
+  if (resource.reloadCmd === undefined) return;
+  const cmd = expandCommand(resource.reloadCmd, { src: resource.dest, dest: resource.dest });
+  try {
+    const r = await runShellCommand('reload_cmd', cmd, resource.reloadTimeoutMs);
+    log.info({ resource: resource.name, durationMs: r.durationMs }, 'reloaded');
+  } catch (e) {
+    throw new ResourceError(resource.name, 'reload', (e as Error).message, { cause: e });
+  }
+}

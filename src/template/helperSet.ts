@@ -1,0 +1,9 @@
+/** Every helper haconfd templates can use, registered into one engine. */
+import { createTemplateEngine, type HelperRegistration, type TemplateEngine } from './engine.js';
+import { registerStoreHelpers } from './storeHelpers.js';
+
+export const HELPER_REGISTRATIONS: readonly HelperRegistration[] = [registerStoreHelpers];
+
+export function createDefaultEngine(): TemplateEngine {
+  return createTemplateEngine(HELPER_REGISTRATIONS);
+}
