@@ -1,0 +1,43 @@
+/** Runs the built haconfd CLI (dist/cli/main.js) as a real process. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startProcess, type RunningProcess } from './process.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+function requireBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function runCli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  requireBuilt();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+export function startCli(args: readonly string[], opts: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv }): RunningProcess {
+  requireBuilt();
+  return startProcess(process.execPath, [CLI, ...args], {
+    logFile: opts.logFile,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    env: { ...process.env, ...opts.env },
+    group: false,
+  });
+}

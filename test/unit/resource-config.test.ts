@@ -1,0 +1,88 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parseMode, parseTemplateResource, ResourceConfigError } from '../../src/resource/templateResource.js';
+import { parseDuration, parseWait } from '../../src/resource/duration.js';
+
+const ctx = { globalPrefix: '/service', templatesDir: '/etc/haconfd/templates', cwd: '/work' };
+const parse = (body: string) => parseTemplateResource('/etc/haconfd/conf.d/x.toml', body, ctx);
+
+test('a full resource parses; prefixes are joined; paths resolved', () => {
+  const r = parse(`[template]
+src = "haproxy.cfg.hbs"
+dest = "out/haproxy.cfg"
+prefix = "/demo"
+keys = ["/members", "/leader"]
+mode = "0640"
+owner = "root"
+group = "root"
+check_cmd = "haproxy -c -f {{.src}}"
+reload_cmd = "systemctl reload haproxy"
+check_timeout = "5s"
+reload_timeout = 90
+min_keys = 2
+wait = "100ms:1s"
+[template.vars]
+write_port = 5000
+[template.vars.nested]
+a = "b"
+`);
+  assert.equal(r.src, '/etc/haconfd/templates/haproxy.cfg.hbs');
+  assert.equal(r.dest, '/work/out/haproxy.cfg');
+  assert.equal(r.prefix, '/service/demo');
+  assert.deepEqual(r.keys, ['/service/demo/members', '/service/demo/leader']);
+  assert.equal(r.mode, 0o640);
+  assert.equal(r.uid, 0);
+  assert.equal(r.gid, 0);
+  assert.equal(r.checkTimeoutMs, 5000);
+  assert.equal(r.reloadTimeoutMs, 90_000);
+  assert.equal(r.minKeys, 2);
+  assert.deepEqual(r.wait, { minMs: 100, maxMs: 1000 });
+  assert.deepEqual(r.vars, { write_port: 5000, nested: { a: 'b' } });
+});
+
+test('defaults: keys = the prefix, timeouts 30 s / 60 s', () => {
+  const r = parse('[template]\nsrc = "a"\ndest = "/tmp/a"\n');
+  assert.deepEqual(r.keys, ['/service']);
+  assert.equal(r.checkTimeoutMs, 30_000);
+  assert.equal(r.reloadTimeoutMs, 60_000);
+  assert.equal(r.mode, undefined);
+});
+
+test('malformed TOML names the file and the line', () => {
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = \n'), (e: unknown) => e instanceof ResourceConfigError && /x\.toml: invalid TOML: line 3/.test(e.message));
+});
+
+test('unknown or misspelled key rejects the resource naming the key and the nearest valid one', () => {
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nchek_cmd = "true"\n'), /unknown key "chek_cmd" in \[template\] \(did you mean "check_cmd"\?\)/);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nzzzzzzzz = 1\n'), /unknown key "zzzzzzzz"/);
+  assert.throws(() => parse('[templat]\nsrc = "a"\n'), /unknown table \[templat\]/);
+});
+
+test('mode is always octal; non-octal digits refused', () => {
+  assert.equal(parseMode('644'), 0o644);
+  assert.equal(parseMode('0644'), 0o644);
+  assert.equal(parseMode('0o600'), 0o600);
+  assert.equal(parseMode(755), 0o755);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nmode = "0698"\n'), /mode "0698" is not an octal file mode/);
+  assert.throws(() => parseMode('rw-r--r--'), /not an octal/);
+});
+
+test('required keys and types', () => {
+  assert.throws(() => parse('[template]\ndest = "/b"\n'), /src is required/);
+  assert.throws(() => parse('[template]\nsrc = "a"\n'), /dest is required/);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nkeys = "x"\n'), /keys must be a list/);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nmin_keys = -1\n'), /min_keys/);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nowner = "no-such-user-xyz"\n'), /owner "no-such-user-xyz" does not exist/);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nuid = 0\nowner = "root"\n'), /uid or owner, not both/);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\ncheck_timeout = "soon"\n'), /check_timeout: invalid duration/);
+});
+
+test('durations and wait', () => {
+  assert.equal(parseDuration('250ms', 'x'), 250);
+  assert.equal(parseDuration('2m', 'x'), 120_000);
+  assert.equal(parseDuration(1.5, 'x'), 1500);
+  assert.deepEqual(parseWait('2s'), { minMs: 2000, maxMs: 8000 });
+  assert.deepEqual(parseWait({ min: '1s', max: '3s' }), { minMs: 1000, maxMs: 3000 });
+  assert.throws(() => parseWait('3s:1s'), /shorter than min/);
+  assert.throws(() => parseWait('a:b:c'), /min:max/);
+});
