@@ -48,6 +48,8 @@ export class Daemon {
   private reachable = false;
   private lastBackendError: string | undefined;
   private stopping = false;
+  /** Set when start-up fails for good (exit 2: credentials, TLS). */
+  private exitCode = 0;
   private stopResolve: (() => void) | undefined;
   private readonly stopped: Promise<void>;
   private wakeSleep: (() => void) | undefined;
@@ -81,6 +83,7 @@ export class Daemon {
     for (const w of this.workers) {
       const st = w.status;
       if (!st.renderedOk) reasons.push(`${w.resource.name}: not rendered yet${st.lastError ? ` (${st.lastError.message})` : ''}`);
+      else if (st.lastError) reasons.push(`${w.resource.name}: latest pass failed, last good file kept (${st.lastError.message})`);
     }
     return { ready: reasons.length === 0, reasons };
   }
@@ -98,19 +101,46 @@ export class Daemon {
     }
     if (this.opts.handleSignals !== false) this.installSignals();
     this.applyResourceSet(loadResourceSet(config, log));
-    try {
-      this.backend = await createBackend(config, log);
-    } catch (e) {
-      log.error({ backend: config.backend }, `cannot set up backend: ${(e as Error).message}`);
-      await this.shutdown();
-      return e instanceof BackendConfigError ? 2 : 1;
-    }
     this.metrics.backendUp.set(0);
-    log.info({ mode: config.mode, backend: config.backend, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
-    if (config.mode === 'watch') await this.runWatchMode();
-    else await this.runIntervalMode();
+    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' ? config.nodes : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
+    this.backend = await this.connectBackend();
+    if (this.backend) {
+      if (config.mode === 'watch') await this.runWatchMode();
+      else await this.runIntervalMode();
+    }
+    if (this.exitCode !== 0) {
+      await this.shutdown();
+      return this.exitCode;
+    }
     await this.stopped;
     return 0;
+  }
+
+  /**
+   * Sets up the backend, retrying an outage with capped backoff (not ready meanwhile, no file
+   * touched). A configuration problem (credentials, TLS files) ends the daemon with exit 2.
+   */
+  private async connectBackend(): Promise<Backend | undefined> {
+    const backoff = new Backoff(500, 30_000);
+    for (;;) {
+      if (this.stopping) return undefined;
+      try {
+        const b = await createBackend(this.config, this.log);
+        return b;
+      } catch (e) {
+        const err = e as Error;
+        this.lastBackendError = err.message;
+        this.markReachable(false);
+        if (err instanceof BackendConfigError) {
+          this.log.fatal({ backend: this.config.backend, kind: err.name }, `backend configuration rejected: ${err.message}`);
+          this.exitCode = 2;
+          return undefined;
+        }
+        const d = backoff.next();
+        this.log.error({ backend: this.config.backend, kind: err.name, retryInMs: d }, `cannot connect to backend: ${err.message}`);
+        await this.sleep(d);
+      }
+    }
   }
 
   /** Ends the daemon: the pass in flight finishes, then everything closes. */
@@ -140,7 +170,12 @@ export class Daemon {
     this.set = set;
     this.metrics.resourceConfigErrors.set(set.errors.length);
     const old = this.workers;
-    this.workers = set.resources.map((r) => new ResourceWorker(r, this.workerDeps()));
+    this.workers = set.resources.map((r) => {
+      const w = new ResourceWorker(r, this.workerDeps());
+      const previous = old.find((o) => o.resource.file === r.file);
+      if (previous) w.inherit(previous);
+      return w;
+    });
     for (const w of old) void w.stop();
   }
 
@@ -178,6 +213,8 @@ export class Daemon {
   // ---- interval mode ----
 
   private async runIntervalMode(): Promise<void> {
+    // A failed read is retried sooner than the interval (doubling from 0.5 s, capped by it).
+    const backoff = new Backoff(500, 30_000);
     while (!this.stopping) {
       const set = this.reloadResources(this.config);
       if (JSON.stringify(set.resources) !== JSON.stringify(this.set.resources) || set.errors.length !== this.set.errors.length) {
@@ -185,13 +222,20 @@ export class Daemon {
       }
       const snap = await this.readOnce();
       if (snap && !this.stopping) {
+        backoff.reset();
         this.setSnapshot(snap);
         for (const w of this.workers) {
           if (this.stopping) break;
           await w.runNow();
         }
       }
-      await this.sleep(this.config.intervalSeconds * 1000);
+      if (!snap && this.snapshot === undefined && this.lastReadError instanceof BackendConfigError) {
+        this.log.fatal({ backend: this.config.backend }, 'giving up at start-up: the backend configuration must be fixed');
+        this.exitCode = 2;
+        return;
+      }
+      const intervalMs = this.config.intervalSeconds * 1000;
+      await this.sleep(snap ? intervalMs : Math.min(backoff.next(), intervalMs));
     }
   }
 
@@ -208,29 +252,45 @@ export class Daemon {
 
   // ---- backend reads ----
 
+  private lastReadError: Error | undefined;
+
   private async readOnce(): Promise<Snapshot | undefined> {
     if (!this.backend) return undefined;
     const started = process.hrtime.bigint();
     try {
       const snap = await this.backend.read(this.set.prefixes);
-      this.metrics.readLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.readLatency.observe(seconds);
       this.markReachable(true);
+      this.lastReadError = undefined;
+      this.log.debug({ revision: snap.revision, keys: snap.pairs.size, durationMs: Math.round(seconds * 1e4) / 10 }, 'backend read');
       return snap;
     } catch (e) {
-      this.lastBackendError = (e as Error).message;
+      const err = e as Error;
+      this.lastReadError = err;
+      this.lastBackendError = err.message;
       this.markReachable(false);
-      this.log.error({ backend: this.backend.name, kind: (e as Error).name }, `backend read failed: ${(e as Error).message}`);
+      const what = err instanceof BackendConfigError ? 'backend rejected the connection settings (fix credentials/TLS)' : 'backend read failed';
+      this.log.error({ backend: this.backend.name, kind: err.name }, `${what}: ${err.message}`);
       return undefined;
     }
   }
 
-  /** Reads until it succeeds (backoff capped at 30 s) or the daemon stops. */
+  /**
+   * Reads until it succeeds (backoff capped at 30 s) or the daemon stops. At start-up (no
+   * snapshot yet) a configuration error (credentials, TLS) ends the daemon with exit 2.
+   */
   private async readUntilSuccess(): Promise<Snapshot | undefined> {
     const backoff = new Backoff(500, 30_000);
     for (;;) {
       if (this.stopping) return undefined;
       const snap = await this.readOnce();
       if (snap) return snap;
+      if (this.snapshot === undefined && this.lastReadError instanceof BackendConfigError) {
+        this.log.fatal({ backend: this.config.backend }, 'giving up at start-up: the backend configuration must be fixed');
+        this.exitCode = 2;
+        return undefined;
+      }
       const d = backoff.next();
       this.log.warn({ retryInMs: d }, 'backend unavailable; keeping the last good files');
       await this.sleep(d);

@@ -39,6 +39,12 @@ export class DaemonMetrics {
     labelNames: ['resource'] as const,
     registers: [this.registry],
   });
+  readonly resourceFailing = new Gauge({
+    name: 'haconfd_resource_failing',
+    help: '1 while the latest pass of a resource failed (its last good file stays), 0 once in sync again',
+    labelNames: ['resource'] as const,
+    registers: [this.registry],
+  });
   readonly renderWarnings = new Counter({
     name: 'haconfd_render_warnings_total',
     help: 'Problems found while rendering that did not fail it (e.g. a Patroni member left out), by code',

@@ -1,6 +1,7 @@
 /** `-onetime`: read once, render every resource once, exit 0 (all in sync) or 1 (something failed). */
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import { BackendConfigError } from '../backends/backend.js';
 import { createBackend } from '../backends/createBackend.js';
 import { createDefaultEngine } from '../template/helperSet.js';
 import { TemplateCache } from '../template/templateCache.js';
@@ -12,15 +13,23 @@ export async function runOnetime(config: Config, log: Logger): Promise<number> {
   if (set.resources.length === 0 && set.errors.length === 0) {
     log.warn({ confdir: config.confdir }, 'no template resources found in conf.d');
   }
-  const backend = await createBackend(config, log);
+  let backend;
+  try {
+    backend = await createBackend(config, log);
+  } catch (e) {
+    const err = e as Error;
+    log.error({ backend: config.backend, kind: err.name }, `cannot connect to backend: ${err.message}`);
+    return err instanceof BackendConfigError ? 2 : 1;
+  }
   try {
     const started = Date.now();
     let snapshot;
     try {
       snapshot = await backend.read(set.prefixes);
     } catch (e) {
-      log.error({ backend: backend.name }, `cannot read from backend: ${(e as Error).message}`);
-      return 1;
+      const err = e as Error;
+      log.error({ backend: backend.name, kind: err.name }, `cannot read from backend: ${err.message}`);
+      return err instanceof BackendConfigError ? 2 : 1;
     }
     log.debug({ revision: snapshot.revision, keys: snapshot.pairs.size, durationMs: Date.now() - started }, 'snapshot read');
     const templates = new TemplateCache(createDefaultEngine());

@@ -36,6 +36,7 @@ export type WorkerPassOutcome =
 export interface WorkerStatus {
   /** A pass has ended in sync at least once. */
   readonly renderedOk: boolean;
+  /** The error of the latest pass (undefined once a pass ends in sync again). */
   readonly lastError: ResourceError | undefined;
   readonly lastSuccessAt: number | undefined;
   readonly reloadPending: boolean;
@@ -52,7 +53,13 @@ export class ResourceWorker {
   private stopped = false;
   private reloadPending = false;
   private lastReloadAt = -Infinity;
+  /** The armed timer is a reload retry (a newer change may run sooner). */
+  private timerIsRetry = false;
+  /** When the next reload retry is due (set while a failed reload is owed). */
+  private retryDue: number | undefined;
   private readonly retry = new Backoff(1000, 60_000);
+  /** Passes wait for this first (the worker this one replaced finishing its pass). */
+  private gate: Promise<void> = Promise.resolve();
   private st: WorkerStatus = { renderedOk: false, lastError: undefined, lastSuccessAt: undefined, reloadPending: false, passes: 0, reloads: 0 };
 
   constructor(
@@ -62,6 +69,19 @@ export class ResourceWorker {
 
   get status(): WorkerStatus {
     return { ...this.st, reloadPending: this.reloadPending };
+  }
+
+  /**
+   * Takes over the state of the worker this one replaces (SIGHUP, conf.d edits): a reload still
+   * owed, the reload interval and backoff, and whether it has rendered once.
+   */
+  inherit(previous: ResourceWorker): void {
+    this.gate = previous.stop();
+    this.st = { ...previous.st };
+    this.reloadPending = previous.reloadPending;
+    this.lastReloadAt = previous.lastReloadAt;
+    this.retryDue = previous.retryDue;
+    if (this.reloadPending && this.retryDue !== undefined) this.arm(this.retryDue, true);
   }
 
   /** Asks for a pass. Cheap to call often: calls coalesce. */
@@ -76,7 +96,9 @@ export class ResourceWorker {
     if (wait !== undefined) {
       this.firstEventAt ??= now;
       this.arm(Math.min(now + wait.minMs, this.firstEventAt + wait.maxMs));
-    } else if (this.timer === undefined) {
+    } else if (this.timer === undefined || this.timerIsRetry) {
+      // A newer change supersedes a pending reload retry: render it now (the retry backoff
+      // still grows if that reload fails too).
       this.arm(Math.max(now, this.lastReloadAt + this.deps.minReloadIntervalMs));
     }
   }
@@ -95,9 +117,10 @@ export class ResourceWorker {
     if (this.inflight) await this.inflight;
   }
 
-  private arm(due: number): void {
+  private arm(due: number, retry = false): void {
     this.clearTimer();
     this.timerDue = due;
+    this.timerIsRetry = retry;
     const delay = Math.max(0, due - Date.now());
     const fire = (): void => {
       this.timer = undefined;
@@ -127,6 +150,8 @@ export class ResourceWorker {
   }
 
   private async pass(): Promise<void> {
+    await this.gate;
+    if (this.stopped) return;
     const snapshot = this.deps.currentSnapshot();
     if (snapshot === undefined) return;
     const { metrics, log } = this.deps;
@@ -144,21 +169,32 @@ export class ResourceWorker {
       for (const w of result.warnings) metrics.renderWarnings.inc({ resource: name, code: w.code });
       if (result.status === 'committed') this.reloadPending = true;
       let reloaded = false;
-      if (this.reloadPending && !this.deps.syncOnly && !this.deps.noop) {
-        reloaded = await this.reload();
-      } else if (this.deps.syncOnly || this.deps.noop) {
+      if (this.deps.syncOnly || this.deps.noop) {
         this.reloadPending = false;
+      } else if (this.reloadPending) {
+        // A failed reload is retried on its backoff schedule; only a newer committed render
+        // supersedes the wait (unchanged output from a busy prefix must not hammer reload_cmd).
+        const retryDue = this.retryDue;
+        if (result.status === 'committed' || retryDue === undefined || Date.now() >= retryDue) {
+          reloaded = await this.reload();
+        } else if (!this.stopped) {
+          this.arm(retryDue, true);
+        }
       }
       outcome = { ok: true, result, reloaded };
       if (!this.reloadPending) {
         this.st = { ...this.st, renderedOk: true, lastError: undefined, lastSuccessAt: Date.now() };
         metrics.lastSuccess.set({ resource: name }, Date.now() / 1000);
+        metrics.resourceFailing.set({ resource: name }, 0);
       }
     } catch (e) {
       const error = asResourceError(this.resource, e);
       metrics.renderErrors.inc({ resource: name, stage: error.stage });
+      metrics.resourceFailing.set({ resource: name }, 1);
       if (error.stage === 'check') metrics.checkFailures.inc({ resource: name });
-      log.error({ resource: name, stage: error.stage, revision: snapshot.revision }, error.message);
+      if (error.stage !== 'reload') {
+        log.error({ resource: name, stage: error.stage, revision: snapshot.revision, dest: this.resource.dest }, `${error.message} (the last good file stays)`);
+      }
       this.st = { ...this.st, lastError: error };
       outcome = { ok: false, error };
     }
@@ -171,6 +207,7 @@ export class ResourceWorker {
     try {
       await (this.deps.reload ?? reloadResource)(this.resource, this.deps.log);
       this.reloadPending = false;
+      this.retryDue = undefined;
       this.retry.reset();
       if (this.resource.reloadCmd !== undefined || this.resource.haproxy !== undefined) {
         this.lastReloadAt = Date.now();
@@ -185,14 +222,8 @@ export class ResourceWorker {
       const delay = this.retry.next();
       this.deps.log.error({ resource: name, stage: 'reload', retryInMs: delay }, error.message);
       this.st = { ...this.st, lastError: error };
-      if (!this.stopped) {
-        this.clearTimer();
-        this.timerDue = Date.now() + delay;
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          void this.startPass();
-        }, delay);
-      }
+      this.retryDue = Date.now() + delay;
+      if (!this.stopped) this.arm(this.retryDue, true);
       throw error;
     }
   }
