@@ -88,14 +88,14 @@ export class LookupCache {
   private readonly ttlMs: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
-  private readonly resolver: dns.Resolver;
+  private readonly srvServers: readonly string[] | undefined;
+  private resolver: dns.Resolver | undefined;
 
   constructor(options: LookupCacheOptions = {}) {
     this.ttlMs = options.ttlMs ?? Number.POSITIVE_INFINITY;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
-    this.resolver = new dns.Resolver({ timeout: Math.min(this.timeoutMs, 2000), tries: 2 });
-    if (options.srvServers !== undefined) this.resolver.setServers([...options.srvServers]);
+    this.srvServers = options.srvServers;
   }
 
   /**
@@ -146,9 +146,18 @@ export class LookupCache {
     );
   }
 
+  /** The DNS client for SRV queries, made on first use (most renders never need one). */
+  private srvResolver(): dns.Resolver {
+    if (this.resolver === undefined) {
+      this.resolver = new dns.Resolver({ timeout: Math.min(this.timeoutMs, 2000), tries: 2 });
+      if (this.srvServers !== undefined) this.resolver.setServers([...this.srvServers]);
+    }
+    return this.resolver;
+  }
+
   private async resolve(kind: LookupKind, name: string): Promise<readonly string[] | readonly SrvRecord[]> {
     if (kind === 'srv') {
-      const records = await this.resolver.resolveSrv(name);
+      const records = await this.srvResolver().resolveSrv(name);
       return sortSrvRecords(records.map((r) => ({ target: r.name, port: r.port, priority: r.priority, weight: r.weight })));
     }
     // The system resolver (getaddrinfo): /etc/hosts, nsswitch, then DNS — like Go's net.LookupIP.

@@ -8,6 +8,8 @@ test('map builds an object usable by index, lookup and #each', () => {
   assert.equal(render('{{index (map "name" "es") "name"}}'), 'es');
   assert.equal(render('{{#each (map "a" 1 "b" 2)}}{{@key}}={{this}};{{/each}}'), 'a=1;b=2;');
   assert.equal(render('{{#each (map)}}x{{/each}}'), '');
+  assert.equal(render('{{#each (map "__proto__" "p" "a" 1)}}{{@key}}={{this}};{{/each}}'), '__proto__=p;a=1;');
+  assert.equal(render('{{index (map "__proto__" "p") "__proto__"}}'), 'p');
 });
 
 test('map rejects an odd number of arguments and non-string keys', () => {

@@ -47,7 +47,8 @@ export function registerCollectionHelpers(hb: HandlebarsEnv): void {
     for (let i = 0; i < c.params.length; i += 2) {
       const key = c.params[i];
       if (typeof key !== 'string') throw new Error(`map: keys must be strings, argument ${i + 1} is ${describe(key)}`);
-      out[key] = c.params[i + 1];
+      // defineProperty, so a key named "__proto__" is a plain key and not the object's prototype
+      Object.defineProperty(out, key, { value: c.params[i + 1], enumerable: true, writable: true, configurable: true });
     }
     return out;
   });
