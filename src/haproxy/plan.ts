@@ -1,0 +1,256 @@
+/**
+ * The pure core of the HAProxy controller (level-triggered): from the desired state of every server
+ * and the actual state HAProxy reports, the runtime commands that close the difference — and only
+ * those, so planning again against the resulting state yields nothing.
+ *
+ *   desireServerStates(cluster, layout)             → DesiredState      (rules 4 and 5)
+ *   planServerStates(desired, actual, overrides)    → RuntimeCommand[]  (rules 1–3, and the diff)
+ *
+ * Rules, in priority order (DESIGN.md):
+ *   1. An operator's drain/maint is never lifted by the controller.
+ *   2. DCS unreachable → no commands; HAProxy's own checks keep working.
+ *   3. Patroni failsafe → never cut (maint/drain) a serving server of a write backend.
+ *   4. Write backends: the confirmed leader is UP, every other server MAINT; no leader key → all
+ *      MAINT; leader not confirmed within the bound → `state ready; health down` (checks decide).
+ *   5. Read backends: running replicas without `noloadbalance` READY; everything else DRAIN.
+ *
+ * Leaving MAINT makes a server UP before any check, so except for the confirmed leader it is always
+ * `state ready; health down` on one line.
+ */
+import type { RuntimeCommand, ServerAction } from './runtimeCommand.js';
+import type { ActualServer } from './serversState.js';
+
+export type BackendKind = 'write' | 'read' | 'other';
+
+/**
+ * - `up`: serving now (only the confirmed leader in a write backend)
+ * - `maint`: no traffic, sessions cut
+ * - `drain`: no new connections
+ * - `ready`: out of maint/drain, HAProxy's checks decide (never forced UP)
+ * - `ready-health-down`: like `ready`, and explicitly starting DOWN when it leaves MAINT
+ * - `unchanged`: leave whatever HAProxy has
+ */
+export type WantedState = 'up' | 'maint' | 'drain' | 'ready' | 'ready-health-down' | 'unchanged';
+
+export interface DesiredServer {
+  readonly server: string;
+  readonly wanted: WantedState;
+  /** Why, for logs: "not the leader", "leader confirmed", "noloadbalance" … */
+  readonly reason: string;
+  /** The Patroni member behind this server, when known. */
+  readonly member?: string;
+}
+
+export interface DesiredBackend {
+  readonly backend: string;
+  readonly kind: BackendKind;
+  readonly servers: readonly DesiredServer[];
+}
+
+export interface DesiredState {
+  /** False when the DCS (etcd) cannot be read: then nothing is changed. */
+  readonly dcsReachable: boolean;
+  /** Patroni failsafe mode is keeping the primary up without a leader key. */
+  readonly failsafe: boolean;
+  readonly backends: readonly DesiredBackend[];
+}
+
+export type OverrideState = 'drain' | 'maint';
+
+export interface OperatorOverride {
+  readonly backend: string;
+  readonly server: string;
+  readonly state: OverrideState;
+  readonly since?: string;
+  readonly reason?: string;
+}
+
+export type OperatorOverrides = readonly OperatorOverride[];
+
+/** What the planner needs to know about a server's actual state (a subset of ActualServer). */
+export type ActualServerState = Pick<ActualServer, 'backend' | 'server' | 'opState' | 'admin'>;
+
+const ORDER: Record<ServerAction, number> = {
+  // Cut first, then route: a write never reaches two primaries.
+  maint: 0,
+  drain: 1,
+  'ready-health-down': 2,
+  ready: 3,
+  'ready-health-up': 4,
+  'health-up': 5,
+};
+
+const refOf = (backend: string, server: string): string => `${backend}/${server}`;
+
+function serving(a: ActualServerState): boolean {
+  return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
+}
+
+/**
+ * The one action that moves `a` to `wanted`, or undefined when it is there already (or cannot be
+ * moved by the runtime API: maint from config/inheritance/DNS, inherited drain).
+ */
+export function actionFor(wanted: WantedState, a: ActualServerState): ServerAction | undefined {
+  const forcedMaint = a.admin.maint.includes('forced');
+  const otherMaint = a.admin.maint.some((m) => m !== 'forced');
+  const inMaint = a.admin.maint.length > 0;
+  const forcedDrain = a.admin.drain.includes('forced');
+  switch (wanted) {
+    case 'unchanged':
+      return undefined;
+    case 'maint':
+      return inMaint ? undefined : 'maint';
+    case 'drain':
+      if (otherMaint) return undefined;
+      if (forcedMaint) return 'drain';
+      return forcedDrain ? undefined : 'drain';
+    case 'ready':
+    case 'ready-health-down':
+      if (otherMaint) return undefined;
+      if (forcedMaint) return 'ready-health-down';
+      return forcedDrain ? 'ready' : undefined;
+    case 'up':
+      if (otherMaint) return undefined;
+      if (forcedMaint) return 'ready-health-up';
+      if (forcedDrain) return a.opState === 'up' || a.opState === 'starting' ? 'ready' : 'ready-health-up';
+      if (a.admin.drain.length > 0) return undefined; // inherited drain: not ours to lift
+      return a.opState === 'up' || a.opState === 'starting' ? undefined : 'health-up';
+  }
+}
+
+/** Servers the desired state names that HAProxy does not have (for a warning; no command can fix it). */
+export function missingServers(desired: DesiredState, actual: readonly ActualServerState[]): string[] {
+  const have = new Set(actual.map((a) => refOf(a.backend, a.server)));
+  const out: string[] = [];
+  for (const b of desired.backends) for (const s of b.servers) if (!have.has(refOf(b.backend, s.server))) out.push(refOf(b.backend, s.server));
+  return out;
+}
+
+export function planServerStates(
+  desired: DesiredState,
+  actual: readonly ActualServerState[],
+  overrides: OperatorOverrides,
+): RuntimeCommand[] {
+  // Rule 2.
+  if (!desired.dcsReachable) return [];
+  const actualByRef = new Map(actual.map((a) => [refOf(a.backend, a.server), a] as const));
+  const overrideByRef = new Map(overrides.map((o) => [refOf(o.backend, o.server), o] as const));
+  const commands: RuntimeCommand[] = [];
+  const seen = new Set<string>();
+  const emit = (backend: string, server: string, wanted: WantedState, reason: string, guard?: (action: ServerAction, a: ActualServerState) => boolean): void => {
+    const ref = refOf(backend, server);
+    const a = actualByRef.get(ref);
+    if (!a || seen.has(ref)) return;
+    const action = actionFor(wanted, a);
+    if (action === undefined || (guard && !guard(action, a))) return;
+    seen.add(ref);
+    commands.push({ backend, server, action, reason });
+  };
+  // Rule 1 first: overrides apply to every server HAProxy has, named in the desired state or not.
+  for (const o of overrides) emit(o.backend, o.server, o.state, `operator ${o.state}`);
+  for (const b of desired.backends) {
+    for (const s of b.servers) {
+      const ref = refOf(b.backend, s.server);
+      if (overrideByRef.has(ref)) continue; // rule 1
+      // Rule 3: in failsafe, a serving server of a write backend is never cut.
+      const guard = desired.failsafe && b.kind === 'write'
+        ? (action: ServerAction, a: ActualServerState) => !((action === 'maint' || action === 'drain') && serving(a))
+        : undefined;
+      emit(b.backend, s.server, s.wanted, s.reason, guard);
+    }
+  }
+  return commands
+    .map((c, i) => ({ c, i }))
+    .sort((x, y) => ORDER[x.c.action] - ORDER[y.c.action] || x.i - y.i)
+    .map((x) => x.c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules 4 and 5: from the cluster as the controller sees it to the wanted state of every server.
+
+export interface ClusterMember {
+  readonly name: string;
+  /** Patroni role, normalised or not (`master` and `primary` are one). */
+  readonly role: string;
+  /** Patroni state: `running`, `streaming`, `starting`, `stopped` … */
+  readonly state: string;
+  readonly noloadbalance: boolean;
+}
+
+/** The confirmation of the leader's promotion through its REST API (GET /patroni). */
+export type LeaderConfirmation = 'confirmed' | 'pending' | 'timed-out';
+
+export interface ClusterView {
+  readonly dcsReachable: boolean;
+  /** The member the `leader` key names (undefined: no leader key). */
+  readonly leader: string | undefined;
+  readonly leaderConfirmation: LeaderConfirmation;
+  /** Failsafe mode keeps the primary serving while the leader key is gone. */
+  readonly failsafe: boolean;
+  readonly members: readonly ClusterMember[];
+}
+
+export interface BackendLayout {
+  readonly backend: string;
+  readonly kind: BackendKind;
+  /** Read backends: the leader also takes reads (`read-only` listens). Default false (replicas only). */
+  readonly includeLeader?: boolean;
+  /** HAProxy server name → Patroni member name (usually the same). */
+  readonly servers: readonly { readonly server: string; readonly member: string }[];
+}
+
+const REPLICA_ROLES = new Set(['replica', 'sync_standby', 'quorum_standby', 'standby']);
+const RUNNING_STATES = new Set(['running', 'streaming']);
+
+function desireWrite(layout: BackendLayout, c: ClusterView): DesiredServer[] {
+  return layout.servers.map(({ server, member }) => {
+    if (c.leader === undefined) {
+      return c.failsafe
+        ? { server, member, wanted: 'unchanged', reason: 'failsafe: leader key gone, primary keeps serving' }
+        : { server, member, wanted: 'maint', reason: 'no leader key' };
+    }
+    if (member !== c.leader) return { server, member, wanted: 'maint', reason: `not the leader (${c.leader})` };
+    switch (c.leaderConfirmation) {
+      case 'confirmed':
+        return { server, member, wanted: 'up', reason: 'leader, primary confirmed by its REST API' };
+      case 'pending':
+        return { server, member, wanted: 'unchanged', reason: 'leader, awaiting confirmation' };
+      case 'timed-out':
+        return { server, member, wanted: 'ready-health-down', reason: 'leader not confirmed in time: HAProxy checks decide' };
+    }
+  });
+}
+
+function desireRead(layout: BackendLayout, c: ClusterView): DesiredServer[] {
+  const byName = new Map(c.members.map((m) => [m.name, m] as const));
+  return layout.servers.map(({ server, member }) => {
+    const m = byName.get(member);
+    if (!m) return { server, member, wanted: 'drain', reason: 'not a cluster member' };
+    const running = RUNNING_STATES.has(m.state);
+    if (member === c.leader) {
+      if (!layout.includeLeader) return { server, member, wanted: 'drain', reason: 'leader (replicas only)' };
+      return running ? { server, member, wanted: 'ready', reason: 'leader takes reads' } : { server, member, wanted: 'drain', reason: `state ${m.state}` };
+    }
+    if (!REPLICA_ROLES.has(m.role)) return { server, member, wanted: 'drain', reason: `role ${m.role}` };
+    if (!running) return { server, member, wanted: 'drain', reason: `state ${m.state}` };
+    if (m.noloadbalance) return { server, member, wanted: 'drain', reason: 'noloadbalance' };
+    return { server, member, wanted: 'ready', reason: 'running replica' };
+  });
+}
+
+export function desireServerStates(cluster: ClusterView, layout: readonly BackendLayout[]): DesiredState {
+  return {
+    dcsReachable: cluster.dcsReachable,
+    failsafe: cluster.failsafe && cluster.leader === undefined,
+    backends: layout.map((l) => ({
+      backend: l.backend,
+      kind: l.kind,
+      servers:
+        l.kind === 'write'
+          ? desireWrite(l, cluster)
+          : l.kind === 'read'
+            ? desireRead(l, cluster)
+            : l.servers.map(({ server, member }) => ({ server, member, wanted: 'unchanged' as const, reason: 'not managed' })),
+    })),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The server-state changes the controller and the operator commands send, and the exact runtime
+ * API line each becomes. Names are validated here, so no value can add a command.
+ */
+import { assertHaproxyIdentifier } from './names.js';
+
+/**
+ * - `maint`: no traffic, checks paused (with `on-marked-down shutdown-sessions`, sessions are cut).
+ * - `drain`: no new connections, sessions stay, checks run.
+ * - `ready`: leave drain (or maint) — leaving maint makes the server UP at once, see below.
+ * - `ready-health-down`: leave maint/drain but start DOWN, so only a passing check makes it UP.
+ * - `ready-health-up`: leave maint/drain and be UP now (the confirmed leader only).
+ * - `health-up`: force the operational state UP now (the confirmed leader only).
+ */
+export type ServerAction = 'maint' | 'drain' | 'ready' | 'ready-health-down' | 'ready-health-up' | 'health-up';
+
+export const SERVER_ACTIONS: readonly ServerAction[] = ['maint', 'drain', 'ready', 'ready-health-down', 'ready-health-up', 'health-up'];
+
+export interface RuntimeCommand {
+  readonly backend: string;
+  readonly server: string;
+  readonly action: ServerAction;
+  /** Why (for logs and metrics), e.g. "not the leader", "operator drain". */
+  readonly reason: string;
+}
+
+/** The runtime API line for `cmd` (several commands joined by `;` are applied in one exchange). */
+export function commandLine(cmd: Pick<RuntimeCommand, 'backend' | 'server' | 'action'>): string {
+  const ref = `${assertHaproxyIdentifier('backend', cmd.backend)}/${assertHaproxyIdentifier('server', cmd.server)}`;
+  switch (cmd.action) {
+    case 'maint':
+      return `set server ${ref} state maint`;
+    case 'drain':
+      return `set server ${ref} state drain`;
+    case 'ready':
+      return `set server ${ref} state ready`;
+    case 'ready-health-down':
+      return `set server ${ref} state ready; set server ${ref} health down`;
+    case 'ready-health-up':
+      return `set server ${ref} state ready; set server ${ref} health up`;
+    case 'health-up':
+      return `set server ${ref} health up`;
+  }
+}
