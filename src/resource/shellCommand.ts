@@ -33,24 +33,46 @@ function tail(text: string, max = 2000): string {
   return t.length > max ? '…' + t.slice(-max) : t;
 }
 
-/** Runs `cmd` with /bin/sh -c; resolves on exit 0, throws CommandError otherwise. */
+/** Signals a whole process group (the shell and everything it started). */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Runs `cmd` with /bin/sh -c in its own process group; resolves on exit 0, throws CommandError
+ * otherwise. On timeout the whole group gets SIGTERM, then SIGKILL 2 s later, so a child of the
+ * shell cannot keep the command (or its output pipes) alive.
+ */
 export async function runShellCommand(what: string, cmd: string, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
   const started = Date.now();
-  const r = await execa('/bin/sh', ['-c', cmd], {
+  const sub = execa('/bin/sh', ['-c', cmd], {
     reject: false,
-    timeout: timeoutMs,
-    killSignal: 'SIGTERM',
-    forceKillAfterDelay: 2000,
+    detached: true,
     stdin: 'ignore',
-    all: false,
     env,
     cleanup: true,
   });
+  let timedOut = false;
+  let forceTimer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(sub.pid, 'SIGTERM');
+    forceTimer = setTimeout(() => killGroup(sub.pid, 'SIGKILL'), 2000);
+  }, timeoutMs);
+  const r = await sub;
+  clearTimeout(timer);
+  clearTimeout(forceTimer);
+  if (timedOut) killGroup(sub.pid, 'SIGKILL');
   const result: CommandResult = {
     exitCode: r.exitCode,
     stdout: String(r.stdout ?? ''),
     stderr: String(r.stderr ?? ''),
-    timedOut: r.timedOut === true,
+    timedOut,
     durationMs: Date.now() - started,
   };
   if (result.timedOut) {
