@@ -267,12 +267,12 @@ test('check_cmd with the real haproxy -c: a valid config is committed, an invali
       'h.hbs',
       'global\n  maxconn 100\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nlisten primary\n  bind 127.0.0.1:{{vars.port}}\n{{#each (gets "/members/*")}}  server {{base key}} {{value}}:5432\n{{/each}}',
     );
-    f.resource('h.toml', `[template]\nsrc = "h.hbs"\ndest = "${dest}"\nkeys = ["/members"]\ncheck_cmd = "${haproxy} -c -q -f {{.src}}"\n[template.vars]\nport = 15000\n`);
+    f.resource('h.toml', `[template]\nsrc = "h.hbs"\ndest = "${dest}"\nkeys = ["/members"]\ncheck_cmd = "${haproxy} -c -f {{.src}}"\n[template.vars]\nport = 15000\n`);
     const ok = await f.run();
     assert.equal(ok.code, 0, ok.stderr);
     const good = readFileSync(dest, 'utf8');
     assert.match(good, /server pg1 10\.0\.0\.1:5432/);
-    f.resource('h.toml', `[template]\nsrc = "h.hbs"\ndest = "${dest}"\nkeys = ["/members"]\ncheck_cmd = "${haproxy} -c -q -f {{.src}}"\n[template.vars]\nport = "not-a-port"\n`);
+    f.resource('h.toml', `[template]\nsrc = "h.hbs"\ndest = "${dest}"\nkeys = ["/members"]\ncheck_cmd = "${haproxy} -c -f {{.src}}"\n[template.vars]\nport = "not-a-port"\n`);
     const bad = await f.run();
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /check_cmd exited/);
