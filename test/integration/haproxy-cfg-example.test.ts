@@ -1,0 +1,62 @@
+/**
+ * The shipped resource (conf.d/haproxy.toml) and the example data (examples/data/patroni-demo.yaml)
+ * together: the resource parses, and the data renders a haproxy.cfg that the real `haproxy -c` accepts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createTemplateEngine } from '../../src/template/engine.js';
+import { renderTemplate } from '../../src/template/renderTemplate.js';
+import { registerPatroniHelpers } from '../../src/template/helpers/patroni.js';
+import { Store } from '../../src/store/store.js';
+import { parseDataFile } from '../../src/backends/file.js';
+import { parseTemplateResource } from '../../src/resource/templateResource.js';
+import { removeDir, requireBinary, tempDir } from '../harness/process.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+let dir = '';
+before(() => {
+  requireBinary('haproxy', 'haproxy');
+  dir = tempDir('haproxy-example');
+});
+after(() => removeDir(dir));
+
+test('conf.d/haproxy.toml parses: prefix /service, check_cmd haproxy -c, min_keys, demo defaults', () => {
+  const file = join(ROOT, 'conf.d/haproxy.toml');
+  const r = parseTemplateResource(file, readFileSync(file, 'utf8'), { globalPrefix: '/', templatesDir: join(ROOT, 'templates'), cwd: ROOT });
+  assert.equal(r.src, join(ROOT, 'templates/haproxy.cfg.hbs'));
+  assert.equal(r.prefix, '/service');
+  assert.equal(r.checkCmd, 'haproxy -c -q -f {{.src}}');
+  assert.ok(r.minKeys >= 1);
+  assert.equal(r.vars['primary_port'], 5000);
+  assert.equal(r.vars['replica_port'], 5001);
+  assert.equal(r.vars['stats_port'], 7000);
+});
+
+test('examples/data/patroni-demo.yaml renders two clusters through the shipped resource; haproxy -c passes', async () => {
+  const pairs = parseDataFile('patroni-demo.yaml', readFileSync(join(ROOT, 'examples/data/patroni-demo.yaml'), 'utf8'));
+  const tomlFile = join(ROOT, 'conf.d/haproxy.toml');
+  const resource = parseTemplateResource(tomlFile, readFileSync(tomlFile, 'utf8'), { globalPrefix: '/', templatesDir: join(ROOT, 'templates'), cwd: ROOT });
+  const compiled = createTemplateEngine([registerPatroniHelpers]).compile('haproxy.cfg.hbs', readFileSync(resource.src, 'utf8'));
+  const { content, warnings } = await renderTemplate(compiled, {
+    store: new Store({ revision: 1, pairs }, resource.prefix),
+    vars: { ...resource.vars, runtime_socket: join(dir, 'admin.sock'), server_state_file: join(dir, 'state') },
+    resource: resource.name,
+    log: pino({ level: 'silent' }),
+  });
+  assert.deepEqual(warnings, []);
+  const file = join(dir, 'haproxy.cfg');
+  writeFileSync(file, content);
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('haproxy', ['-c', '-f', file], (err, stdout, stderr) => (err ? reject(new Error(`${stderr}\n${content}`)) : resolve(stdout))),
+  );
+  assert.match(out, /Configuration file is valid/);
+  assert.match(content, /^listen billing_primary\n {4}bind \*:5000$/m);
+  assert.match(content, /^listen demo_primary\n {4}bind \*:5010$/m);
+  assert.match(content, /server patroni1 172\.28\.0\.21:5432 maxconn 100 check port 8008/);
+  assert.match(content, /server billing-b 10\.20\.0\.12:5432 maxconn 100 check port 8008/);
+  assert.match(content, /# ---- cluster demo \(leader key: patroni1\)/);
+});
