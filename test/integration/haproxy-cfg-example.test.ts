@@ -24,12 +24,12 @@ before(() => {
 });
 after(() => removeDir(dir));
 
-test('conf.d/haproxy.toml parses: prefix /service, check_cmd haproxy -c, min_keys, demo defaults', () => {
+test('conf.d/haproxy.toml parses: prefix /service, check_cmd haproxy -c (without -q, which hides the reason in 2.6), min_keys, demo defaults', () => {
   const file = join(ROOT, 'conf.d/haproxy.toml');
   const r = parseTemplateResource(file, readFileSync(file, 'utf8'), { globalPrefix: '/', templatesDir: join(ROOT, 'templates'), cwd: ROOT });
   assert.equal(r.src, join(ROOT, 'templates/haproxy.cfg.hbs'));
   assert.equal(r.prefix, '/service');
-  assert.equal(r.checkCmd, 'haproxy -c -q -f {{.src}}');
+  assert.equal(r.checkCmd, 'haproxy -c -f {{.src}}');
   assert.ok(r.minKeys >= 1);
   assert.equal(r.vars['primary_port'], 5000);
   assert.equal(r.vars['replica_port'], 5001);
