@@ -189,3 +189,13 @@ test('DNS helpers check their arguments', () => {
   assert.throws(() => renderWithData('{{lookupSRV "a" "b"}}', data), /^Error: lookupSRV: expected 3 arguments/);
   assert.throws(() => renderWithData('{{lookupIPV6 missing}}', data), /lookupIPV6: the host name must be a string, got nothing/);
 });
+
+test('the engine renders lookups in rounds (createDefaultEngine + renderTemplate)', async () => {
+  const { createDefaultEngine } = await import('../../src/template/helperSet.js');
+  const { renderTemplate } = await import('../../src/template/renderTemplate.js');
+  const data = renderDataFor({ pairs: [['/service/demo/host', 'localhost']], prefix: '/service/demo' });
+  const tpl = createDefaultEngine().compile('dns', 'a={{join (lookupIPV4 (getv "/host")) ","}} b={{join (lookupIP "no-such-host.invalid") ","}}');
+  const { content, warnings } = await renderTemplate(tpl, { store: data.store, vars: {}, resource: 'dns', log: data.log });
+  assert.equal(content, 'a=127.0.0.1 b=');
+  assert.deepEqual(warnings.map((w) => w.code), ['lookup_failed']);
+});
