@@ -56,6 +56,46 @@ export interface ClusterSet {
 
 const MARKERS = ['leader', 'members', 'config', 'initialize', 'status', 'failover', 'sync', 'failsafe'];
 
+/** The keys below one directory as a tree, built in one pass over the snapshot. */
+interface KeyTree {
+  value: string | undefined;
+  readonly children: Map<string, KeyTree>;
+}
+
+function newTree(): KeyTree {
+  return { value: undefined, children: new Map() };
+}
+
+/** Absolute directory of a relative `dir` under the store's prefix. */
+function absoluteDir(store: Store, dir: string): string {
+  return joinKeys(store.prefix, dir);
+}
+
+function buildTree(store: Store, dir: string): KeyTree {
+  const base = absoluteDir(store, dir);
+  const start = base === '/' ? '/' : base + '/';
+  const root = newTree();
+  for (const [k, v] of store.snapshot.pairs) {
+    if (!k.startsWith(start)) {
+      if (k === base) root.value = v;
+      continue;
+    }
+    let node = root;
+    for (const seg of k.slice(start.length).split('/')) {
+      if (seg === '') continue;
+      let next = node.children.get(seg);
+      if (next === undefined) node.children.set(seg, (next = newTree()));
+      node = next;
+    }
+    node.value = v;
+  }
+  return root;
+}
+
+function sortedNames(t: KeyTree): string[] {
+  return [...t.children.keys()].sort();
+}
+
 function parseJsonObject(text: string | undefined): Record<string, unknown> | null {
   if (text === undefined) return null;
   try {
@@ -70,13 +110,14 @@ function flag(v: unknown): boolean {
   return v === true || v === 'true' || v === 'on';
 }
 
-/** Every key below `dir` (relative), depth-first, for reporting nested member keys. */
-function keysBelow(store: Store, dir: string): string[] {
+/** Every key below a tree node, depth-first, as paths relative to it. */
+function pathsBelow(t: KeyTree, path: string): string[] {
   const out: string[] = [];
-  for (const child of store.ls(dir)) {
-    const k = joinKeys(dir, child);
-    if (store.exists(k)) out.push(k);
-    if (store.lsdir(dir).includes(child)) out.push(...keysBelow(store, k));
+  for (const name of sortedNames(t)) {
+    const child = t.children.get(name) as KeyTree;
+    const p = `${path}/${name}`;
+    if (child.value !== undefined) out.push(p);
+    out.push(...pathsBelow(child, p));
   }
   return out;
 }
@@ -90,39 +131,30 @@ function parseSync(text: string | undefined): SyncState | null {
   return { leader: typeof o['leader'] === 'string' ? o['leader'] : null, standbys, quorum };
 }
 
-/**
- * Parses one cluster whose keys live under `dir` (relative to the store's prefix). The scope is the
- * last segment of `dir` (or of the store's prefix when `dir` is '/').
- */
-export function parseCluster(store: Store, dir = '/', group: number | null = null): ClusterModel {
-  const d = joinKeys(dir);
-  const segments = joinKeys(store.prefix, d).split('/').filter((x) => x !== '');
-  const scope = (group === null ? segments[segments.length - 1] : segments[segments.length - 2]) ?? '';
-  const membersDir = joinKeys(d, 'members');
+function clusterFromTree(tree: KeyTree, scope: string, group: number | null, dir: string): ClusterModel {
   const members: Member[] = [];
   const rejected: MemberRejection[] = [];
-  const dirs = new Set(store.lsdir(membersDir));
-  for (const name of store.ls(membersDir)) {
-    const key = joinKeys(membersDir, name);
-    if (store.exists(key)) {
-      const r = parseMember(name, store.getv(key), key);
-      if (r.ok) members.push(r.member);
-      else rejected.push(r.rejection);
-    }
-    if (dirs.has(name)) {
-      for (const k of keysBelow(store, key)) {
-        const nested = k.slice(membersDir.length + 1);
-        rejected.push({ name: nested, key: k, reason: `member name ${quote(nested)} contains '/'` });
+  const membersTree = tree.children.get('members');
+  const membersDir = joinKeys(dir, 'members');
+  if (membersTree !== undefined) {
+    for (const name of sortedNames(membersTree)) {
+      const node = membersTree.children.get(name) as KeyTree;
+      const key = joinKeys(membersDir, name);
+      if (node.value !== undefined) {
+        const r = parseMember(name, node.value, key);
+        if (r.ok) members.push(r.member);
+        else rejected.push(r.rejection);
+      }
+      for (const p of pathsBelow(node, name)) {
+        rejected.push({ name: p, key: joinKeys(membersDir, p), reason: `member name ${quote(p)} contains '/'` });
       }
     }
   }
-  members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
-  const leaderKey = joinKeys(d, 'leader');
-  const leaderText = store.exists(leaderKey) ? store.getv(leaderKey).trim() : '';
+  const value = (name: string): string | undefined => tree.children.get(name)?.value;
+  const leaderText = (value('leader') ?? '').trim();
   const leader = leaderText === '' ? null : leaderText;
-  const config = parseJsonObject(store.exists(joinKeys(d, 'config')) ? store.getv(joinKeys(d, 'config')) : undefined);
-  const failsafeObj = parseJsonObject(store.exists(joinKeys(d, 'failsafe')) ? store.getv(joinKeys(d, 'failsafe')) : undefined);
+  const config = parseJsonObject(value('config'));
+  const failsafeObj = parseJsonObject(value('failsafe'));
   let failsafe: Record<string, string> | null = null;
   if (failsafeObj !== null) {
     failsafe = {};
@@ -132,31 +164,46 @@ export function parseCluster(store: Store, dir = '/', group: number | null = nul
     scope,
     group,
     id: group === null ? scope : `${scope}_${group}`,
-    dir: d,
+    dir,
     members,
     leader,
     leaderKnown: leader !== null && members.some((m) => m.name === leader),
     failsafe,
     failsafeMode: flag(config?.['failsafe_mode']),
     paused: flag(config?.['pause']),
-    sync: parseSync(store.exists(joinKeys(d, 'sync')) ? store.getv(joinKeys(d, 'sync')) : undefined),
+    sync: parseSync(value('sync')),
     rejected,
   };
 }
 
-function looksLikeCluster(store: Store, dir: string): boolean {
-  const children = store.ls(dir);
-  return MARKERS.some((m) => children.includes(m));
+/**
+ * Parses one cluster whose keys live under `dir` (relative to the store's prefix). The scope is the
+ * last segment of `dir` (or of the store's prefix when `dir` is '/'); `group` marks a Citus group,
+ * whose scope is then the segment before it.
+ */
+export function parseCluster(store: Store, dir = '/', group: number | null = null): ClusterModel {
+  const d = joinKeys(dir);
+  const segments = absoluteDir(store, d).split('/').filter((x) => x !== '');
+  const scope = (group === null ? segments[segments.length - 1] : segments[segments.length - 2]) ?? '';
+  return clusterFromTree(buildTree(store, d), scope, group, d);
+}
+
+function looksLikeCluster(t: KeyTree): boolean {
+  return MARKERS.some((m) => t.children.has(m));
 }
 
 /**
  * Every cluster under `dir` (a namespace such as '/service' seen from prefix '/', or '/' under prefix
  * '/service'), sorted by scope then group. Citus groups (numeric subdirectories) become one model each.
+ * Reads the snapshot once.
  */
 export function parseClusters(store: Store, dir = '/'): ClusterSet {
   const clusters: ClusterModel[] = [];
   const rejectedScopes: ClusterRejection[] = [];
-  for (const scope of store.lsdir(dir)) {
+  const root = buildTree(store, dir);
+  for (const scope of sortedNames(root)) {
+    const scopeTree = root.children.get(scope) as KeyTree;
+    if (scopeTree.children.size === 0) continue; // a plain key, not a directory
     const scopeDir = joinKeys(dir, scope);
     try {
       checkHaproxyName(scope, 'scope');
@@ -164,16 +211,15 @@ export function parseClusters(store: Store, dir = '/'): ClusterSet {
       rejectedScopes.push({ scope, key: scopeDir, reason: (e as Error).message });
       continue;
     }
-    if (looksLikeCluster(store, scopeDir)) {
-      clusters.push(parseCluster(store, scopeDir));
+    if (looksLikeCluster(scopeTree)) {
+      clusters.push(clusterFromTree(scopeTree, scope, null, scopeDir));
       continue;
     }
-    const groups = store
-      .lsdir(scopeDir)
-      .filter((g) => /^\d{1,6}$/.test(g) && looksLikeCluster(store, joinKeys(scopeDir, g)))
+    const groups = sortedNames(scopeTree)
+      .filter((g) => /^\d{1,6}$/.test(g) && looksLikeCluster(scopeTree.children.get(g) as KeyTree))
       .map(Number)
       .sort((a, b) => a - b);
-    for (const g of groups) clusters.push(parseCluster(store, joinKeys(scopeDir, String(g)), g));
+    for (const g of groups) clusters.push(clusterFromTree(scopeTree.children.get(String(g)) as KeyTree, scope, g, joinKeys(scopeDir, String(g))));
   }
   return { clusters, rejectedScopes };
 }
