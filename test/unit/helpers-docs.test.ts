@@ -1,4 +1,4 @@
-/** The helper reference (docs/readme-parts/helpers.md) is checked: every helper is documented, every deterministic example renders as shown. */
+/** The helper reference (the README's helper reference) is checked: every helper is documented, every deterministic example renders as shown. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { STANDARD_HELPER_NAMES } from '../../src/template/helpers/index.js';
 import { render } from './helpers-render.js';
 
-const DOC = readFileSync(fileURLToPath(new URL('../../docs/readme-parts/helpers.md', import.meta.url)), 'utf8');
+const DOC = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 const STORE_HELPERS = ['get', 'getv', 'gets', 'getvs', 'exists', 'ls', 'lsdir'];
 
 interface Row {
@@ -40,7 +40,7 @@ function exampleData(): Array<[string, string]> {
 
 test('every helper has a row with an example', () => {
   const documented = new Set(rows().map((r) => r.helper));
-  for (const name of [...STANDARD_HELPER_NAMES, ...STORE_HELPERS]) assert.ok(documented.has(name), `${name} is not in helpers.md`);
+  for (const name of [...STANDARD_HELPER_NAMES, ...STORE_HELPERS]) assert.ok(documented.has(name), `${name} is not in the README helper reference`);
   assert.ok(exampleData().length >= 5, 'the example data table is parsed');
 });
 
