@@ -1,0 +1,235 @@
+/**
+ * The watching daemon against a real etcd (Debian's etcd-server), run as a process:
+ * put → file, segment-matching prefixes, single flight, wait, the minimum reload interval,
+ * min_keys, reload retries.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
+import { freePort, sleep, waitFor } from '../harness/process.js';
+import { etcdClient, httpGet, makeWorkspace, memberLines, metric, startDaemon, type Daemon, type Workspace } from './daemon-fixture.js';
+
+let etcd: EtcdInstance;
+let client: Etcd3;
+
+before(async () => {
+  etcd = await startEtcd('daemon-watch');
+  client = etcdClient(etcd.clientUrl);
+});
+
+after(async () => {
+  client?.close();
+  await etcd?.stop();
+});
+
+/** Runs `body` with a fresh workspace and daemon; both are cleaned up whatever happens. */
+async function withDaemon(
+  tag: string,
+  setup: (ws: Workspace) => void,
+  args: (ws: Workspace) => string[],
+  body: (ws: Workspace, d: Daemon) => Promise<void>,
+): Promise<void> {
+  const ws = makeWorkspace(tag);
+  let d: Daemon | undefined;
+  try {
+    setup(ws);
+    d = startDaemon(ws, ['-watch', '-backend', 'etcdv3', '-node', etcd.clientUrl, ...args(ws)]);
+    await body(ws, d);
+  } catch (e) {
+    if (d) console.error(`--- haconfd log (${tag}) ---\n${d.text().slice(-4000)}`);
+    throw e;
+  } finally {
+    await d?.stop();
+    ws.cleanup();
+  }
+}
+
+const reloadCounter = (ws: Workspace, name = 'reloads'): string => `echo x >> ${ws.path(name)}`;
+
+describe('haconfd -watch against etcd', () => {
+  test('a put reaches the file quickly; the log line names resource, revision and duration', async () => {
+    await client.put('/t1/demo/members/pg1').value('a');
+    await withDaemon(
+      'latency',
+      (ws) => ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/t1/demo' }),
+      () => [],
+      async (ws, d) => {
+        await waitFor('first render', () => ws.read('m.conf') === memberLines({ pg1: 'a' }));
+        const t0 = Date.now();
+        const put = await client.put('/t1/demo/members/pg2').value('b');
+        await waitFor('pg2 in the file', () => ws.read('m.conf') === memberLines({ pg1: 'a', pg2: 'b' }), 5000, 2);
+        const took = Date.now() - t0;
+        assert.ok(took < 1000, `put → file took ${took} ms`);
+        const rev = Number(put.header.revision);
+        const line = await d.waitLog('updated line', (l) => l.msg === 'updated' && l['revision'] === rev);
+        assert.equal(line['resource'], 'm.toml');
+        assert.equal(typeof line['durationMs'], 'number');
+        // A delete is applied to the kept snapshot too.
+        await client.delete().key('/t1/demo/members/pg1');
+        await waitFor('pg1 gone', () => ws.read('m.conf') === memberLines({ pg2: 'b' }));
+        // Reads: one at start, none per event.
+        const reads = d.lines().filter((l) => l.msg === 'full re-read').length;
+        assert.equal(reads, 0, 'no re-read per event');
+      },
+    );
+  });
+
+  test('a change under /service/demo2 or outside keys does not render the /service/demo resource', async () => {
+    await client.put('/t2/demo/members/pg1').value('a');
+    await client.put('/t2/demo2/members/pg1').value('x');
+    const port = await freePort();
+    await withDaemon(
+      'segment',
+      (ws) => {
+        ws.writeResource('a.toml', { dest: ws.path('a.conf'), prefix: '/t2/demo' });
+        ws.writeResource('b.toml', { dest: ws.path('b.conf'), prefix: '/t2/demo2' });
+      },
+      () => ['-listen', `127.0.0.1:${port}`],
+      async (ws) => {
+        await waitFor('both rendered', () => ws.read('a.conf') === memberLines({ pg1: 'a' }) && ws.read('b.conf') === memberLines({ pg1: 'x' }));
+        await waitFor('ready', async () => (await httpGet(port, '/readyz')).status === 200);
+        const rendersA = async (): Promise<number> => {
+          const { body } = await httpGet(port, '/metrics');
+          return body
+            .split('\n')
+            .filter((l) => l.startsWith('haconfd_renders_total{') && l.includes('resource="a.toml"'))
+            .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+        };
+        const before = await rendersA();
+        await client.put('/t2/demo2/members/pg2').value('y');
+        await client.put('/t2/demo/status').value('{"optime":1}'); // under the prefix, outside keys
+        await client.put('/t2/demo2/members/pg3').value('z'); // barrier: b renders after both
+        await waitFor('b updated', () => ws.read('b.conf') === memberLines({ pg1: 'x', pg2: 'y', pg3: 'z' }));
+        await sleep(150);
+        assert.equal(await rendersA(), before, 'a.toml must not be rendered for /t2/demo2 or /t2/demo/status');
+        assert.equal(ws.read('a.conf'), memberLines({ pg1: 'a' }));
+      },
+    );
+  });
+
+  test('single flight under a burst: far fewer reloads than writes, never overlapping, final file exact', async () => {
+    await withDaemon(
+      'burst',
+      (ws) =>
+        ws.writeResource('m.toml', {
+          dest: ws.path('m.conf'),
+          prefix: '/t3/demo',
+          // Detects two reloads running at once.
+          reloadCmd: `mkdir ${ws.path('lock')} || echo OVERLAP >> ${ws.path('reloads')}; sleep 0.05; rmdir ${ws.path('lock')}; echo x >> ${ws.path('reloads')}`,
+        }),
+      () => ['-min-reload-interval', '0'],
+      async (ws) => {
+        await client.put('/t3/demo/members/pg1').value('0');
+        await waitFor('first render', () => ws.read('m.conf') === memberLines({ pg1: '0' }));
+        await waitFor('first reload', () => ws.lines('reloads').length === 1);
+        for (let i = 1; i <= 60; i++) await client.put('/t3/demo/members/pg1').value(String(i));
+        await waitFor('final value', () => ws.read('m.conf') === memberLines({ pg1: '60' }), 10_000);
+        await sleep(300);
+        const lines = ws.lines('reloads');
+        assert.ok(!lines.includes('OVERLAP'), 'two reloads overlapped');
+        assert.ok(lines.length - 1 <= 20, `60 writes caused ${lines.length - 1} reloads`);
+        assert.equal(ws.read('m.conf'), memberLines({ pg1: '60' }));
+      },
+    );
+  });
+
+  test('wait = "300ms:2s" renders once changes are quiet; the minimum reload interval spaces reloads but never delays an isolated change', async () => {
+    await withDaemon(
+      'wait',
+      (ws) => {
+        ws.writeResource('w.toml', { dest: ws.path('w.conf'), prefix: '/t4/w', wait: '300ms:2s', reloadCmd: reloadCounter(ws, 'w-reloads') });
+        ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/t4/m', reloadCmd: `date +%s%3N >> ${ws.path('m-reloads')}` });
+      },
+      () => [],
+      async (ws) => {
+        await client.put('/t4/w/members/pg1').value('0');
+        await client.put('/t4/m/members/pg1').value('0');
+        await waitFor('first renders', () => ws.lines('w-reloads').length === 1 && ws.lines('m-reloads').length === 1);
+        // 15 changes 50 ms apart: quiet never lasts 300 ms until the end → one or two reloads.
+        for (let i = 1; i <= 15; i++) {
+          await client.put('/t4/w/members/pg1').value(String(i));
+          await sleep(50);
+        }
+        await waitFor('w final', () => ws.read('w.conf') === memberLines({ pg1: '15' }), 5000);
+        await sleep(400);
+        const wReloads = ws.lines('w-reloads').length - 1;
+        assert.ok(wReloads >= 1 && wReloads <= 2, `wait: ${wReloads} reloads for 15 changes`);
+
+        // Isolated change (last reload long ago): not delayed by the 500 ms interval.
+        await sleep(600);
+        const t0 = Date.now();
+        await client.put('/t4/m/members/pg1').value('1');
+        await waitFor('isolated change', () => ws.lines('m-reloads').length === 2, 5000, 5);
+        assert.ok(Date.now() - t0 < 400, `isolated change took ${Date.now() - t0} ms`);
+        // Right after that reload, a second change waits out the 500 ms minimum interval.
+        await client.put('/t4/m/members/pg1').value('2');
+        await waitFor('second change', () => ws.lines('m-reloads').length === 3, 5000, 5);
+        const [r1, r2] = ws.lines('m-reloads').slice(1).map(Number) as [number, number];
+        assert.ok(r2 - r1 >= 450, `reloads ${r2 - r1} ms apart, minimum is 500`);
+        assert.equal(ws.read('m.conf'), memberLines({ pg1: '2' }));
+      },
+    );
+  });
+
+  test('min_keys: when every member vanishes the last good file stays, reported in log, metric and /readyz', async () => {
+    await client.put('/t5/demo/members/pg1').value('a');
+    await client.put('/t5/demo/members/pg2').value('b');
+    const port = await freePort();
+    await withDaemon(
+      'minkeys',
+      (ws) => ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/t5/demo', minKeys: 1, reloadCmd: reloadCounter(ws) }),
+      () => ['-listen', `127.0.0.1:${port}`],
+      async (ws, d) => {
+        const good = memberLines({ pg1: 'a', pg2: 'b' });
+        await waitFor('rendered', () => ws.read('m.conf') === good);
+        await waitFor('ready', async () => (await httpGet(port, '/readyz')).status === 200);
+        await client.delete().prefix('/t5/demo/members/');
+        await d.waitLog('min_keys error', (l) => l['stage'] === 'min_keys' && l.level === 50);
+        assert.equal(ws.read('m.conf'), good, 'last good file must stay');
+        const ready = await httpGet(port, '/readyz');
+        assert.equal(ready.status, 503);
+        assert.match(ready.body, /min_keys/);
+        assert.equal(await metric(port, 'haconfd_resource_failing', { resource: 'm.toml' }), 1);
+        assert.ok(((await metric(port, 'haconfd_render_errors_total', { resource: 'm.toml', stage: 'min_keys' })) ?? 0) >= 1);
+        assert.equal(ws.lines('reloads').length, 1, 'no reload for a refused render');
+        // A member comes back: rendered, ready again.
+        await client.put('/t5/demo/members/pg3').value('c');
+        await waitFor('pg3', () => ws.read('m.conf') === memberLines({ pg3: 'c' }));
+        await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200);
+        assert.equal(await metric(port, 'haconfd_resource_failing', { resource: 'm.toml' }), 0);
+      },
+    );
+  });
+
+  test('a failed reload is retried with backoff until it succeeds', async () => {
+    const port = await freePort();
+    await withDaemon(
+      'reloadfail',
+      (ws) =>
+        ws.writeResource('m.toml', {
+          dest: ws.path('m.conf'),
+          prefix: '/t6/demo',
+          reloadCmd: `echo try >> ${ws.path('tries')}; test -f ${ws.path('ok')} || { echo 'service says no' >&2; exit 3; }; echo x >> ${ws.path('reloads')}`,
+        }),
+      () => ['-listen', `127.0.0.1:${port}`],
+      async (ws, d) => {
+        await client.put('/t6/demo/members/pg1').value('a');
+        await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a' }));
+        const fail = await d.waitLog('reload failure', (l) => l['stage'] === 'reload' && typeof l['retryInMs'] === 'number');
+        assert.match(String(fail.msg), /service says no/);
+        assert.equal((await httpGet(port, '/readyz')).status, 503);
+        await waitFor('a retry', () => ws.lines('tries').length >= 2, 4000);
+        assert.ok(((await metric(port, 'haconfd_reload_failures_total', { resource: 'm.toml' })) ?? 0) >= 2);
+        writeFileSync(ws.path('ok'), '');
+        await waitFor('reload succeeded', () => ws.lines('reloads').length === 1, 8000);
+        await waitFor('ready', async () => (await httpGet(port, '/readyz')).status === 200);
+        const tries = ws.lines('tries').length;
+        await sleep(1200);
+        assert.equal(ws.lines('tries').length, tries, 'no more reloads once one succeeded');
+        assert.equal(ws.read('m.conf'), memberLines({ pg1: 'a' }));
+      },
+    );
+  });
+});
