@@ -58,5 +58,5 @@ test('examples/data/patroni-demo.yaml renders two clusters through the shipped r
   assert.match(content, /^listen demo_primary\n {4}bind \*:5010$/m);
   assert.match(content, /server patroni1 172\.28\.0\.21:5432 maxconn 100 check port 8008/);
   assert.match(content, /server billing-b 10\.20\.0\.12:5432 maxconn 100 check port 8008/);
-  assert.match(content, /# ---- cluster demo \(leader key: patroni1\)/);
+  assert.match(content, /# ---- cluster demo \(scope demo\)/);
 });

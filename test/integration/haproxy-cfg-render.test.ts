@@ -100,7 +100,7 @@ describe('shipped haproxy.cfg: one cluster', () => {
     assert.match(content, /hard-stop-after 30m/);
     assert.doesNotMatch(content, /pidfile/);
     assert.doesNotMatch(content, /listen demo_read_only|listen demo_sync/);
-    assert.match(content, /# ---- cluster demo \(leader key: pg1\)/);
+    assert.match(content, /# ---- cluster demo \(scope demo\)/);
   });
 
   test('vars switch on read-only and sync listens and add ?lag= to the replica check', async () => {
@@ -290,9 +290,16 @@ describe('shipped haproxy.cfg: bad member data is left out and reported, the fil
     const { content, warnings } = await render(pairs);
     await assertHaproxyAccepts(content);
     assert.doesNotMatch(content, /ghost|evil/);
-    assert.match(content, /# ---- cluster demo \(no valid leader key\)/);
     assert.equal(servers(content, 'demo_primary').length, 3);
     assert.deepEqual(warnings.map((w) => w.code), ['leader_unknown']);
+  });
+
+  test('the leader key changes no byte of the file (a switchover needs no reload)', async () => {
+    const a = await render(clusterPairs('/service', 'demo', good, 'pg1'));
+    const b = await render(clusterPairs('/service', 'demo', good, 'pg2'));
+    const c = await render(clusterPairs('/service', 'demo', good.map((m) => ({ ...m, role: m.name === 'pg2' ? 'master' : 'replica' })), null));
+    assert.equal(a.content, b.content);
+    assert.equal(a.content, c.content);
   });
 
   test('no leader key at all (between delete and put in a switchover) is not a warning', async () => {
