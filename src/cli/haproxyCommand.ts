@@ -15,6 +15,7 @@
  */
 import { RuntimeClient } from '../haproxy/runtimeClient.js';
 import { RuntimeError } from '../haproxy/runtimeErrors.js';
+import { parseSocketAddress } from '../haproxy/socketAddress.js';
 import { assertHaproxyIdentifier, parseServerRef, type ServerRef } from '../haproxy/names.js';
 import { actionFor, type WantedState } from '../haproxy/plan.js';
 import { commandLine, type RuntimeCommand, type ServerAction } from '../haproxy/runtimeCommand.js';
@@ -124,6 +125,11 @@ export async function runHaproxyCommand(
     if (verb === 'status' && opts.positional.length > 1) throw new UsageError(`unexpected argument "${opts.positional[1]}"`);
     if (verb !== 'status' && opts.positional.length !== 2) throw new UsageError(`${verb} needs exactly one <backend>/<server> or <server>`);
     if (opts.leader && verb !== 'ready') throw new UsageError('--leader only applies to ready');
+    try {
+      parseSocketAddress(opts.socket);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   } catch (e) {
     if (e instanceof UsageError || e instanceof RuntimeError) {
       io.stderr.write(`haconfd haproxy: ${e.message}\n${USAGE}`);
