@@ -1,0 +1,42 @@
+/**
+ * Prefixes as etcd key ranges, on whole path segments. Prefix '/service/demo' covers the key
+ * '/service/demo' itself and the range ['/service/demo/', '/service/demo0') — '0' is the byte after
+ * '/' — so '/service/demo2' and '/service/demo-x' are never read or watched. Pure.
+ */
+import { isUnderPrefix, normalizeKey } from '../store/keys.js';
+
+export interface KeyRange {
+  readonly key: Buffer;
+  /** Absent: the single key `key`. */
+  readonly rangeEnd?: Buffer;
+  /** The prefix the range belongs to, for messages. */
+  readonly prefix: string;
+}
+
+/** Normalises prefixes and drops duplicates and prefixes nested in another one. Sorted. */
+export function distinctPrefixes(prefixes: readonly string[]): string[] {
+  const norm = [...new Set(prefixes.map(normalizeKey))].sort();
+  return norm.filter((p) => !norm.some((q) => q !== p && isUnderPrefix(p, q)));
+}
+
+/** The one or two ranges of one (normalised) prefix. */
+export function rangesOfPrefix(prefix: string): KeyRange[] {
+  const p = normalizeKey(prefix);
+  if (p === '/') return [{ key: Buffer.from('/'), rangeEnd: Buffer.from('0'), prefix: p }];
+  return [
+    { key: Buffer.from(p), prefix: p },
+    { key: Buffer.from(p + '/'), rangeEnd: Buffer.from(p + '0'), prefix: p },
+  ];
+}
+
+/** All ranges of all distinct prefixes. */
+export function rangesOfPrefixes(prefixes: readonly string[]): KeyRange[] {
+  return distinctPrefixes(prefixes).flatMap(rangesOfPrefix);
+}
+
+/** Bytes as text: UTF-8, invalid sequences replaced by U+FFFD; never throws. */
+export function decodeBytes(b: Buffer | Uint8Array | string | undefined | null): string {
+  if (b === undefined || b === null) return '';
+  if (typeof b === 'string') return b;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+}

@@ -1,0 +1,239 @@
+/**
+ * A watch on some prefixes over one etcd Watch stream, with its own resume logic (etcd3's Watcher
+ * resumes from the header revision of the last response, which skips events when a catching-up
+ * watcher is cut off between two batches).
+ *
+ * Every key range keeps the revision to resume from: the last event's revision + 1 (or a progress
+ * notification's header revision + 1, sent only for watchers that are caught up). After any
+ * disconnect the stream is reopened — on the next endpoint — with every range at its own resume
+ * revision, so nothing is lost and nothing is delivered twice. A range whose resume revision was
+ * compacted is re-created at the current revision and then onResync('compacted') is called, so a
+ * re-read made in response sees every later change either in its result or as an event.
+ */
+import type { IWatchResponse, IEvent } from 'etcd3/lib/rpc.js';
+import type { Logger } from '../log/logger.js';
+import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } from './backend.js';
+import type { EtcdConnection, EtcdNode, WatchStream } from './etcdConnection.js';
+import { shortReason } from './etcdErrors.js';
+import { decodeBytes, rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2_000;
+/** Credentials/TLS problems are retried too (the operator may fix them), but slowly. */
+const CONFIG_RETRY_MIN_MS = 2_000;
+const CONFIG_RETRY_MAX_MS = 30_000;
+
+interface RangeState {
+  readonly range: KeyRange;
+  /** Revision to (re)start from; 0 = "now". */
+  next: number;
+  /** watch_id on the current stream, while created or being created. */
+  id: number | undefined;
+  created: boolean;
+  /** Re-created after a compaction; onResync is due once it is created. */
+  resyncDue: boolean;
+}
+
+function toChangeEvent(ev: IEvent): ChangeEvent {
+  const key = decodeBytes(ev.kv.key);
+  const revision = Number(ev.kv.mod_revision);
+  return String(ev.type).toUpperCase() === 'DELETE' ? { type: 'delete', key, revision } : { type: 'put', key, value: decodeBytes(ev.kv.value), revision };
+}
+
+export class EtcdWatch implements Watch {
+  private readonly ranges: RangeState[];
+  private readonly byId = new Map<number, RangeState>();
+  private stream: WatchStream | undefined;
+  private node: EtcdNode | undefined;
+  private generation = 0;
+  private nextId = 1;
+  private closed = false;
+  private connected = false;
+  private everConnected = false;
+  private lastReported: string | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private configRetryMs = CONFIG_RETRY_MIN_MS;
+  private timer: NodeJS.Timeout | undefined;
+  private reconnects = 0;
+
+  constructor(
+    private readonly conn: EtcdConnection,
+    prefixes: readonly string[],
+    afterRevision: number,
+    private readonly handlers: WatchHandlers,
+    private readonly log: Logger,
+    private readonly onClosed: (w: EtcdWatch) => void = () => undefined,
+  ) {
+    const start = afterRevision > 0 ? afterRevision + 1 : 0;
+    this.ranges = rangesOfPrefixes(prefixes).map((range) => ({ range, next: start, id: undefined, created: false, resyncDue: false }));
+    if (this.ranges.length > 0) void this.open();
+  }
+
+  /** The endpoint the stream is on (for tests and logs). */
+  get endpoint(): string | undefined {
+    return this.connected ? this.node?.endpoint.url : undefined;
+  }
+
+  /** How many times the stream was reopened after a failure. */
+  get reconnectCount(): number {
+    return this.reconnects;
+  }
+
+  private async open(): Promise<void> {
+    const gen = ++this.generation;
+    const node = this.conn.order()[0];
+    if (node === undefined || this.closed) return;
+    this.node = node;
+    let stream: WatchStream;
+    try {
+      stream = await node.openWatchStream();
+    } catch (e) {
+      this.fail(gen, node, e);
+      return;
+    }
+    if (this.closed || gen !== this.generation) {
+      stream.cancel();
+      return;
+    }
+    this.stream = stream;
+    this.byId.clear();
+    stream.on('data', (res: IWatchResponse) => {
+      if (gen === this.generation) this.onResponse(gen, node, res);
+    });
+    stream.on('error', (err: Error) => this.fail(gen, node, err));
+    stream.on('end', () => this.fail(gen, node, new Error('watch stream ended by the server')));
+    for (const r of this.ranges) this.create(stream, r);
+  }
+
+  private create(stream: WatchStream, r: RangeState): void {
+    const id = this.nextId++;
+    r.id = id;
+    r.created = false;
+    this.byId.set(id, r);
+    stream.write({
+      create_request: {
+        key: r.range.key,
+        ...(r.range.rangeEnd ? { range_end: r.range.rangeEnd } : {}),
+        ...(r.next > 0 ? { start_revision: r.next } : {}),
+        progress_notify: true,
+        watch_id: id,
+      },
+    });
+  }
+
+  private onResponse(gen: number, node: EtcdNode, res: IWatchResponse): void {
+    const r = this.byId.get(Number(res.watch_id));
+    if (r === undefined) return; // a watch we cancelled
+    if (Number(res.compact_revision) > 0) {
+      this.onCompacted(r, Number(res.compact_revision));
+      return;
+    }
+    if (res.canceled) {
+      this.fail(gen, node, new Error(res.cancel_reason || 'watch cancelled by the server'));
+      return;
+    }
+    if (res.created) {
+      r.created = true;
+      if (r.next === 0) r.next = Number(res.header.revision) + 1;
+      if (r.resyncDue && !this.ranges.some((x) => x.resyncDue && !x.created)) {
+        for (const x of this.ranges) x.resyncDue = false;
+        this.log.warn({ revision: r.next - 1 }, 'etcd watch: revision compacted, asking for a full re-read');
+        this.safely(() => this.handlers.onResync('compacted'));
+      }
+      if (!this.connected && this.ranges.every((x) => x.created)) this.onConnected(node);
+      return;
+    }
+    if (!r.created) return;
+    if (res.events.length === 0) {
+      // Progress notification: sent only for caught-up watchers, so nothing before it is pending.
+      const rev = Number(res.header.revision);
+      if (rev + 1 > r.next) r.next = rev + 1;
+      return;
+    }
+    const events = res.events.map(toChangeEvent);
+    const last = events[events.length - 1] as ChangeEvent;
+    r.next = last.revision + 1;
+    this.safely(() => this.handlers.onEvents(events, last.revision));
+  }
+
+  private onCompacted(r: RangeState, compactRevision: number): void {
+    this.log.info({ prefix: r.range.prefix, from: r.next, compactRevision }, 'etcd watch: resume revision was compacted');
+    if (r.id !== undefined) this.byId.delete(r.id);
+    r.next = 0;
+    r.resyncDue = true;
+    if (this.stream) this.create(this.stream, r);
+  }
+
+  private onConnected(node: EtcdNode): void {
+    this.connected = true;
+    this.retryMs = RETRY_MIN_MS;
+    this.configRetryMs = CONFIG_RETRY_MIN_MS;
+    this.lastReported = undefined;
+    this.conn.markGood(node);
+    this.log.info({ endpoint: node.endpoint.url, resume: this.ranges.map((x) => x.next) }, this.everConnected ? 'etcd watch: reconnected' : 'etcd watch: connected');
+    this.everConnected = true;
+    this.safely(() => this.handlers.onStatus?.('connected'));
+  }
+
+  private fail(gen: number, node: EtcdNode, err: unknown): void {
+    if (this.closed || gen !== this.generation) return;
+    this.generation++;
+    const stream = this.stream;
+    this.stream = undefined;
+    this.byId.clear();
+    for (const r of this.ranges) r.created = false;
+    try {
+      stream?.cancel();
+    } catch {
+      /* already gone */
+    }
+    const be = this.conn.absorbFailure(node, err);
+    this.conn.markBad(node);
+    const wasConnected = this.connected;
+    this.connected = false;
+    // One report per outage; a credentials/TLS problem again whenever its message changes.
+    const report = be instanceof BackendConfigError ? be.message : be.name;
+    if (wasConnected || report !== this.lastReported) {
+      this.lastReported = report;
+      this.log.warn({ endpoint: node.endpoint.url, reason: shortReason(err) }, `etcd watch: disconnected: ${be.message}`);
+      this.safely(() => this.handlers.onStatus?.('disconnected', be));
+    }
+    let delay: number;
+    if (be instanceof BackendConfigError) {
+      delay = this.configRetryMs;
+      this.configRetryMs = Math.min(this.configRetryMs * 2, CONFIG_RETRY_MAX_MS);
+    } else {
+      delay = wasConnected ? 0 : this.retryMs;
+      if (!wasConnected) this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.reconnects++;
+      void this.open();
+    }, delay);
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.log.error({ err: e }, 'etcd watch: handler threw');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.generation++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const stream = this.stream;
+    this.stream = undefined;
+    try {
+      stream?.cancel();
+    } catch {
+      /* already gone */
+    }
+    this.onClosed(this);
+  }
+}
