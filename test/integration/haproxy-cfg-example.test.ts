@@ -37,7 +37,7 @@ test('conf.d/haproxy.toml parses: prefix /service, check_cmd haproxy -c (without
 });
 
 test('examples/data/patroni-demo.yaml renders two clusters through the shipped resource; haproxy -c passes', async () => {
-  const pairs = parseDataFile('patroni-demo.yaml', readFileSync(join(ROOT, 'examples/data/patroni-demo.yaml'), 'utf8'));
+  const pairs = await parseDataFile('patroni-demo.yaml', readFileSync(join(ROOT, 'examples/data/patroni-demo.yaml'), 'utf8'));
   const tomlFile = join(ROOT, 'conf.d/haproxy.toml');
   const resource = parseTemplateResource(tomlFile, readFileSync(tomlFile, 'utf8'), { globalPrefix: '/', templatesDir: join(ROOT, 'templates'), cwd: ROOT });
   const compiled = createTemplateEngine([registerPatroniHelpers]).compile('haproxy.cfg.hbs', readFileSync(resource.src, 'utf8'));
