@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import YAML from 'yaml';
+import type { YAMLError } from 'yaml';
 import type { Backend, Snapshot, Watch, WatchHandlers } from './backend.js';
 import { BackendUnavailableError } from './backend.js';
 import { isUnderPrefix } from '../store/keys.js';
@@ -29,16 +29,40 @@ export function flattenDocument(doc: unknown, into: Map<string, string>, path = 
   into.set(path === '' ? '/' : path, doc instanceof Date ? doc.toISOString() : String(doc));
 }
 
-/** Parses one data file's text (YAML, of which JSON is a subset); errors name the file and line. */
-export function parseDataFile(file: string, text: string): Map<string, string> {
+/** 1-based line and column of a character offset. */
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - before.lastIndexOf('\n') };
+}
+
+/**
+ * Parses one data file's text; errors name the file and line. JSON (by extension or a leading
+ * '{' or '[') takes the fast native path; everything else is YAML, loaded only when needed.
+ */
+export async function parseDataFile(file: string, text: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (/\.json$/i.test(file) || /^\s*[{[]/.test(text)) {
+    try {
+      flattenDocument(JSON.parse(text), out);
+      return out;
+    } catch (e) {
+      if (/\.json$/i.test(file)) {
+        const m = /position (\d+)/.exec((e as Error).message);
+        const where = m ? lineCol(text, Number(m[1])) : undefined;
+        throw new BackendUnavailableError(`data file ${file}:${where ? ` line ${where.line}, column ${where.col}:` : ''} invalid JSON: ${(e as Error).message}`);
+      }
+      // Not JSON after all (a YAML flow mapping): fall through to YAML.
+    }
+  }
+  const { default: YAML } = await import('yaml');
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length > 0) {
-    const err = doc.errors[0] as YAML.YAMLError;
+    const err = doc.errors[0] as YAMLError;
     const pos = err.linePos?.[0];
     const where = pos ? ` line ${pos.line}, column ${pos.col}` : '';
     throw new BackendUnavailableError(`data file ${file}:${where}: ${err.message.split('\n')[0]}`);
   }
-  const out = new Map<string, string>();
   flattenDocument(doc.toJS(), out);
   return out;
 }
@@ -63,7 +87,7 @@ export class FileBackend implements Backend {
         throw new BackendUnavailableError(`data file ${f} ${why}`);
       }
       texts.push(text);
-      for (const [k, v] of parseDataFile(f, text)) all.set(k, v);
+      for (const [k, v] of await parseDataFile(f, text)) all.set(k, v);
     }
     const joined = texts.join('\u0000');
     if (joined !== this.lastText) {

@@ -2,7 +2,6 @@
  * check_cmd and reload_cmd: run through /bin/sh -c with a timeout (then killed), stderr captured
  * so failures can quote it.
  */
-import { execa } from 'execa';
 
 export interface CommandResult {
   readonly exitCode: number | undefined;
@@ -50,6 +49,8 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  */
 export async function runShellCommand(what: string, cmd: string, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
   const started = Date.now();
+  // Loaded on first use: a pass whose output is unchanged runs no command and pays nothing.
+  const { execa } = await import('execa');
   const sub = execa('/bin/sh', ['-c', cmd], {
     reject: false,
     detached: true,

@@ -120,7 +120,7 @@ export async function syncResource(
       return done('unchanged');
     }
     if (opts.noop) {
-      const diff = unifiedDiff(resource.dest, await readDestination(resource.dest), content);
+      const diff = await unifiedDiff(resource.dest, await readDestination(resource.dest), content);
       log.info({ dest: resource.dest, diff }, 'noop: would update');
       return done('noop', diff);
     }

@@ -11,9 +11,15 @@ export function joinKeys(...parts: readonly string[]): string {
   return normalizeKey(parts.join('/'));
 }
 
-/** True when `key` is `prefix` itself or lies below it on whole path segments. */
+/**
+ * True when `key` is `prefix` itself or lies below it on whole path segments. Both are expected
+ * normalised (as every key and prefix inside haconfd is); a trailing '/' on the prefix is tolerated.
+ * Called once per key per prefix on hot paths, so it allocates nothing.
+ */
 export function isUnderPrefix(key: string, prefix: string): boolean {
-  const p = normalizeKey(prefix);
-  if (p === '/') return true;
-  return key === p || key.startsWith(p + '/');
+  let plen = prefix.length;
+  if (plen > 1 && prefix.charCodeAt(plen - 1) === 47 /* / */) plen--;
+  if (plen <= 1) return true;
+  if (!key.startsWith(prefix.slice(0, plen))) return false;
+  return key.length === plen || key.charCodeAt(plen) === 47;
 }
