@@ -107,6 +107,8 @@ export interface TestConfigOptions {
   adminSocket: string;
   /** Optional operator-level socket, to test permission errors. */
   operatorSocket?: string;
+  /** More admin-level sockets, e.g. `ipv4@127.0.0.1:PORT`. */
+  extraAdminSockets?: readonly string[];
   /** `listen stats` HTTP port on 127.0.0.1. */
   statsPort?: number;
   /** `server-state-file`; when set, `load-server-state-from-file global` is enabled. */
@@ -119,6 +121,7 @@ export interface TestConfigOptions {
 export function haproxyTestConfig(o: TestConfigOptions): string {
   const lines: string[] = ['global', `    stats socket ${o.adminSocket} mode 600 level admin expose-fd listeners`];
   if (o.operatorSocket) lines.push(`    stats socket ${o.operatorSocket} mode 600 level operator`);
+  for (const extra of o.extraAdminSockets ?? []) lines.push(`    stats socket ${extra} level admin`);
   lines.push('    stats timeout 2m', `    hard-stop-after ${o.hardStopAfter ?? '5s'}`);
   if (o.serverStateFile) lines.push(`    server-state-file ${o.serverStateFile}`);
   lines.push(

@@ -14,7 +14,8 @@ export function applyAction(a: ActualServerState, action: ServerAction): ActualS
   const leftMaint = wasForcedMaint && otherMaint.length === 0;
   switch (action) {
     case 'maint':
-      return { ...a, admin: { maint: wasForcedMaint ? a.admin.maint : ['forced', ...a.admin.maint], drain: a.admin.drain }, opState: 'down' };
+      // `state maint` also clears a forced drain.
+      return { ...a, admin: { maint: wasForcedMaint ? a.admin.maint : ['forced', ...a.admin.maint], drain: inheritedDrain }, opState: 'down' };
     case 'drain':
       return { ...a, admin: { maint: otherMaint, drain: ['forced', ...inheritedDrain] }, opState: leftMaint ? 'up' : a.opState };
     case 'ready':
@@ -24,6 +25,7 @@ export function applyAction(a: ActualServerState, action: ServerAction): ActualS
     case 'ready-health-up':
       return { ...a, admin: { maint: otherMaint, drain: inheritedDrain }, opState: 'up' };
     case 'health-up':
-      return { ...a, opState: 'up' };
+      // A server in maint stays DOWN whatever its health is set to.
+      return a.admin.maint.length > 0 ? a : { ...a, opState: 'up' };
   }
 }
