@@ -2,7 +2,7 @@
  * Shared pieces of the daemon integration tests: a confdir in a temp dir, the CLI started as a
  * real process (JSON log lines parsed), HTTP probes of -listen, and an etcd3 client for writes.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startCli } from '../harness/cli.js';
@@ -156,4 +156,32 @@ export function memberLines(members: Record<string, string>): string {
     .sort()
     .map((k) => `${k} ${members[k]}\n`)
     .join('');
+}
+
+/** Remote ports of the established TCP connections of process `pid` (from /proc, no ss needed). */
+export function connectedPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1] as string);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '01' || !inodes.has(f[9] as string)) continue;
+      ports.push(parseInt((f[2] as string).split(':')[1] as string, 16));
+    }
+  }
+  return ports;
 }
