@@ -46,6 +46,13 @@ export interface ProxySettings {
   readonly hard_stop_after: string;
   /** Fewer valid members than this in all clusters together fails the render (the old file stays). */
   readonly min_members: number;
+  /** `user` / `group` HAProxy's workers drop to ('' = none: keep the account it was started as). */
+  readonly user: string;
+  readonly group: string;
+  /** `log <target> local0` in global plus `log global` + `option tcplog` ('' = no logging). */
+  readonly log_target: string;
+  /** `bind` argument of the stats listen, derived from stats_address and stats_port ('*:7000'). */
+  readonly stats_bind: string;
   /** Pinned ports per cluster id (scope, or scope_group for Citus). */
   readonly clusters: Readonly<Record<string, ClusterPortOverrides>>;
 }
@@ -80,6 +87,10 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   server_state_file: '/var/lib/haproxy/server-state',
   hard_stop_after: '30m',
   min_members: 1,
+  user: '',
+  group: '',
+  log_target: '',
+  stats_bind: '*:7000',
   clusters: {},
 };
 
@@ -88,9 +99,9 @@ export class SettingsError extends Error {
   override readonly name = 'SettingsError';
 }
 
-type Kind = 'port' | 'count' | 'bool' | 'duration' | 'path' | 'checkPath' | 'bindAddress' | 'size';
+type Kind = 'port' | 'count' | 'bool' | 'duration' | 'path' | 'checkPath' | 'bindAddress' | 'size' | 'account' | 'logTarget';
 
-const KINDS: Record<Exclude<keyof ProxySettings, 'clusters'>, Kind> = {
+const KINDS: Record<Exclude<keyof ProxySettings, 'clusters' | 'stats_bind'>, Kind> = {
   bind_address: 'bindAddress',
   primary_port: 'port',
   replica_port: 'port',
@@ -120,6 +131,9 @@ const KINDS: Record<Exclude<keyof ProxySettings, 'clusters'>, Kind> = {
   server_state_file: 'path',
   hard_stop_after: 'duration',
   min_members: 'count',
+  user: 'account',
+  group: 'account',
+  log_target: 'logTarget',
 };
 
 function checkValue(name: string, kind: Kind, v: unknown): unknown {
@@ -156,6 +170,16 @@ function checkValue(name: string, kind: Kind, v: unknown): unknown {
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return String(v);
       if (typeof v !== 'string' || !/^\d{1,15}(B|kB|KB|MB|GB|TB)?$/i.test(v)) fail('a size such as 10MB or 1048576');
       return v;
+    case 'account':
+      if (v === '') return '';
+      if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]{0,31}$/.test(v)) fail('a user or group name');
+      return v;
+    case 'logTarget':
+      if (v === '') return '';
+      if (typeof v !== 'string' || !/^(\/[A-Za-z0-9_.\/-]{1,200}|(udp@|tcp@)?[0-9.]{7,15}:\d{1,5}|(udp6@|tcp6@)?\[[0-9A-Fa-f:.]+\]:\d{1,5}|stdout|stderr)$/.test(v)) {
+        fail('a log target such as /dev/log, 127.0.0.1:514 or stdout');
+      }
+      return v === 'stdout' || v === 'stderr' ? `${v} format raw` : v;
     case 'bindAddress': {
       if (v === '*' || v === '') return '*';
       if (typeof v !== 'string') return fail("an IP address or '*'");
@@ -200,6 +224,7 @@ export function resolveProxySettings(vars: Readonly<Record<string, unknown>>): P
   if (s.replica_max_lag !== '') {
     (out as Record<string, unknown>)['replica_check'] = `${s.replica_check}${s.replica_check.includes('?') ? '&' : '?'}lag=${s.replica_max_lag}`;
   }
+  out['stats_bind'] = bindAddress(s.stats_address, s.stats_port);
   return out as unknown as ProxySettings;
 }
 

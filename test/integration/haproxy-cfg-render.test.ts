@@ -116,6 +116,10 @@ describe('shipped haproxy.cfg: one cluster', () => {
       check_inter: '1s',
       maxconn: 500,
       timeout_client: '1h',
+      user: 'haproxy',
+      group: 'haproxy',
+      log_target: '/dev/log',
+      stats_address: '::',
     });
     await assertHaproxyAccepts(content);
     assert.ok(section(content, 'demo_replicas').includes('http-check send meth OPTIONS uri /replica?lag=10MB'));
@@ -124,8 +128,11 @@ describe('shipped haproxy.cfg: one cluster', () => {
     assert.ok(section(content, 'demo_sync').includes('bind *:6003'));
     assert.ok(section(content, 'demo_sync').includes('http-check send meth OPTIONS uri /sync'));
     assert.equal(servers(content, 'demo_sync').length, 3);
-    assert.ok(section(content, 'stats').includes('bind *:7100'));
+    assert.ok(section(content, 'stats').includes('bind [::]:7100'));
     assert.match(content, /^ {4}maxconn 500$/m);
+    assert.match(content, /^ {4}user haproxy\n {4}group haproxy$/m);
+    assert.match(content, /^ {4}log \/dev\/log local0$/m);
+    assert.match(content, /^ {4}log global\n {4}option tcplog$/m);
     assert.match(content, /timeout client 1h/);
     assert.match(content, /default-server inter 1s fall 3 rise 2/);
   });
@@ -138,6 +145,8 @@ describe('shipped haproxy.cfg: one cluster', () => {
     await assert.rejects(render(pairs, { check_inter: '3 s' }), /vars\.check_inter/);
     await assert.rejects(render(pairs, { replica_max_lag: '10MB&x' }), /vars\.replica_max_lag/);
     await assert.rejects(render(pairs, { enable_sync: 'yes' }), /vars\.enable_sync/);
+    await assert.rejects(render(pairs, { user: 'root\n    stats socket /tmp/x level admin' }), /vars\.user/);
+    await assert.rejects(render(pairs, { log_target: '/dev/log local0\nglobal' }), /vars\.log_target/);
   });
 });
 
