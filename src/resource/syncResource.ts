@@ -149,6 +149,17 @@ export async function syncResource(
 
 /** Runs the resource's reload_cmd (if any); throws ResourceError('reload') quoting its stderr. */
 export async function reloadResource(resource: TemplateResource, log: Logger): Promise<void> {
+  if (resource.haproxy !== undefined) {
+    const started = Date.now();
+    try {
+      const { reloadHaproxyResource } = await import('./haproxyReloadStep.js');
+      await reloadHaproxyResource(resource.haproxy, resource.dest, resource.reloadTimeoutMs, log.child({ resource: resource.name }));
+    } catch (e) {
+      throw new ResourceError(resource.name, 'reload', (e as Error).message, { cause: e });
+    }
+    log.info({ resource: resource.name, strategy: resource.haproxy.reload, durationMs: Date.now() - started }, 'reloaded');
+    return;
+  }
   if (resource.reloadCmd === undefined) return;
   const cmd = expandCommand(resource.reloadCmd, { src: resource.dest, dest: resource.dest });
   try {

@@ -9,6 +9,7 @@ import { describeTomlError } from '../config/loadConfig.js';
 import { joinKeys } from '../store/keys.js';
 import { gidOf, uidOf } from './accounts.js';
 import { parseDuration, parseWait, type WaitSpec } from './duration.js';
+import { parseHaproxyReloadSettings, type HaproxyReloadSettings } from './haproxyReloadSettings.js';
 
 export interface TemplateResource {
   /** The resource file's base name, e.g. "haproxy.toml". */
@@ -34,7 +35,7 @@ export interface TemplateResource {
   readonly wait: WaitSpec | undefined;
   readonly vars: Readonly<Record<string, unknown>>;
   /** Optional [template.haproxy] table: how to reload HAProxy keeping its runtime state. */
-  readonly haproxy: Readonly<Record<string, unknown>> | undefined;
+  readonly haproxy: HaproxyReloadSettings | undefined;
 }
 
 /** A resource file that could not be used; `file` and (when known) `line` say where. */
@@ -144,6 +145,7 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
     if (haproxy !== undefined && (haproxy === null || typeof haproxy !== 'object' || Array.isArray(haproxy))) {
       throw new Error('[template.haproxy] must be a table');
     }
+    const reloadCmd = expectString(o, 'reload_cmd') || undefined;
     return {
       name: basename(file),
       file,
@@ -155,13 +157,13 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
       uid,
       gid,
       checkCmd: expectString(o, 'check_cmd') || undefined,
-      reloadCmd: expectString(o, 'reload_cmd') || undefined,
+      reloadCmd: haproxy === undefined ? reloadCmd : undefined,
       checkTimeoutMs: o['check_timeout'] === undefined ? DEFAULT_CHECK_TIMEOUT_MS : parseDuration(o['check_timeout'], 'check_timeout'),
       reloadTimeoutMs: o['reload_timeout'] === undefined ? DEFAULT_RELOAD_TIMEOUT_MS : parseDuration(o['reload_timeout'], 'reload_timeout'),
       minKeys: minKeysRaw,
       wait: o['wait'] === undefined ? undefined : parseWait(o['wait']),
       vars: plain(vars) as Record<string, unknown>,
-      haproxy: haproxy === undefined ? undefined : (plain(haproxy) as Record<string, unknown>),
+      haproxy: haproxy === undefined ? undefined : parseHaproxyReloadSettings(plain(haproxy) as Record<string, unknown>, reloadCmd),
     };
   } catch (e) {
     if (e instanceof ResourceConfigError) throw e;

@@ -86,3 +86,18 @@ test('durations and wait', () => {
   assert.throws(() => parseWait('3s:1s'), /shorter than min/);
   assert.throws(() => parseWait('a:b:c'), /min:max/);
 });
+
+test('[template.haproxy]: validated reload strategy settings', () => {
+  const base = '[template]\nsrc = "a"\ndest = "/etc/haproxy/haproxy.cfg"\n';
+  const r = parse(`${base}[template.haproxy]\nreload = "master-socket"\nmaster_socket = "/run/m.sock"\nadmin_socket = "/run/a.sock"\nstate_file = "/var/lib/haproxy/state"\n`);
+  assert.equal(r.haproxy?.reload, 'master-socket');
+  assert.equal(r.haproxy?.stateFile, '/var/lib/haproxy/state');
+  const c = parse(`${base}reload_cmd = "my-reload"\n[template.haproxy]\nreload = "command"\n`);
+  assert.equal(c.haproxy?.command, 'my-reload');
+  assert.equal(c.reloadCmd, undefined, 'the strategy runs the command, not the plain reload step');
+  assert.throws(() => parse(`${base}[template.haproxy]\nreload = "master-socket"\n`), /needs master_socket/);
+  assert.throws(() => parse(`${base}[template.haproxy]\nreload = "kill"\n`), /reload must be/);
+  assert.throws(() => parse(`${base}[template.haproxy]\nreload = "systemd"\nstate_flie = "/x"\n`), /unknown key "state_flie" in \[template.haproxy\] \(did you mean "state_file"\?\)/);
+  assert.throws(() => parse(`${base}reload_cmd = "x"\n[template.haproxy]\nreload = "systemd"\n`), /keep one/);
+  assert.throws(() => parse(`${base}[template.haproxy]\nreload = "systemd"\nstate_file = "/x"\n`), /needs admin_socket/);
+});
