@@ -173,7 +173,7 @@ function readInstance(
 ): VrrpInstanceSpec {
   const pick = (k: string): unknown => (own[k] !== undefined ? own[k] : top[k]);
   const f = (k: string): string => `${prefix}${k}`;
-  for (const k of Object.keys(own)) {
+  for (const k of own === top ? [] : Object.keys(own)) {
     if (!(INSTANCE_KEYS as readonly string[]).includes(k)) r.errors.push({ field: f(k), message: 'is not an instance setting' });
   }
   const priority = r.int(f('priority'), pick('priority'));

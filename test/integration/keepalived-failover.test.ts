@@ -1,0 +1,179 @@
+/**
+ * A real VRRP failover with the generated files: two "HAProxy hosts" and a client in network
+ * namespaces joined by a bridge, real keepalived 2.2.7 and real HAProxy on each host, the VIP
+ * reached from the client. Kill HAProxy on the master → the VIP moves within 10 s; bring it back →
+ * it returns (preemption, unicast) or stays (nopreempt + weight 0, multicast).
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runKeepalivedCommand } from '../../src/cli/keepalivedCommand.js';
+import { createNetwork, type TestNetwork } from '../harness/netns.js';
+import { removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
+
+const HTTP_PORT = 8080;
+const STATS_PORT = 7000;
+
+function haproxyConfig(name: string): string {
+  return `global
+    maxconn 100
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen stats
+    bind 127.0.0.1:${STATS_PORT}
+    stats enable
+    stats uri /
+frontend web
+    bind :${HTTP_PORT}
+    http-request return status 200 content-type text/plain string "${name}"
+`;
+}
+
+async function render(args: string[]): Promise<void> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let errText = '';
+  err.on('data', (c: Buffer) => (errText += c.toString()));
+  out.resume();
+  const code = await runKeepalivedCommand(['render', ...args], { stdout: out, stderr: err });
+  assert.equal(code, 0, `render refused: ${errText}`);
+}
+
+interface Host {
+  name: string;
+  dir: string;
+  haproxy: RunningProcess | undefined;
+  keepalived: RunningProcess | undefined;
+}
+
+function startHaproxy(net: TestNetwork, h: Host): void {
+  h.haproxy = net.start(net.hosts[h.name]!.ns, 'haproxy', ['-db', '-f', join(h.dir, 'haproxy.cfg')], join(h.dir, 'haproxy.log'));
+}
+
+function startKeepalived(net: TestNetwork, h: Host): void {
+  h.keepalived = net.start(
+    net.hosts[h.name]!.ns,
+    'keepalived',
+    ['-n', '-l', '-D', '-P', '-f', join(h.dir, 'keepalived.conf'), '-p', join(h.dir, 'k.pid'), '-r', join(h.dir, 'vrrp.pid'), '-c', join(h.dir, 'chk.pid')],
+    join(h.dir, 'keepalived.log'),
+  );
+}
+
+function holder(net: TestNetwork, vip: string): string[] {
+  return ['a', 'b'].filter((n) => net.addresses(n).includes(vip));
+}
+
+function clientGet(net: TestNetwork, vip: string): string {
+  const r = net.tryExec(net.hosts['client']!.ns, 'curl', ['-s', '--max-time', '1', `http://${vip}:${HTTP_PORT}/`], 3000);
+  return r.code === 0 ? r.stdout.trim() : `(curl exit ${r.code})`;
+}
+
+async function waitForHolder(net: TestNetwork, vip: string, want: string, timeoutMs: number, hosts: Host[]): Promise<number> {
+  const t0 = Date.now();
+  try {
+    await waitFor(`VIP ${vip} on host ${want} only`, () => {
+      const h = holder(net, vip);
+      return h.length === 1 && h[0] === want;
+    }, timeoutMs, 100);
+  } catch (e) {
+    const logs = hosts.map((h) => `--- ${h.name} keepalived:\n${h.keepalived?.log().split('\n').slice(-15).join('\n')}`).join('\n');
+    throw new Error(`${(e as Error).message}; holders now: [${holder(net, vip).join(', ')}]\n${logs}`);
+  }
+  return Date.now() - t0;
+}
+
+test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns with preemption, stays with nopreempt', { timeout: 90_000 }, async (t) => {
+  requireBinary('keepalived', 'keepalived');
+  requireBinary('haproxy', 'haproxy');
+  requireBinary('curl', 'curl');
+  const dir = tempDir('kafail');
+  let net: TestNetwork | undefined;
+  const hosts: Host[] = [];
+  try {
+    net = createNetwork('hk', ['a', 'b', 'client']);
+    const n = net;
+    const vip = `${n.subnet}.10`;
+    for (const name of ['a', 'b']) {
+      const hdir = join(dir, name);
+      const h: Host = { name, dir: hdir, haproxy: undefined, keepalived: undefined };
+      mkdirSync(hdir, { mode: 0o755 });
+      writeFileSync(join(hdir, 'haproxy.cfg'), haproxyConfig(`host-${name}`));
+      hosts.push(h);
+    }
+    const [a, b] = hosts as [Host, Host];
+    const timing = ['--interval', '1', '--fall', '2', '--rise', '2', '--timeout', '2', '--stats-url', `http://127.0.0.1:${STATS_PORT}/`];
+
+    await t.test('preemption, unicast, weight -50: VIP moves to the backup and comes back', async () => {
+      for (const [h, prio, peerPrio, peer, self] of [
+        [a, '101', '100', n.hosts['b']!.address, n.hosts['a']!.address],
+        [b, '100', '101', n.hosts['a']!.address, n.hosts['b']!.address],
+      ] as const) {
+        await render([
+          '--vip', `${vip}/24`, '--interface', 'eth0', '--priority', prio, '--peer-priority', peerPrio, '--peer', peer,
+          '--unicast-src', self, '--virtual-router-id', '51', '--weight', '-50', '--auth-pass', 'haconfd', '--router-id', `host_${h.name}`,
+          ...timing, '-dest', h.dir,
+        ]);
+        const check = n.tryExec(n.hosts[h.name]!.ns, 'keepalived', ['-t', '-e', '-f', join(h.dir, 'keepalived.conf')]);
+        assert.equal(check.code, 0, `keepalived -t on ${h.name}: ${check.stderr}`);
+        startHaproxy(n, h);
+      }
+      await waitFor('haproxy stats on both hosts', () => hosts.every((h) => n.tryExec(n.hosts[h.name]!.ns, 'curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${STATS_PORT}/`]).code === 0), 10_000, 100);
+      startKeepalived(n, a);
+      startKeepalived(n, b);
+      await waitForHolder(n, vip, 'a', 15_000, hosts);
+      await waitFor('client reaches host-a through the VIP', () => clientGet(n, vip) === 'host-a', 5000, 100);
+
+      await a.haproxy!.stop();
+      const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
+      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 3000, 100);
+      t.diagnostic(`preempt: VIP moved to the backup ${moved} ms after HAProxy died on the master`);
+
+      startHaproxy(n, a);
+      const back = await waitForHolder(n, vip, 'a', 15_000, hosts);
+      await waitFor('client reaches host-a again', () => clientGet(n, vip) === 'host-a', 3000, 100);
+      t.diagnostic(`preempt: VIP returned ${back} ms after HAProxy came back`);
+      await a.keepalived!.stop();
+      await b.keepalived!.stop();
+    });
+
+    await t.test('nopreempt + weight 0, multicast: FAULT moves the VIP, which stays when HAProxy returns', async () => {
+      for (const [h, prio, peerPrio] of [
+        [a, '101', '100'],
+        [b, '100', '101'],
+      ] as const) {
+        await render([
+          '--vip', `${vip}/24`, '--interface', 'eth0', '--priority', prio, '--peer-priority', peerPrio, '--nopreempt',
+          '--virtual-router-id', '52', '--router-id', `host_${h.name}`, ...timing, '-dest', h.dir,
+        ]);
+        const check = n.tryExec(n.hosts[h.name]!.ns, 'keepalived', ['-t', '-e', '-f', join(h.dir, 'keepalived.conf')]);
+        assert.equal(check.code, 0, `keepalived -t on ${h.name}: ${check.stderr}`);
+      }
+      assert.deepEqual(holder(n, vip), [], 'the VIP was released when the first pair stopped');
+      startKeepalived(n, a);
+      startKeepalived(n, b);
+      await waitForHolder(n, vip, 'a', 15_000, hosts);
+      await a.haproxy!.stop();
+      const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
+      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 3000, 100);
+      t.diagnostic(`nopreempt: VIP moved (FAULT) ${moved} ms after HAProxy died`);
+      const logBefore = a.keepalived!.log().length;
+      startHaproxy(n, a);
+      await waitFor('host a leaves FAULT for BACKUP', () => /Entering BACKUP STATE/.test(a.keepalived!.log().slice(logBefore)), 10_000, 100);
+      await sleep(4000);
+      assert.deepEqual(holder(n, vip), ['b'], 'with nopreempt the VIP stays on b after a recovers');
+      assert.equal(clientGet(n, vip), 'host-b');
+    });
+  } finally {
+    for (const h of hosts) {
+      await h.keepalived?.stop(3000);
+      await h.haproxy?.stop(3000);
+    }
+    await net?.destroy();
+    removeDir(dir);
+  }
+});
