@@ -256,8 +256,11 @@ test('classic command reload (-D -p -x -sf): confirmed by the new Pid; a failing
 });
 
 test('command and systemd strategies: timeouts and bad unit names', async () => {
-  const r = commandReload({ command: 'sleep 5', timeoutMs: 200 });
+  const r = commandReload({ command: 'sleep 5; echo never', timeoutMs: 200 });
+  const t0 = Date.now();
   await assert.rejects(r.reload(log), (e: unknown) => e instanceof ReloadFailedError && /did not finish within 200 ms/.test(e.message));
+  // The hung command is killed with its whole process group; we do not wait for it.
+  assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
   assert.throws(() => systemdReload({ unit: 'haproxy; rm -rf /' }), /invalid systemd unit name/);
   assert.equal(systemdReload({ unit: 'haproxy.service' }).description, 'systemctl reload haproxy.service');
 });
