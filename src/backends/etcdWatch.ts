@@ -18,7 +18,7 @@ import { shortReason } from './etcdErrors.js';
 import { decodeBytes, rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
 
 const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 2_000;
+const RETRY_MAX_MS = 1_000;
 /** Credentials/TLS problems are retried too (the operator may fix them), but slowly. */
 const CONFIG_RETRY_MIN_MS = 2_000;
 const CONFIG_RETRY_MAX_MS = 30_000;

@@ -1,0 +1,185 @@
+/**
+ * The etcd backend against a real etcd with authentication enabled, and against one serving TLS
+ * with client certificates required (a throwaway CA made with openssl).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { etcdctl, makeTestCerts, startEtcd, type EtcdInstance, type EtcdTlsFiles } from '../harness/etcd.js';
+import { removeDir, sleep, tempDir, waitFor } from '../harness/process.js';
+import { WatchRecorder } from '../harness/etcdWatchRecorder.js';
+import { createEtcdBackend, type EtcdBackendOptions } from '../../src/backends/etcd.js';
+import { BackendConfigError } from '../../src/backends/backend.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
+
+const PASSWORD = 'Sup3r-s3cret-pw';
+
+let plain: EtcdInstance;
+let tlsEtcd: EtcdInstance;
+let certDir: string;
+let certs: EtcdTlsFiles & { otherCa: string };
+
+const root = (args: readonly string[]): Promise<string> => etcdctl(plain.clientUrl, ['--user', `root:${PASSWORD}`, ...args]);
+
+before(async () => {
+  certDir = tempDir('etcd-certs');
+  [plain, certs] = await Promise.all([startEtcd('etcd-auth'), makeTestCerts(certDir)]);
+  tlsEtcd = await startEtcd('etcd-tls', { tls: certs });
+  await plain.ctl(['put', '/auth/demo/leader', 'pg1']);
+  await tlsEtcd.ctl(['put', '/tls/demo/leader', 'pg2']);
+});
+
+after(async () => {
+  await Promise.all([plain?.stop(), tlsEtcd?.stop()]);
+  if (certDir) removeDir(certDir);
+});
+
+/** A JSON logger at trace level whose lines are kept in memory. */
+function memoryLogger(): { log: Logger; text: () => string } {
+  let buf = '';
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      buf += chunk.toString();
+      cb();
+    },
+  });
+  return { log: createLogger({ level: 'trace', format: 'json', destination: dest }), text: () => buf };
+}
+
+async function withBackend<T>(opts: Partial<EtcdBackendOptions>, fn: (b: Awaited<ReturnType<typeof createEtcdBackend>>) => Promise<T>, log: Logger = silentLogger()): Promise<T> {
+  const b = await createEtcdBackend({ nodes: [plain.clientUrl], connectTimeoutMs: 4000, ...opts }, log);
+  try {
+    return await fn(b);
+  } finally {
+    await b.close();
+  }
+}
+
+test('credentials given while the server has auth disabled: works, as with etcd\'s Go client', async () => {
+  await withBackend({ auth: { username: 'root', password: PASSWORD } }, async (b) => {
+    const s = await b.read(['/auth/demo']);
+    assert.equal(s.pairs.get('/auth/demo/leader'), 'pg1');
+  });
+});
+
+test('auth enabled: the right password reads and watches, across an etcd restart', async () => {
+  await plain.ctl(['user', 'add', `root:${PASSWORD}`]);
+  await plain.ctl(['user', 'add', 'alice:alicepw']);
+  await plain.ctl(['auth', 'enable']);
+  const mem = memoryLogger();
+  await withBackend({ auth: { username: 'root', password: PASSWORD } }, async (b) => {
+    const s = await b.read(['/auth/demo']);
+    assert.equal(s.pairs.get('/auth/demo/leader'), 'pg1');
+    const rec = new WatchRecorder();
+    const w = b.watch(['/auth/demo'], s.revision, rec);
+    try {
+      await waitFor('connected', () => rec.count('connected') === 1);
+      await root(['put', '/auth/demo/leader', 'pg3']);
+      await waitFor('event', () => rec.events.length === 1);
+      // A restart forgets every issued token: the watch must log in again to resume.
+      await plain.halt(true);
+      await plain.restart();
+      await root(['put', '/auth/demo/leader', 'pg4']);
+      await root(['put', '/auth/demo/members/pg4', '{}']);
+      await waitFor('events after the restart', () => rec.events.length === 3, 15_000);
+      assert.deepEqual(rec.lines(), ['put /auth/demo/leader=pg3', 'put /auth/demo/leader=pg4', 'put /auth/demo/members/pg4={}']);
+      const again = await b.read(['/auth/demo']);
+      assert.equal(again.pairs.get('/auth/demo/leader'), 'pg4');
+    } finally {
+      await w.close();
+    }
+  }, mem.log);
+  assert.ok(mem.text().length > 0, 'something was logged');
+  assert.ok(!mem.text().includes(PASSWORD), 'the password appears in a log line');
+});
+
+test('wrong password: BackendConfigError at once, naming the user, never the password; the watch reports it without a retry storm', async () => {
+  const mem = memoryLogger();
+  await withBackend({ auth: { username: 'root', password: 'not-the-password' } }, async (b) => {
+    const t0 = Date.now();
+    await assert.rejects(b.read(['/auth/demo']), (e: unknown) => {
+      assert.ok(e instanceof BackendConfigError, String(e));
+      assert.match(e.message, /authentication failed for user "root"/);
+      assert.match(e.message, new RegExp(plain.clientUrl.replace(/[.:/]/g, '\\$&')));
+      assert.ok(!e.message.includes('not-the-password'));
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+    const rec = new WatchRecorder();
+    const w = b.watch(['/auth/demo'], 1, rec);
+    try {
+      await waitFor('disconnected with the error', () => rec.count('disconnected') > 0);
+      assert.ok(rec.statuses[0]!.error instanceof BackendConfigError);
+      assert.match(rec.statuses[0]!.error!.message, /authentication failed for user "root"/);
+      await sleep(1000);
+      assert.equal(rec.count('disconnected'), 1, 'the same error is reported once');
+    } finally {
+      await w.close();
+    }
+  }, mem.log);
+  assert.ok(!mem.text().includes('not-the-password'), 'the password appears in a log line');
+});
+
+test('no credentials, or a user without permission: BackendConfigError saying so', async () => {
+  await withBackend({}, async (b) => {
+    await assert.rejects(b.read(['/auth/demo']), (e: unknown) => e instanceof BackendConfigError && /requires authentication/.test(e.message));
+  });
+  await withBackend({ auth: { username: 'alice', password: 'alicepw' } }, async (b) => {
+    await assert.rejects(b.read(['/auth/demo']), (e: unknown) => e instanceof BackendConfigError && /permission denied for user "alice"/.test(e.message));
+  });
+});
+
+test('TLS with client certificates: https:// and scheme-less nodes read and watch', async () => {
+  const tls = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey };
+  for (const node of [tlsEtcd.clientUrl, tlsEtcd.clientUrl.replace('https://', '')]) {
+    await withBackend({ nodes: [node], tls }, async (b) => {
+      const s = await b.read(['/tls/demo']);
+      assert.equal(s.pairs.get('/tls/demo/leader'), 'pg2');
+      const rec = new WatchRecorder();
+      const w = b.watch(['/tls/demo'], s.revision, rec);
+      try {
+        await waitFor('connected', () => rec.count('connected') === 1);
+        await tlsEtcd.ctl(['put', '/tls/demo/members/x', node]);
+        await waitFor('event', () => rec.events.length === 1);
+        assert.deepEqual(rec.lines(), [`put /tls/demo/members/x=${node}`]);
+      } finally {
+        await w.close();
+      }
+    });
+  }
+});
+
+test('TLS failures are BackendConfigErrors: wrong CA, no client certificate, https against plain http', async () => {
+  const cases: [string, Partial<EtcdBackendOptions>, RegExp][] = [
+    ['wrong CA', { nodes: [tlsEtcd.clientUrl], tls: { ca: certs.otherCa, cert: certs.clientCert, key: certs.clientKey } }, /TLS connection to etcd at https:\/\/127\.0\.0\.1:\d+ failed: .*(verify|certificate)/],
+    ['no client certificate', { nodes: [tlsEtcd.clientUrl], tls: { ca: certs.ca } }, /TLS connection .* failed: .*(certificate|handshake)/],
+    ['https against http', { nodes: [plain.clientUrl.replace('http://', 'https://')], tls: { ca: certs.ca } }, /TLS connection .* failed/],
+  ];
+  for (const [what, opts, re] of cases) {
+    await withBackend(opts, async (b) => {
+      const t0 = Date.now();
+      await assert.rejects(b.read(['/tls/demo']), (e: unknown) => {
+        assert.ok(e instanceof BackendConfigError, `${what}: ${String(e)}`);
+        assert.match(e.message, re, what);
+        return true;
+      });
+      assert.ok(Date.now() - t0 < 2000, `${what} took ${Date.now() - t0} ms`);
+    });
+  }
+});
+
+test('bad TLS settings are rejected when the backend is created', async () => {
+  await assert.rejects(
+    createEtcdBackend({ nodes: [tlsEtcd.clientUrl], tls: { ca: join(certDir, 'missing.pem') }, connectTimeoutMs: 1000 }, silentLogger()),
+    (e: unknown) => e instanceof BackendConfigError && e.message.includes('-client-ca-keys') && e.message.includes('missing.pem'),
+  );
+  await assert.rejects(
+    createEtcdBackend({ nodes: [tlsEtcd.clientUrl], tls: { cert: certs.clientCert }, connectTimeoutMs: 1000 }, silentLogger()),
+    (e: unknown) => e instanceof BackendConfigError && /together/.test(e.message),
+  );
+  await assert.rejects(
+    createEtcdBackend({ nodes: [plain.clientUrl], tls: { ca: certs.ca }, connectTimeoutMs: 1000 }, silentLogger()),
+    (e: unknown) => e instanceof BackendConfigError && /http:\/\//.test(e.message),
+  );
+});
