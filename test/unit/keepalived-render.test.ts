@@ -60,6 +60,7 @@ test('several instances get a vrrp_sync_group; nopreempt renders in BACKUP', () 
   assert.equal((conf.match(/^\s+state BACKUP$/gm) ?? []).length, 2);
   assert.match(conf, /weight 0\n/);
   assert.match(conf, /virtual_router_id 52/);
+  assert.doesNotMatch(conf, /sync_group_tracking_weight/, 'weight 0 needs no group tracking weight');
 });
 
 test('values from the store reach the file', () => {
