@@ -1,0 +1,393 @@
+/**
+ * The HAProxy controller: level-triggered, like a Kubernetes controller. On every snapshot change,
+ * on a timer, after every reload and at start-up it computes the desired state of every server
+ * from the Patroni model, reads the actual state (`show servers state`), and sends only the
+ * commands that close the difference (src/haproxy/plan.ts). Restart-safe and idempotent.
+ *
+ * Leader fast path: a changed or deleted `leader` key cuts every other server of the write
+ * backends (MAINT) in the very pass that sees it; the new leader is made UP once its REST API
+ * confirms a running primary (leaderConfirmation.ts), or handed to HAProxy's checks
+ * (`state ready; health down`) when that does not happen within the bound.
+ *
+ * It changes nothing while the DCS is unreachable or no snapshot has been read (and says so); after
+ * `dcs_down_release` it hands the servers it steers back to HAProxy's checks. Operator overrides
+ * (overrides.ts) are never lifted.
+ */
+import type { Registry } from 'prom-client';
+import type { Snapshot } from '../../backends/backend.js';
+import type { Logger } from '../../log/logger.js';
+import { parseClusters, type ClusterModel } from '../../patroni/cluster.js';
+import { Store } from '../../store/store.js';
+import { loadOverrides } from '../overrides.js';
+import { desireServerStates, missingServers, planServerStates, type ActualServerState, type LeaderConfirmation, type OperatorOverride } from '../plan.js';
+import { RuntimeClient } from '../runtimeClient.js';
+import type { RuntimeCommand } from '../runtimeCommand.js';
+import { NoSuchBackendError, NoSuchServerError } from '../runtimeErrors.js';
+import { pidOf } from '../infoList.js';
+import { backendLayoutOf, clusterViewOf, leaderlessHold, releasedDesiredState } from './clusterMapping.js';
+import type { ControllerConfig } from './controllerConfig.js';
+import { ControllerMetrics } from './controllerMetrics.js';
+import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmation.js';
+
+export type ReconcileTrigger = 'start' | 'snapshot' | 'timer' | 'confirmation' | 'reload' | 'manual';
+
+export interface SentCommand extends RuntimeCommand {
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export interface ReconcileReport {
+  readonly triggers: readonly ReconcileTrigger[];
+  /** Why nothing was changed (no snapshot, DCS unreachable, overrides unreadable), if so. */
+  readonly held: string | undefined;
+  readonly commands: readonly SentCommand[];
+  /** backend or backend/server names the controller expects that HAProxy lacks. */
+  readonly missing: readonly string[];
+  readonly error: string | undefined;
+  readonly durationMs: number;
+}
+
+export interface ControllerOptions {
+  readonly config: ControllerConfig;
+  readonly log: Logger;
+  /** The daemon's registry (metrics are served at /metrics). */
+  readonly registry: Registry;
+  /** Whether the DCS is reachable now (the daemon's backend status). Default: always. */
+  readonly dcsReachable?: () => boolean | Promise<boolean>;
+  readonly client?: RuntimeClient;
+  readonly now?: () => number;
+}
+
+interface LeaderEpoch {
+  leader: string | null;
+  /** When this leader key value was first seen (snapshot arrival). */
+  seenAt: number;
+  /** The leader's server is UP in the write backends (after confirmation). */
+  routed: boolean;
+  /** Was this a change (not the first sighting at start-up)? */
+  changed: boolean;
+}
+
+const refOf = (backend: string, server: string): string => `${backend}/${server}`;
+
+function serving(a: ActualServerState): boolean {
+  return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
+}
+
+export class HaproxyController {
+  readonly metrics: ControllerMetrics;
+  private readonly client: RuntimeClient;
+  private readonly now: () => number;
+  private readonly confirmations: LeaderConfirmations;
+  private snapshot: Snapshot | undefined;
+  private snapshotAt = 0;
+  private readonly epochs = new Map<string, LeaderEpoch>();
+  private queued = new Set<ReconcileTrigger>();
+  private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private workerPid: number | undefined;
+  private dcsDownSince: number | undefined;
+  private lastHeld: string | undefined;
+  private lastError: string | undefined;
+  private lastErrorAt = 0;
+  private lastMissing = '';
+  private last: ReconcileReport | undefined;
+
+  constructor(private readonly opts: ControllerOptions) {
+    const c = opts.config;
+    this.metrics = new ControllerMetrics(opts.registry);
+    this.client = opts.client ?? new RuntimeClient(c.socket, { timeoutMs: c.socketTimeoutMs });
+    this.now = opts.now ?? Date.now;
+    this.confirmations = new LeaderConfirmations({
+      timeoutMs: c.confirmTimeoutMs,
+      pollMs: c.confirmPollMs,
+      requestTimeoutMs: c.confirmRequestTimeoutMs,
+      verifyTls: c.apiVerifyTls,
+      onSettled: (s) => this.onConfirmation(s),
+    });
+  }
+
+  /** The latest reconcile's report (tests, logs). */
+  get lastReport(): ReconcileReport | undefined {
+    return this.last;
+  }
+
+  /** Starts the timer and reconciles once. */
+  start(): void {
+    this.opts.log.info({ socket: this.opts.config.socket, namespace: this.opts.config.namespace, intervalMs: this.opts.config.intervalMs }, 'HAProxy controller started');
+    this.timer = setInterval(() => this.trigger('timer'), this.opts.config.intervalMs);
+    this.trigger('start');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.confirmations.cancelAll();
+    await this.inFlight;
+  }
+
+  /** The daemon's snapshot changed (full read or watch events): reconcile at once. */
+  setSnapshot(s: Snapshot): void {
+    this.snapshot = s;
+    this.snapshotAt = this.now();
+    this.trigger('snapshot');
+  }
+
+  /** A resource reloaded HAProxy: the new worker may have forgotten runtime state. */
+  notifyReload(): void {
+    this.trigger('reload');
+  }
+
+  /** Schedules a reconcile (single flight: triggers arriving during a pass run one more pass). */
+  trigger(t: ReconcileTrigger): void {
+    if (this.stopped) return;
+    this.queued.add(t);
+    if (this.inFlight) return;
+    this.inFlight = (async () => {
+      while (this.queued.size > 0 && !this.stopped) {
+        const triggers = [...this.queued];
+        this.queued = new Set();
+        this.last = await this.reconcile(triggers);
+      }
+    })().finally(() => {
+      this.inFlight = undefined;
+    });
+  }
+
+  /** Resolves once no reconcile is running or queued. */
+  async settle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
+  /** Runs one reconcile now (after any in flight) and returns its report. */
+  async reconcileNow(): Promise<ReconcileReport> {
+    await this.settle();
+    this.trigger('manual');
+    await this.settle();
+    return this.last as ReconcileReport;
+  }
+
+  private onConfirmation(s: ConfirmationSettled): void {
+    this.metrics.confirmations.inc({ cluster: s.cluster, result: s.status });
+    if (s.status === 'confirmed') {
+      this.opts.log.info({ cluster: s.cluster, leader: s.leader, elapsedMs: s.elapsedMs, attempts: s.attempts, detail: s.detail }, `leader ${s.leader} confirmed as a running primary: making it UP in the write backends`);
+    } else {
+      this.opts.log.warn({ cluster: s.cluster, leader: s.leader, elapsedMs: s.elapsedMs, detail: s.detail }, `leader ${s.leader} not confirmed in time: HAProxy's checks decide (state ready; health down)`);
+    }
+    this.trigger('confirmation');
+  }
+
+  private hold(reason: string): void {
+    this.metrics.dcsHold.set(1);
+    if (this.lastHeld !== reason) this.opts.log.warn(`HAProxy controller changes nothing: ${reason}`);
+    this.lastHeld = reason;
+  }
+
+  private unhold(): void {
+    this.metrics.dcsHold.set(0);
+    if (this.lastHeld !== undefined) this.opts.log.info(`HAProxy controller acting again (was: ${this.lastHeld})`);
+    this.lastHeld = undefined;
+  }
+
+  private clustersOf(s: Snapshot): ClusterModel[] {
+    const c = this.opts.config;
+    const set = parseClusters(new Store(s, c.namespace), '/');
+    return set.clusters.filter((m) => c.scopes.length === 0 || c.scopes.includes(m.id) || c.scopes.includes(m.scope));
+  }
+
+  /** Notes leader key changes (fast path bookkeeping) and drives the confirmations. */
+  private trackLeaders(clusters: readonly ClusterModel[]): Map<string, LeaderConfirmation> {
+    const out = new Map<string, LeaderConfirmation>();
+    for (const m of clusters) {
+      const prev = this.epochs.get(m.id);
+      if (prev === undefined || prev.leader !== m.leader) {
+        const changed = prev !== undefined;
+        this.epochs.set(m.id, { leader: m.leader, seenAt: changed ? this.snapshotAt : this.now(), routed: false, changed });
+        if (changed) {
+          this.metrics.leaderChanges.inc({ cluster: m.id });
+          const what = m.leader === null ? 'deleted' : `now names ${m.leader}${m.leaderKnown ? '' : ' (not a known member)'}`;
+          const hold = leaderlessHold(m);
+          this.opts.log.warn(
+            { cluster: m.id, from: prev.leader, to: m.leader },
+            `leader key of ${m.id} ${what} (was ${prev.leader ?? 'none'}): ${hold ?? 'cutting every other server in the write backends'}${m.leader !== null && m.leaderKnown ? `; confirming ${m.leader} through its REST API` : ''}`,
+          );
+        } else {
+          this.opts.log.info({ cluster: m.id, leader: m.leader }, `cluster ${m.id}: leader ${m.leader ?? 'none'}`);
+        }
+      }
+      const leader = m.leader ?? undefined;
+      const member = leader === undefined ? undefined : m.members.find((x) => x.name === leader);
+      const st = this.confirmations.track(m.id, leader, member?.apiUrl);
+      out.set(m.id, st === undefined ? 'pending' : st.status);
+    }
+    this.confirmations.retain(new Set(clusters.map((m) => m.id)));
+    for (const id of [...this.epochs.keys()]) if (!clusters.some((m) => m.id === id)) this.epochs.delete(id);
+    return out;
+  }
+
+  private async reconcile(triggers: readonly ReconcileTrigger[]): Promise<ReconcileReport> {
+    const started = this.now();
+    for (const t of triggers) this.metrics.reconciles.inc({ trigger: t });
+    const report = (p: Partial<ReconcileReport>): ReconcileReport => ({
+      triggers,
+      held: undefined,
+      commands: [],
+      missing: [],
+      error: undefined,
+      durationMs: this.now() - started,
+      ...p,
+    });
+    const snap = this.snapshot;
+    if (snap === undefined) {
+      this.hold('no snapshot read from the DCS yet');
+      return report({ held: 'no snapshot' });
+    }
+    let clusters: ClusterModel[];
+    let confirmations: Map<string, LeaderConfirmation>;
+    try {
+      clusters = this.clustersOf(snap);
+      confirmations = this.trackLeaders(clusters);
+    } catch (e) {
+      return this.failed(report, e);
+    }
+    const sent: SentCommand[] = [];
+    try {
+      const actual = await this.client.showServersState();
+      if (triggers.some((t) => t !== 'snapshot' && t !== 'confirmation')) await this.checkWorker(triggers);
+
+      const reachable = this.opts.dcsReachable ? await this.opts.dcsReachable() : true;
+      let released: string | undefined;
+      if (!reachable) {
+        this.dcsDownSince ??= this.now();
+        const downMs = this.now() - this.dcsDownSince;
+        const release = this.opts.config.dcsDownReleaseMs;
+        if (release === 0 || downMs < release) {
+          this.hold(`the DCS is unreachable (HAProxy's checks keep working${release > 0 ? `; servers go back to them after ${release} ms` : ''})`);
+          return report({ held: 'dcs unreachable' });
+        }
+        released = `DCS unreachable for ${Math.round(downMs / 1000)} s: HAProxy checks decide`;
+        this.hold(`the DCS has been unreachable for over ${release} ms: every steered server is handed back to HAProxy's checks`);
+      } else {
+        this.dcsDownSince = undefined;
+      }
+
+      let overrides: OperatorOverride[];
+      try {
+        overrides = loadOverrides(this.opts.config.overridesFile);
+      } catch (e) {
+        this.hold(`operator overrides unreadable (${(e as Error).message})`);
+        this.metrics.reconcileErrors.inc({ kind: 'OverridesFileError' });
+        return report({ held: 'overrides unreadable', error: (e as Error).message });
+      }
+      if (released === undefined) this.unhold();
+
+      const commands: { cmd: RuntimeCommand; kind: string; cluster: string | undefined }[] = [];
+      const missing: string[] = [];
+      const managed = new Set<string>();
+      for (const m of clusters) {
+        const { layout, missingBackends } = backendLayoutOf(m, this.opts.config, actual);
+        missing.push(...missingBackends);
+        const backends = new Set(layout.map((l) => l.backend));
+        for (const b of backends) managed.add(b);
+        const clusterActual = actual.filter((a) => backends.has(a.backend));
+        const conf: LeaderConfirmation = m.leader !== null && !m.leaderKnown ? 'timed-out' : (confirmations.get(m.id) ?? 'pending');
+        const desired = released !== undefined ? releasedDesiredState(layout, released) : desireServerStates(clusterViewOf(m, conf, true), layout);
+        missing.push(...missingServers(desired, clusterActual));
+        const kindOf = new Map(layout.map((l) => [l.backend, l.kind] as const));
+        const epoch = this.epochs.get(m.id);
+        for (const cmd of planServerStates(desired, clusterActual, overrides)) {
+          // Once the leader is routed, never force it UP against failing checks (they are the safety net).
+          if (cmd.action === 'health-up' && epoch?.routed) continue;
+          commands.push({ cmd, kind: kindOf.get(cmd.backend) ?? 'other', cluster: m.id });
+        }
+      }
+      const rest = actual.filter((a) => !managed.has(a.backend));
+      for (const cmd of planServerStates({ dcsReachable: true, failsafe: false, backends: [] }, rest, overrides)) commands.push({ cmd, kind: 'other', cluster: undefined });
+
+      this.reportMissing(missing);
+      for (const { cmd, kind, cluster } of commands) {
+        try {
+          await this.client.apply(cmd);
+          this.metrics.commands.inc({ action: cmd.action, kind, result: 'ok' });
+          sent.push({ ...cmd, ok: true });
+          this.opts.log.info({ cluster, backend: cmd.backend, server: cmd.server, action: cmd.action, reason: cmd.reason }, `${cmd.backend}/${cmd.server} → ${cmd.action}: ${cmd.reason}`);
+        } catch (e) {
+          this.metrics.commands.inc({ action: cmd.action, kind, result: 'error' });
+          sent.push({ ...cmd, ok: false, error: (e as Error).message });
+          // A server or backend that vanished (reload in between) is fixed by the next pass.
+          if (e instanceof NoSuchServerError || e instanceof NoSuchBackendError) {
+            this.opts.log.warn({ cluster, backend: cmd.backend, server: cmd.server }, (e as Error).message);
+            continue;
+          }
+          throw e;
+        }
+      }
+      if (released === undefined) this.noteRouted(clusters, confirmations, actual, sent);
+      if (this.lastError !== undefined) {
+        this.opts.log.info(`HAProxy controller recovered (was: ${this.lastError})`);
+        this.lastError = undefined;
+      }
+      return report({ commands: sent, missing, ...(released !== undefined ? { held: 'dcs unreachable: released to checks' } : {}) });
+    } catch (e) {
+      return this.failed(report, e, sent);
+    }
+  }
+
+  private failed(report: (p: Partial<ReconcileReport>) => ReconcileReport, e: unknown, sent: SentCommand[] = []): ReconcileReport {
+    const err = e as Error;
+    const kind = err.name || 'Error';
+    this.metrics.reconcileErrors.inc({ kind });
+    // The same error again and again is logged once per 30 s.
+    if (this.lastError !== err.message || this.now() - this.lastErrorAt > 30_000) {
+      this.opts.log.error({ kind }, `HAProxy controller: ${err.message} (retrying every ${this.opts.config.intervalMs} ms)`);
+      this.lastErrorAt = this.now();
+    }
+    this.lastError = err.message;
+    return report({ commands: sent, error: err.message });
+  }
+
+  private reportMissing(missing: readonly string[]): void {
+    const key = [...missing].sort().join(' ');
+    this.metrics.missingServers.set(missing.length);
+    if (key === this.lastMissing) return;
+    this.lastMissing = key;
+    if (missing.length > 0) {
+      this.opts.log.warn({ missing }, `HAProxy lacks ${missing.length} backend(s)/server(s) the DCS names (until the next render + reload): ${missing.join(', ')}`);
+    }
+  }
+
+  /** Detects a new worker (reload or restart) through `show info`. */
+  private async checkWorker(triggers: readonly ReconcileTrigger[]): Promise<void> {
+    const pid = pidOf(await this.client.showInfo());
+    if (pid === undefined) return;
+    if (this.workerPid !== undefined && pid !== this.workerPid) {
+      this.metrics.workerChanges.inc();
+      this.opts.log.info({ from: this.workerPid, to: pid, triggers }, 'new HAProxy worker (reload or restart): pushing the DCS-known roles and operator overrides again');
+    }
+    this.workerPid = pid;
+  }
+
+  /** Observes leader-change-to-routed latency once the new leader is UP in every write backend. */
+  private noteRouted(clusters: readonly ClusterModel[], confirmations: Map<string, LeaderConfirmation>, actual: readonly ActualServerState[], sent: readonly SentCommand[]): void {
+    for (const m of clusters) {
+      const epoch = this.epochs.get(m.id);
+      if (!epoch || epoch.routed || m.leader === null || confirmations.get(m.id) !== 'confirmed') continue;
+      const writeBackends = backendLayoutOf(m, this.opts.config, actual).layout.filter((l) => l.kind === 'write').map((l) => l.backend);
+      if (writeBackends.length === 0) continue;
+      const up = writeBackends.every((b) => {
+        const ref = refOf(b, m.leader as string);
+        if (sent.some((c) => c.ok && refOf(c.backend, c.server) === ref && (c.action === 'ready-health-up' || c.action === 'health-up'))) return true;
+        const a = actual.find((x) => refOf(x.backend, x.server) === ref);
+        return a !== undefined && serving(a) && !sent.some((c) => refOf(c.backend, c.server) === ref);
+      });
+      if (!up) continue;
+      epoch.routed = true;
+      const ms = this.now() - epoch.seenAt;
+      if (epoch.changed) {
+        this.metrics.routedLatency.observe({ cluster: m.id }, ms / 1000);
+        this.opts.log.info({ cluster: m.id, leader: m.leader, latencyMs: ms }, `writes routed to ${m.leader} ${ms} ms after the leader key changed`);
+      }
+    }
+  }
+}

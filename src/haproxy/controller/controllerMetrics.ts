@@ -1,0 +1,70 @@
+/** The controller's Prometheus metrics, registered on the daemon's registry (served at /metrics). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export class ControllerMetrics {
+  readonly commands: Counter<'action' | 'kind' | 'result'>;
+  readonly reconciles: Counter<'trigger'>;
+  readonly reconcileErrors: Counter<'kind'>;
+  readonly leaderChanges: Counter<'cluster'>;
+  readonly confirmations: Counter<'cluster' | 'result'>;
+  readonly routedLatency: Histogram<'cluster'>;
+  readonly missingServers: Gauge;
+  readonly workerChanges: Counter;
+  readonly dcsHold: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.commands = new Counter({
+      name: 'haconfd_controller_commands_total',
+      help: 'Runtime commands sent to HAProxy by action (maint, drain, ready, ready-health-down, ready-health-up, health-up), backend kind and result',
+      labelNames: ['action', 'kind', 'result'] as const,
+      registers,
+    });
+    this.reconciles = new Counter({
+      name: 'haconfd_controller_reconciles_total',
+      help: 'Reconcile passes by what triggered them (snapshot, timer, confirmation, reload, start)',
+      labelNames: ['trigger'] as const,
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: 'haconfd_controller_reconcile_errors_total',
+      help: 'Reconcile passes that failed, by error kind (SocketMissingError, PermissionDeniedError, …)',
+      labelNames: ['kind'] as const,
+      registers,
+    });
+    this.leaderChanges = new Counter({
+      name: 'haconfd_controller_leader_changes_total',
+      help: 'Changes of the leader key seen by the controller (deleted or naming another member)',
+      labelNames: ['cluster'] as const,
+      registers,
+    });
+    this.confirmations = new Counter({
+      name: 'haconfd_controller_leader_confirmations_total',
+      help: "New leaders confirmed (or not) through their REST API, by result (confirmed, timed-out)",
+      labelNames: ['cluster', 'result'] as const,
+      registers,
+    });
+    this.routedLatency = new Histogram({
+      name: 'haconfd_controller_leader_routed_seconds',
+      help: 'Time from seeing a new leader key to its server being UP in the write backends',
+      labelNames: ['cluster'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    this.missingServers = new Gauge({
+      name: 'haconfd_controller_missing_servers',
+      help: 'Backends/servers the controller expects that HAProxy does not have',
+      registers,
+    });
+    this.workerChanges = new Counter({
+      name: 'haconfd_controller_haproxy_worker_changes_total',
+      help: 'Times a new HAProxy worker (reload or restart) was seen; roles and overrides are pushed again',
+      registers,
+    });
+    this.dcsHold = new Gauge({
+      name: 'haconfd_controller_dcs_hold',
+      help: '1 while the controller changes nothing because the DCS is unreachable (or no snapshot yet)',
+      registers,
+    });
+  }
+}
