@@ -6,7 +6,8 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runKeepalivedCommand } from '../../src/cli/keepalivedCommand.js';
@@ -174,6 +175,36 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
       await h.haproxy?.stop(3000);
     }
     await net?.destroy();
+    removeDir(dir);
+  }
+});
+
+test('without the right to create network namespaces the harness fails with a message saying so', { timeout: 30_000 }, () => {
+  requireBinary('setpriv', 'util-linux');
+  if (process.getuid?.() !== 0) {
+    // Not root: the real test above already fails with this message; nothing more to show here.
+    assert.throws(() => createNetwork('hp', ['a']), /network namespaces are not permitted/);
+    return;
+  }
+  const dir = tempDir('kaperm');
+  try {
+    chmodSync(dir, 0o755);
+    const probe = join(dir, 'probe.mts');
+    const harness = new URL('../harness/netns.ts', import.meta.url).pathname;
+    writeFileSync(
+      probe,
+      `import { createNetwork } from ${JSON.stringify(harness)};\n` +
+        `try { const n = createNetwork('hp', ['a']); await n.destroy(); console.log('CREATED'); } catch (e) { console.log((e as Error).message); }\n`,
+      { mode: 0o644 },
+    );
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', probe], {
+      encoding: 'utf8',
+      env: { ...process.env, HOME: dir },
+      cwd: new URL('../..', import.meta.url).pathname,
+      timeout: 20_000,
+    });
+    assert.match(r.stdout + r.stderr, /network namespaces are not permitted on this machine .*needs root/);
+  } finally {
     removeDir(dir);
   }
 });
