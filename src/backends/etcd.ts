@@ -72,7 +72,7 @@ export class EtcdBackend implements Backend {
  * Validates the options (nodes, TLS files) and builds the backend. Connects lazily: an unreachable
  * etcd shows up in read() (BackendUnavailableError naming the endpoints) and in the watch status.
  */
-export async function createEtcdBackend(opts: EtcdBackendOptions, log: Logger): Promise<Backend & EtcdBackend> {
+export async function createEtcdBackend(opts: EtcdBackendOptions, log: Logger): Promise<EtcdBackend> {
   const conn = new EtcdConnection(opts, log);
   log.debug({ endpoints: conn.urls, username: opts.auth?.username, tls: opts.tls !== undefined }, 'etcd backend configured');
   return new EtcdBackend(conn, log);

@@ -201,7 +201,9 @@ export class EtcdConnection {
    */
   absorbFailure(node: EtcdNode, err: unknown): BackendConfigError | BackendUnavailableError {
     const kind = etcdErrorKind(err);
-    if (kind === 'invalid-token') node.reset();
+    // A token the server no longer knows (etcd restarted, token expired) may also show up as
+    // "permission denied" on a watch: log in afresh before the next attempt.
+    if (kind === 'invalid-token' || (kind === 'permission-denied' && this.username !== undefined)) node.reset();
     if (kind === 'auth-not-enabled') {
       if (!this.warnedAuthDisabled) {
         this.warnedAuthDisabled = true;

@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/log/logger.js';
 
 let etcd: EtcdInstance;
 let writer: Etcd3;
-let backend: Backend & EtcdBackend;
+let backend: EtcdBackend;
 
 before(async () => {
   etcd = await startEtcd('etcd-backend');

@@ -14,7 +14,7 @@ import type { Backend } from '../../src/backends/backend.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 let cluster: EtcdCluster;
-let backend: Backend & EtcdBackend;
+let backend: EtcdBackend;
 
 before(async () => {
   cluster = await startEtcdCluster(3);

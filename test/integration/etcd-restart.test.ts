@@ -14,7 +14,7 @@ import type { Backend } from '../../src/backends/backend.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 let etcd: EtcdInstance;
-let backend: Backend & EtcdBackend;
+let backend: EtcdBackend;
 
 before(async () => {
   etcd = await startEtcd('etcd-restart');
