@@ -1,0 +1,249 @@
+/**
+ * A rig for the controller's integration tests: a real HAProxy 2.6 (master-worker) running the
+ * shipped templates/haproxy.cfg.hbs rendered from Patroni-shaped keys, and three stand-in nodes —
+ * each a TCP listener in place of Postgres (it answers with its name) and a small HTTP server in
+ * place of Patroni's REST API (GET /patroni → role/state; OPTIONS /primary, /replica for HAProxy's
+ * checks), whose answers the test sets, or makes hang.
+ */
+import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, connect, type Server as TcpServer, type Socket } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import { createTemplateEngine } from '../../src/template/engine.js';
+import { renderTemplate } from '../../src/template/renderTemplate.js';
+import { registerPatroniHelpers } from '../../src/template/helpers/patroni.js';
+import { Store } from '../../src/store/store.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
+import type { Snapshot } from '../../src/backends/backend.js';
+import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
+import { stateNameOf, type ActualServer } from '../../src/haproxy/serversState.js';
+import { HaproxyController } from '../../src/haproxy/controller/controller.js';
+import { parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
+import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
+import { freePorts, removeDir, requireBinary, tempDir } from '../harness/process.js';
+import { clusterPairs, snapshotOf, type MemberSpec } from '../harness/patroniKeys.js';
+
+const TEMPLATE = join(import.meta.dirname, '../../templates/haproxy.cfg.hbs');
+
+export class FakeNode {
+  role: 'master' | 'replica' | 'demoted' = 'replica';
+  state = 'running';
+  /** GET /patroni never answers (the connection stays open). */
+  hang = false;
+  tags: Record<string, unknown> | undefined;
+  readonly apiRequests: string[] = [];
+  private tcp: TcpServer | undefined;
+  private http: HttpServer | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly hung = new Set<ServerResponse>();
+
+  constructor(readonly name: string, readonly pgPort: number, readonly apiPort: number) {}
+
+  async start(): Promise<void> {
+    this.tcp = createTcpServer((s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => undefined);
+      s.end(`${this.name}\n`);
+    });
+    this.http = createHttpServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      this.apiRequests.push(`${req.method} ${path}`);
+      if (req.method === 'GET' && path === '/patroni') {
+        if (this.hang) {
+          this.hung.add(res);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ state: this.state, role: this.role, server_version: 150000, patroni: { version: '3.0.2', scope: 'demo' } }));
+        return;
+      }
+      const ok = path === '/primary' ? this.role === 'master' : path === '/replica' ? this.role === 'replica' && this.state === 'running' : false;
+      res.writeHead(ok ? 200 : 503);
+      res.end();
+    });
+    await new Promise<void>((r) => this.tcp?.listen(this.pgPort, '127.0.0.1', r));
+    await new Promise<void>((r) => this.http?.listen(this.apiPort, '127.0.0.1', r));
+  }
+
+  member(): MemberSpec {
+    return { name: this.name, port: this.pgPort, apiPort: this.apiPort, role: this.role, state: this.state, ...(this.tags ? { tags: this.tags } : {}) };
+  }
+
+  async stop(): Promise<void> {
+    for (const r of this.hung) r.destroy();
+    for (const s of this.sockets) s.destroy();
+    this.http?.closeAllConnections();
+    await Promise.all([
+      new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r())),
+      new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
+    ]);
+  }
+}
+
+export interface RigOptions {
+  /** Extra lines for haproxy.cfg's global section (e.g. an operator-level socket), given the rig's dir. */
+  extraGlobal?: (dir: string) => string[];
+  checkInter?: string;
+}
+
+export interface Rig {
+  readonly dir: string;
+  readonly nodes: FakeNode[];
+  readonly ports: { write: number; read: number; stats: number };
+  readonly socket: string;
+  readonly cfgFile: string;
+  haproxy: HaproxyInstance;
+  readonly client: RuntimeClient;
+  readonly logs: string[];
+  readonly log: Logger;
+  node(name: string): FakeNode;
+  /** Snapshot of cluster `demo` under /service from the nodes' roles (leader as given). */
+  snapshot(leader: string | null, extra?: [string, string][], revision?: number, only?: readonly string[]): Snapshot;
+  /** `name → state word` of every server of a backend (maint, drain, up, down …). */
+  states(backend: string): Promise<Record<string, string>>;
+  servers(): Promise<ActualServer[]>;
+  /** Who answers through a port (the node's name), or an error text. */
+  through(port: number): Promise<string>;
+  controller(table?: Record<string, unknown>, opts?: { dcsReachable?: () => boolean; registry?: Registry }): HaproxyController;
+  restartHaproxy(): Promise<void>;
+  close(): Promise<void>;
+}
+
+let revisionCounter = 10;
+
+export async function startRig(opts: RigOptions = {}): Promise<Rig> {
+  requireBinary('haproxy', 'haproxy');
+  const dir = tempDir('controller');
+  const ports = await freePorts(9);
+  const [write, read, stats] = ports as [number, number, number];
+  const nodes = [0, 1, 2].map((i) => new FakeNode(`pg${i + 1}`, ports[3 + i] as number, ports[6 + i] as number));
+  const first = nodes[0] as FakeNode;
+  first.role = 'master';
+  const socket = join(dir, 'admin.sock');
+  const cfgFile = join(dir, 'haproxy.cfg');
+  const logs: string[] = [];
+  const log = createLogger({
+    level: 'debug',
+    format: 'json',
+    destination: new Writable({
+      write(chunk: Buffer, _e, cb) {
+        logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+        cb();
+      },
+    }),
+  });
+  const controllers: HaproxyController[] = [];
+  for (const n of nodes) await n.start();
+
+  const snapshot = (leader: string | null, extra: [string, string][] = [], revision?: number, only?: readonly string[]): Snapshot => {
+    const members = nodes.filter((n) => only === undefined || only.includes(n.name)).map((n) => n.member());
+    const pairs = new Map(clusterPairs('/service', 'demo', members, leader));
+    for (const [k, v] of extra) pairs.set(k, v);
+    return snapshotOf(pairs, revision ?? ++revisionCounter);
+  };
+
+  const compiled = createTemplateEngine([registerPatroniHelpers]).compile('haproxy.cfg.hbs', readFileSync(TEMPLATE, 'utf8'));
+  const { content } = await renderTemplate(compiled, {
+    store: new Store(snapshot('pg1'), '/service'),
+    vars: {
+      bind_address: '127.0.0.1',
+      stats_address: '127.0.0.1',
+      stats_port: stats,
+      runtime_socket: socket,
+      server_state_file: join(dir, 'server-state'),
+      check_inter: opts.checkInter ?? '2s',
+      timeout_check: '1s',
+      hard_stop_after: '5s',
+      clusters: { demo: { primary_port: write, replica_port: read } },
+    },
+    resource: 'haproxy',
+    log: createLogger({ level: 'silent', format: 'json' }),
+  });
+  const withGlobal = opts.extraGlobal ? content.replace(/^global\n/m, `global\n${opts.extraGlobal(dir).map((l) => `    ${l}\n`).join('')}`) : content;
+  writeFileSync(cfgFile, withGlobal);
+  let haproxy: HaproxyInstance;
+  try {
+    haproxy = await startHaproxy({ dir, configFile: cfgFile });
+  } catch (e) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    removeDir(dir);
+    throw e;
+  }
+  const client = new RuntimeClient(socket, { timeoutMs: 2000 });
+
+  const rig: Rig = {
+    dir,
+    nodes,
+    ports: { write, read, stats },
+    socket,
+    cfgFile,
+    haproxy,
+    client,
+    logs,
+    log,
+    node: (name) => {
+      const n = nodes.find((x) => x.name === name);
+      if (!n) throw new Error(`no node ${name}`);
+      return n;
+    },
+    snapshot,
+    servers: () => client.showServersState(),
+    states: async (backend) => {
+      const out: Record<string, string> = {};
+      for (const s of await client.showServersState(backend)) out[s.server] = stateNameOf(s);
+      return out;
+    },
+    through: (port) =>
+      new Promise((resolve) => {
+        const s = connect({ host: '127.0.0.1', port });
+        let data = '';
+        const t = setTimeout(() => {
+          s.destroy();
+          resolve('timeout');
+        }, 1500);
+        s.on('data', (d: Buffer) => (data += d.toString('utf8')));
+        s.on('close', () => {
+          clearTimeout(t);
+          resolve(data.trim() === '' ? 'closed' : data.trim());
+        });
+        s.on('error', (e) => {
+          clearTimeout(t);
+          resolve(`error ${e.message}`);
+        });
+      }),
+    controller: (table = {}, o = {}) => {
+      const c = new HaproxyController({
+        config: parseControllerConfig({ socket, overrides_file: join(dir, 'overrides.json'), interval: '200ms', confirm_timeout: '1s', ...table }),
+        log,
+        registry: o.registry ?? new Registry(),
+        ...(o.dcsReachable ? { dcsReachable: o.dcsReachable } : {}),
+      });
+      controllers.push(c);
+      return c;
+    },
+    restartHaproxy: async () => {
+      await rig.haproxy.stop();
+      rig.haproxy = await startHaproxy({ dir, configFile: cfgFile });
+    },
+    close: async () => {
+      await Promise.allSettled(controllers.map((c) => c.stop()));
+      await rig.haproxy.stop().catch(() => undefined);
+      await Promise.all(nodes.map((n) => n.stop()));
+      removeDir(dir);
+    },
+  };
+  return rig;
+}
+
+/** Runs `fn` with a fresh rig, always torn down. */
+export async function withRig(fn: (rig: Rig) => Promise<void>, opts: RigOptions = {}): Promise<void> {
+  const rig = await startRig(opts);
+  try {
+    await fn(rig);
+  } finally {
+    await rig.close();
+  }
+}

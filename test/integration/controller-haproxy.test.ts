@@ -1,0 +1,350 @@
+/**
+ * The HAProxy controller against a real HAProxy 2.6 (master-worker) running the shipped
+ * haproxy.cfg.hbs, fed Patroni-shaped snapshots, with small real HTTP servers standing in for the
+ * members' REST APIs (test/integration/controller-fixture.ts). Covers the leader fast path, the
+ * bounded confirmation, read backends, membership, overrides, and every "bad input" of issue 5.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { sleep, waitFor } from '../harness/process.js';
+import { withRig, type Rig } from './controller-fixture.js';
+import { HaproxyController } from '../../src/haproxy/controller/controller.js';
+import { parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
+
+const W = 'demo_primary';
+const R = 'demo_replicas';
+
+async function waitStates(rig: Rig, backend: string, want: Record<string, string>, timeoutMs = 3000): Promise<void> {
+  let last: Record<string, string> = {};
+  await waitFor(`${backend} to be ${JSON.stringify(want)}`, async () => {
+    last = await rig.states(backend);
+    return Object.entries(want).every(([s, st]) => last[s] === st);
+  }, timeoutMs, 10).catch((e: Error) => {
+    throw new Error(`${e.message}; last: ${JSON.stringify(last)}`);
+  });
+}
+
+/** Samples a backend every ~10 ms while `during` runs; returns every distinct state seen per server. */
+async function sampleStates(rig: Rig, backend: string, during: () => Promise<void>): Promise<Record<string, Set<string>>> {
+  const seen: Record<string, Set<string>> = {};
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      for (const [s, st] of Object.entries(await rig.states(backend).catch(() => ({})))) (seen[s] ??= new Set()).add(st);
+      await sleep(10);
+    }
+  })();
+  try {
+    await during();
+  } finally {
+    done = true;
+    await sampler;
+  }
+  return seen;
+}
+
+async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = registry.getSingleMetric(name);
+  if (!m) return NaN;
+  const data = await m.get();
+  return data.values
+    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+    .reduce((a, v) => a + v.value, 0);
+}
+
+/** The rig's cluster led by pg1 and the controller settled on it. */
+async function steady(rig: Rig, table: Record<string, unknown> = {}, o: { dcsReachable?: () => boolean; registry?: Registry } = {}): Promise<HaproxyController> {
+  const c = rig.controller(table, o);
+  c.setSnapshot(rig.snapshot('pg1'));
+  c.start();
+  await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+  await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+  return c;
+}
+
+describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () => {
+  test('start-up: leader UP in the write backend, others MAINT, leader drained from the replicas; idempotent', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steady(rig, {}, { registry });
+      assert.equal(await rig.through(rig.ports.write), 'pg1');
+      for (let i = 0; i < 4; i++) assert.notEqual(await rig.through(rig.ports.read), 'pg1');
+      const again = await c.reconcileNow();
+      assert.equal(again.error, undefined);
+      assert.deepEqual(again.commands, [], 'a second pass against the reached state sends nothing');
+      assert.ok((await metricValue(registry, 'haconfd_controller_commands_total', { action: 'maint', kind: 'write', result: 'ok' })) >= 2);
+      assert.ok(rig.node('pg1').apiRequests.includes('GET /patroni'), 'the leader was confirmed through its REST API');
+    });
+  });
+
+  test('switchover: old leader cut in the pass that sees the key deleted, new leader UP once its API confirms', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steady(rig, {}, { registry });
+      // Patroni: leader key deleted (old primary demoting) …
+      rig.node('pg1').role = 'demoted';
+      c.setSnapshot(rig.snapshot(null));
+      await c.settle();
+      assert.equal((await rig.states(W))['pg1'], 'maint', 'the old primary is cut at once');
+      assert.equal(await rig.through(rig.ports.write), 'closed', 'no server takes writes without a leader key');
+      // … then put naming pg2, whose API reports a running primary a little later.
+      rig.node('pg2').role = 'replica';
+      const t0 = Date.now();
+      const seen = await sampleStates(rig, W, async () => {
+        c.setSnapshot(rig.snapshot('pg2'));
+        await sleep(100);
+        assert.notEqual((await rig.states(W))['pg2'], 'up', 'not UP before its REST API confirms');
+        rig.node('pg2').role = 'master';
+        await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
+      });
+      const routedMs = Date.now() - t0;
+      assert.ok(routedMs < 1000, `routed in ${routedMs} ms`);
+      assert.ok(!seen['pg1']?.has('up') && !seen['pg3']?.has('up'), `no non-leader UP: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])))}`);
+      assert.equal(await rig.through(rig.ports.write), 'pg2');
+      // The old primary comes back as a replica: ready in the read backend, still MAINT for writes.
+      rig.node('pg1').role = 'replica';
+      c.setSnapshot(rig.snapshot('pg2'));
+      await waitStates(rig, R, { pg1: 'up', pg2: 'drain', pg3: 'up' });
+      assert.equal((await rig.states(W))['pg1'], 'maint');
+      assert.equal(await metricValue(registry, 'haconfd_controller_leader_changes_total'), 2);
+      const hist = await registry.getSingleMetric('haconfd_controller_leader_routed_seconds')?.get();
+      assert.equal(hist?.values.find((v) => (v as { metricName?: string }).metricName === 'haconfd_controller_leader_routed_seconds_count')?.value, 1);
+      assert.ok(rig.logs.some((l) => l.includes('writes routed to pg2')), 'the routing is logged');
+    });
+  });
+
+  test("leader's REST API hanging: never marked UP, handed to HAProxy's checks after the bound", async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig, { confirm_timeout: '800ms', confirm_request_timeout: '200ms' });
+      rig.node('pg2').hang = true;
+      rig.node('pg1').role = 'replica';
+      const t0 = Date.now();
+      const seen = await sampleStates(rig, W, async () => {
+        c.setSnapshot(rig.snapshot('pg2'));
+        await waitFor('pg2 handed to the checks', async () => {
+          const a = (await rig.servers()).find((s) => s.backend === W && s.server === 'pg2');
+          return a !== undefined && a.admin.maint.length === 0 && a.opState === 'down';
+        }, 4000, 20);
+      });
+      const elapsed = Date.now() - t0;
+      assert.ok(elapsed >= 700 && elapsed < 3000, `bounded wait: ${elapsed} ms`);
+      assert.ok(!seen['pg2']?.has('up'), `pg2 never UP: ${[...(seen['pg2'] ?? [])].join(',')}`);
+      assert.equal((await rig.states(W))['pg1'], 'maint');
+      assert.ok(rig.logs.some((l) => l.includes('not confirmed in time')));
+      assert.ok(c.lastReport?.error === undefined);
+    });
+  });
+
+  test('two leader changes in quick succession: the older confirmation is cancelled', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      rig.node('pg1').role = 'replica';
+      rig.node('pg2').role = 'replica'; // not primary yet: its confirmation keeps polling
+      c.setSnapshot(rig.snapshot('pg2'));
+      await sleep(60);
+      rig.node('pg3').role = 'master';
+      c.setSnapshot(rig.snapshot('pg3'));
+      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'up' });
+      // pg2's API now says primary: its cancelled confirmation must not make it UP.
+      rig.node('pg2').role = 'master';
+      const before = rig.node('pg2').apiRequests.filter((r) => r === 'GET /patroni').length;
+      await sleep(400);
+      assert.equal(rig.node('pg2').apiRequests.filter((r) => r === 'GET /patroni').length, before, 'no more polling of the older leader');
+      assert.deepEqual(await rig.states(W), { pg1: 'maint', pg2: 'maint', pg3: 'up' });
+    });
+  });
+
+  test('leader key naming an unknown member: every write server MAINT, nothing confirmed', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      c.setSnapshot(rig.snapshot('ghost'));
+      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'maint' });
+      assert.ok(rig.logs.some((l) => l.includes('ghost (not a known member)')));
+      const r = await c.reconcileNow();
+      assert.equal(r.error, undefined);
+    });
+  });
+
+  test('failsafe mode: leader key gone, failsafe key + failsafe_mode → the primary is not cut', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      const config = JSON.stringify({ ttl: 30, loop_wait: 10, retry_timeout: 10, failsafe_mode: true });
+      const failsafe = JSON.stringify({ pg1: `http://127.0.0.1:${rig.node('pg1').apiPort}/patroni` });
+      c.setSnapshot(rig.snapshot(null, [['/service/demo/config', config], ['/service/demo/failsafe', failsafe]]));
+      const r = await c.reconcileNow();
+      assert.deepEqual(r.commands.filter((x) => x.backend === W), []);
+      assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+      assert.equal(await rig.through(rig.ports.write), 'pg1');
+      // Without failsafe_mode the same snapshot cuts it.
+      c.setSnapshot(rig.snapshot(null, [['/service/demo/failsafe', failsafe]]));
+      await waitStates(rig, W, { pg1: 'maint' });
+    });
+  });
+
+  test('maintenance mode (pause): leader key gone → write servers left to the checks; a present key still rules', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      const paused = JSON.stringify({ ttl: 30, loop_wait: 10, retry_timeout: 10, pause: true });
+      c.setSnapshot(rig.snapshot(null, [['/service/demo/config', paused]]));
+      const r = await c.reconcileNow();
+      assert.deepEqual(r.commands.filter((x) => x.backend === W), []);
+      assert.equal((await rig.states(W))['pg1'], 'up');
+      // Paused, but a manual switchover moved the key: it is followed (with confirmation).
+      rig.node('pg1').role = 'replica';
+      rig.node('pg3').role = 'master';
+      c.setSnapshot(rig.snapshot('pg3', [['/service/demo/config', paused]]));
+      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'up' });
+    });
+  });
+
+  test('DCS down during a switchover: nothing changes and it says so; after dcs_down_release the checks decide; back → follows the key', async () => {
+    await withRig(async (rig) => {
+      let up = true;
+      const registry = new Registry();
+      const c = await steady(rig, { dcs_down_release: '1500ms' }, { dcsReachable: () => up, registry });
+      rig.node('pg1').role = 'demoted';
+      c.setSnapshot(rig.snapshot(null));
+      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'maint' });
+      up = false; // etcd gone before the new key is seen
+      // Drift HAProxy by hand: the controller must not touch it while the DCS is down.
+      await rig.client.send('set server demo_replicas/pg1 state ready');
+      const r = await c.reconcileNow();
+      assert.equal(r.held, 'dcs unreachable');
+      assert.deepEqual(r.commands, []);
+      assert.equal((await rig.states(R))['pg1'], 'up');
+      assert.ok(rig.logs.some((l) => l.includes('changes nothing: the DCS is unreachable')));
+      assert.equal(await metricValue(registry, 'haconfd_controller_dcs_hold'), 1);
+      // Still down after the release delay: our MAINTs go back to HAProxy's checks (never forced UP).
+      rig.node('pg2').role = 'master';
+      await waitFor('write servers out of MAINT', async () => {
+        const s = await rig.servers();
+        return s.filter((x) => x.backend === W).every((x) => x.admin.maint.length === 0);
+      }, 4000, 50);
+      const w = (await rig.servers()).filter((x) => x.backend === W);
+      assert.ok(w.every((x) => x.opState === 'down'), 'they start DOWN: only a passing check makes one UP');
+      // The DCS is back with the new leader.
+      up = true;
+      c.setSnapshot(rig.snapshot('pg2'));
+      await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' }, 4000);
+      assert.equal(await metricValue(registry, 'haconfd_controller_dcs_hold'), 0);
+    });
+  });
+
+  test('read backends: noloadbalance or not running → DRAIN, back to normal → READY', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      rig.node('pg3').tags = { noloadbalance: true };
+      rig.node('pg2').state = 'starting';
+      c.setSnapshot(rig.snapshot('pg1'));
+      await waitStates(rig, R, { pg1: 'drain', pg2: 'drain', pg3: 'drain' });
+      assert.equal(await rig.through(rig.ports.read), 'closed');
+      rig.node('pg3').tags = undefined;
+      rig.node('pg2').state = 'running';
+      c.setSnapshot(rig.snapshot('pg1'));
+      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+    });
+  });
+
+  test('a member that disappears from the DCS is drained and cut before the next render removes it', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
+      await waitStates(rig, R, { pg2: 'up', pg3: 'drain' });
+      assert.equal((await rig.states(W))['pg3'], 'maint');
+    });
+  });
+
+  test('operator overrides are applied and never lifted', async () => {
+    await withRig(async (rig) => {
+      writeFileSync(join(rig.dir, 'overrides.json'), JSON.stringify({ version: 1, overrides: [{ backend: R, server: 'pg2', state: 'maint' }] }));
+      const c = rig.controller();
+      c.setSnapshot(rig.snapshot('pg1'));
+      c.start();
+      await waitStates(rig, R, { pg1: 'drain', pg2: 'maint', pg3: 'up' });
+      for (let i = 0; i < 3; i++) await c.reconcileNow();
+      assert.equal((await rig.states(R))['pg2'], 'maint');
+      // A broken overrides file: nothing is changed (never silently lift them).
+      writeFileSync(join(rig.dir, 'overrides.json'), '{not json');
+      await rig.client.send('set server demo_replicas/pg1 state ready');
+      const r = await c.reconcileNow();
+      assert.equal(r.held, 'overrides unreadable');
+      assert.equal((await rig.states(R))['pg1'], 'up');
+    });
+  });
+
+  test('a backend or server the controller expects that HAProxy lacks is reported; the rest is still steered', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = rig.controller({ write_backends: ['{cluster}_primary', '{cluster}_extra'] }, { registry });
+      const pairs: [string, string][] = [['/service/demo/members/pg4', JSON.stringify({ conn_url: 'postgres://127.0.0.1:1/postgres', api_url: 'http://127.0.0.1:1/patroni', state: 'running', role: 'replica', version: '3.0.2' })]];
+      c.setSnapshot(rig.snapshot('pg1', pairs));
+      const r = await c.reconcileNow();
+      assert.equal(r.error, undefined);
+      assert.ok(r.missing.includes('demo_extra'), JSON.stringify(r.missing));
+      assert.ok(r.missing.includes('demo_primary/pg4') && r.missing.includes('demo_replicas/pg4'), JSON.stringify(r.missing));
+      await waitStates(rig, W, { pg2: 'maint', pg3: 'maint' });
+      assert.equal(await metricValue(registry, 'haconfd_controller_missing_servers'), 3);
+      assert.ok(rig.logs.some((l) => l.includes('HAProxy lacks 3')));
+    });
+  });
+
+  test('socket path missing: a typed error, counted, logged once, retried; never throws', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = new HaproxyController({
+        config: parseControllerConfig({ socket: join(rig.dir, 'nope.sock'), interval: '100ms', overrides_file: join(rig.dir, 'o.json') }),
+        log: rig.log,
+        registry,
+      });
+      try {
+        c.setSnapshot(rig.snapshot('pg1'));
+        c.start();
+        await sleep(450);
+        const r = await c.reconcileNow();
+        assert.match(r.error ?? '', /does not exist/);
+        assert.ok((await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'SocketMissingError' })) >= 3);
+        assert.equal(rig.logs.filter((l) => l.includes('nope.sock') && l.includes('"level":50')).length, 1, 'logged once, not every tick');
+      } finally {
+        await c.stop();
+      }
+    });
+  });
+
+  test('socket at operator level: PermissionDenied with the hint, nothing half-applied silently', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = new HaproxyController({
+        config: parseControllerConfig({ socket: join(rig.dir, 'operator.sock'), interval: '1s', overrides_file: join(rig.dir, 'o.json') }),
+        log: rig.log,
+        registry,
+      });
+      try {
+        c.setSnapshot(rig.snapshot('pg1'));
+        const r = await c.reconcileNow();
+        assert.match(r.error ?? '', /Permission denied.*level admin/);
+        assert.ok((await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'PermissionDeniedError' })) >= 1);
+        assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'up', pg3: 'up' }, 'nothing changed');
+      } finally {
+        await c.stop();
+      }
+    }, { extraGlobal: (dir) => [`stats socket ${join(dir, 'operator.sock')} mode 600 level operator`], checkInter: '30s' });
+  });
+
+  test('HAProxy restarted under the controller: errors while it is gone, roles pushed again to the new worker', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steady(rig, {}, { registry });
+      await rig.restartHaproxy();
+      // A fresh worker that read the state file would keep them; make sure the controller does it
+      // even when it did not: force everything UP by hand, as a worker without state would start.
+      for (const b of [W, R]) for (const s of ['pg1', 'pg2', 'pg3']) await rig.client.send(`set server ${b}/${s} state ready`).catch(() => undefined);
+      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' }, 3000);
+      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' }, 3000);
+      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 3000, 50);
+      assert.ok(rig.logs.some((l) => l.includes('new HAProxy worker')));
+    }, { checkInter: '30s' });
+  });
+});
