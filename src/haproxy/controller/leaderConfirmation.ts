@@ -115,7 +115,7 @@ export interface ConfirmOutcome {
   readonly outcome: 'confirmed' | 'timed-out' | 'cancelled';
   readonly attempts: number;
   readonly elapsedMs: number;
-  /** The last thing the API said (or the last error), for logs. */
+  /** The last thing the API said (or the last error when it said nothing since), for logs. */
   readonly last: string;
 }
 
@@ -137,23 +137,29 @@ export async function confirmLeader(url: string, opts: ConfirmOptions): Promise<
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
   let attempts = 0;
-  let last = 'no reply yet';
+  let answer: string | undefined;
+  let error = 'no reply yet';
+  const last = (): string => answer ?? error;
   for (;;) {
-    if (opts.signal?.aborted) return { outcome: 'cancelled', attempts, elapsedMs: Date.now() - started, last };
+    if (opts.signal?.aborted) return { outcome: 'cancelled', attempts, elapsedMs: Date.now() - started, last: last() };
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { outcome: 'timed-out', attempts, elapsedMs: Date.now() - started, last };
+    // Too little time left for a meaningful request: give up now.
+    if (remaining < 5) return { outcome: 'timed-out', attempts, elapsedMs: Date.now() - started, last: last() };
     const attemptStart = Date.now();
+    const requestTimeoutMs = Math.min(opts.requestTimeoutMs, remaining);
     attempts++;
     try {
       const s = await probePatroni(url, {
-        timeoutMs: Math.max(1, Math.min(opts.requestTimeoutMs, remaining)),
+        timeoutMs: requestTimeoutMs,
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.verifyTls !== undefined ? { verifyTls: opts.verifyTls } : {}),
       });
-      last = `role ${s.role}, state ${s.state}`;
-      if (isPrimaryRunning(s)) return { outcome: 'confirmed', attempts, elapsedMs: Date.now() - started, last };
+      answer = `role ${s.role}, state ${s.state}`;
+      if (isPrimaryRunning(s)) return { outcome: 'confirmed', attempts, elapsedMs: Date.now() - started, last: answer };
     } catch (e) {
-      last = (e as Error).message;
+      // The latest answer says more than a request cut short by the bound.
+      error = (e as Error).message;
+      if (requestTimeoutMs === opts.requestTimeoutMs) answer = undefined;
     }
     const wait = opts.pollMs - (Date.now() - attemptStart);
     if (wait > 0) await sleepUnless(Math.min(wait, Math.max(0, deadline - Date.now())), opts.signal);
