@@ -54,3 +54,37 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks | 
     },
   };
 }
+
+/**
+ * The daemon with the controller running inside it (main.ts calls this when haconfd.toml has a
+ * `[controller]` table). A bad table is a configuration error: exit 2 before anything starts.
+ */
+export async function runDaemonWithController(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<number> {
+  const { Daemon } = await import('../../daemon/daemon.js');
+  let hooks: ControllerHooks | undefined;
+  try {
+    hooks = controllerHooks(config, log);
+  } catch (e) {
+    log.fatal(`${(e as Error).message}`);
+    return 2;
+  }
+  if (hooks === undefined) return new Daemon(config, log, opts).run();
+  const h = hooks;
+  const daemon = new Daemon(config, log, {
+    ...opts,
+    onSnapshot: (s) => {
+      opts.onSnapshot?.(s);
+      h.options.onSnapshot(s);
+    },
+    onPassDone: (r, o) => {
+      opts.onPassDone?.(r, o);
+      h.options.onPassDone(r, o);
+    },
+  });
+  h.attach(daemon);
+  try {
+    return await daemon.run();
+  } finally {
+    await h.stop();
+  }
+}
