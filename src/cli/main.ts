@@ -60,8 +60,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const { runOnetime } = await import('../daemon/onetime.js');
     return runOnetime(config, log);
   }
-  const { runDaemon } = await import('../daemon/daemon.js');
   const parsed = flags;
+  if (config.sections['controller'] !== undefined) {
+    // [controller] in haconfd.toml: the HAProxy controller runs inside the daemon.
+    const { runDaemonWithController } = await import('../haproxy/controller/daemonHooks.js');
+    return runDaemonWithController(config, log, { reloadConfig: () => loadConfig({ flags: parsed, env }) });
+  }
+  const { runDaemon } = await import('../daemon/daemon.js');
   return runDaemon(config, log, { reloadConfig: () => loadConfig({ flags: parsed, env }) });
 }
 
