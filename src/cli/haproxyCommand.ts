@@ -1,17 +1,21 @@
 /**
  * `haconfd haproxy …` — operator commands against HAProxy's runtime socket.
  *
- *   haconfd haproxy status --socket PATH [--json]
- *   haconfd haproxy drain|maint|ready <backend>/<server>|<server> --socket PATH [--json]
- *                   [--state-dir DIR] [--leader] [--reason TEXT]
+ *   haconfd haproxy status [--socket PATH] [--json] [backend flags]
+ *   haconfd haproxy drain|maint|ready <backend>/<server>|<server> [--socket PATH] [--json]
+ *                   [--state-dir DIR] [--leader] [--reason TEXT] [backend flags]
  *
- * PATH is a unix socket path or ipv4@host:port. A bare <server> applies to every backend that has a
- * server of that name (a Patroni member name). drain/maint are recorded in <state-dir>/
- * haproxy-overrides.json so they survive reloads and the controller never lifts them; ready removes
- * the record. `ready` never makes a server UP before its checks (`state ready; health down`) unless
- * --leader says it is the confirmed leader.
+ * PATH is a unix socket path or ipv4@host:port; it defaults to the one in haconfd.toml
+ * (haproxyDefaults.ts). A bare <server> applies to every backend that has a server of that name (a
+ * Patroni member name). drain/maint are recorded in the overrides file so they survive reloads and
+ * the controller never lifts them; ready removes the record. `ready` never makes a server UP before
+ * its checks (`state ready; health down`) unless it is the confirmed leader: --leader, or — with a
+ * backend configured — the leader key names it and the backend is a write backend.
  *
- * Exit: 0 ok, 1 runtime failure, 2 usage error.
+ * With a backend configured, `status` reads Patroni's keys once and shows each server's role and
+ * member state; an unreachable DCS prints a warning and `?` (the HAProxy part still counts: exit 0).
+ *
+ * Exit: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 import { RuntimeClient } from '../haproxy/runtimeClient.js';
 import { RuntimeError } from '../haproxy/runtimeErrors.js';
@@ -21,126 +25,186 @@ import { actionFor, type WantedState } from '../haproxy/plan.js';
 import { commandLine, type RuntimeCommand, type ServerAction } from '../haproxy/runtimeCommand.js';
 import { stateNameOf, type ActualServer } from '../haproxy/serversState.js';
 import type { ServerStat } from '../haproxy/statCsv.js';
-import {
-  DEFAULT_STATE_DIR,
-  OverridesFileError,
-  loadOverrides,
-  overridesPath,
-  saveOverrides,
-  withOverride,
-  withoutOverride,
-} from '../haproxy/overrides.js';
+import { DEFAULT_STATE_DIR, OverridesFileError, loadOverrides, saveOverrides, withOverride, withoutOverride } from '../haproxy/overrides.js';
 import type { OperatorOverride } from '../haproxy/plan.js';
+import { ConfigError } from '../config/loadConfig.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { ClusterModel } from '../patroni/cluster.js';
+import { flagDef } from './flagSpec.js';
+import { parseBool, parseIntFlag, UsageError, type ParsedFlags } from './flags.js';
+import { nearest } from './suggest.js';
+import { resolveHaproxySettings, type BackendPatterns, type DcsSettings, type HaproxyCommandDefaults, type HaproxySettings } from './haproxyDefaults.js';
+import { clusterWarnings, isLeaderOnWriteBackend, roleOfServer, writeClusterOf } from './serverRoles.js';
+import { describeDcs, readClusters } from './clusterReader.js';
+
+export type { HaproxyCommandDefaults } from './haproxyDefaults.js';
 
 export interface HaproxyCommandIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
 
-/** Defaults the caller may supply from the config file (the socket in haconfd.toml, the state dir). */
-export interface HaproxyCommandDefaults {
-  socket?: string;
-  stateDir?: string;
-}
-
 const USAGE = `usage:
-  haconfd haproxy status --socket PATH [--json] [--state-dir DIR]
-  haconfd haproxy drain|maint|ready <backend>/<server>|<server> --socket PATH [--json]
-                  [--state-dir DIR] [--leader] [--reason TEXT]
+  haconfd haproxy status [--socket PATH] [--json] [--state-dir DIR] [backend flags]
+  haconfd haproxy drain|maint|ready <backend>/<server>|<server> [--socket PATH] [--json]
+                  [--state-dir DIR] [--leader] [--reason TEXT] [backend flags]
 
-  PATH       unix socket path or ipv4@host:port of an admin-level stats socket
-  --state-dir where operator overrides are kept (default ${DEFAULT_STATE_DIR})
-  --leader   (ready) the server is the confirmed leader: make it UP now
+  --socket PATH   unix socket path or ipv4@host:port of an admin-level stats socket
+                  (default: [haproxy] socket in haconfd.toml)
+  --state-dir DIR where operator overrides are kept (default: [haproxy] state_dir, else ${DEFAULT_STATE_DIR})
+  --json          machine-readable output
+  --leader        (ready) the server is the confirmed leader: make it UP now
+  --reason TEXT   (drain, maint) recorded with the override
+  --namespace NS  Patroni's namespace (default: [controller] namespace, else /service)
+  --no-roles      do not read Patroni's roles from the backend
+
+  backend flags (as for haconfd itself): -backend, -node (repeatable), -scheme, -file, -prefix,
+  -confdir, -config-file, -client-cert, -client-key, -client-ca-keys, -basic-auth, -username,
+  -password, -connect-timeout, -log-level. With a backend configured, status shows each server's
+  Patroni role, and ready on a write backend makes the leader-key holder UP at once.
+
+  exit: 0 ok, 1 runtime failure, 2 usage or configuration error
 `;
-
-class UsageError extends Error {}
 
 interface Options {
   socket: string | undefined;
   json: boolean;
-  stateDir: string;
+  stateDir: string | undefined;
+  namespace: string | undefined;
   leader: boolean;
   reason: string | undefined;
+  noRoles: boolean;
+  help: boolean;
   positional: string[];
+  /** Backend flags (flagSpec names), for loadConfig. */
+  backendFlags: ParsedFlags;
 }
 
-const VALUE_FLAGS = new Set(['socket', 'state-dir', 'reason']);
-const BOOL_FLAGS = new Set(['json', 'leader', 'help']);
+const VALUE_FLAGS = new Set(['socket', 'state-dir', 'reason', 'namespace']);
+const BOOL_FLAGS = new Set(['json', 'leader', 'help', 'no-roles']);
+/** haconfd's own flags accepted after the subcommand (they select the config file and backend). */
+const BACKEND_FLAGS = new Set([
+  'backend', 'node', 'scheme', 'file', 'prefix', 'confdir', 'config-file', 'client-cert', 'client-key', 'client-ca-keys',
+  'basic-auth', 'username', 'password', 'connect-timeout', 'log-level', 'log-format',
+]);
 
-function parseOptions(argv: readonly string[], defaults: HaproxyCommandDefaults): Options & { help: boolean } {
+function parseOptions(argv: readonly string[]): Options {
   const values: Record<string, string> = {};
   const bools = new Set<string>();
   const positional: string[] = [];
+  const backendFlags: ParsedFlags = new Map();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--') {
       positional.push(...argv.slice(i + 1));
       break;
     }
-    const m = /^--?([a-z-]+)(?:=(.*))?$/.exec(a);
+    const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/s.exec(a);
     if (!m) {
       positional.push(a);
       continue;
     }
     const name = m[1] as string;
-    if (VALUE_FLAGS.has(name)) {
-      const v = m[2] ?? argv[++i];
+    const inline = m[2];
+    const next = (): string => {
+      const v = inline ?? argv[++i];
       if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
-      values[name] = v;
+      return v;
+    };
+    if (VALUE_FLAGS.has(name)) {
+      values[name] = next();
     } else if (BOOL_FLAGS.has(name)) {
-      if (m[2] !== undefined) throw new UsageError(`--${name} takes no value`);
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
       bools.add(name);
+    } else if (BACKEND_FLAGS.has(name)) {
+      const def = flagDef(name);
+      if (def === undefined) throw new UsageError(`unknown option ${a}`);
+      if (def.kind === 'bool') backendFlags.set(name, inline === undefined ? true : parseBool(name, inline));
+      else if (def.kind === 'int') backendFlags.set(name, parseIntFlag(name, next()));
+      else if (def.kind === 'list') {
+        const prev = backendFlags.get(name);
+        backendFlags.set(name, [...(Array.isArray(prev) ? prev : []), next()]);
+      } else backendFlags.set(name, next());
     } else {
-      throw new UsageError(`unknown option ${a}`);
+      const guess = nearest(name, [...VALUE_FLAGS, ...BOOL_FLAGS, ...BACKEND_FLAGS]);
+      throw new UsageError(`unknown option ${a}${guess ? ` (did you mean --${guess}?)` : ''}`);
     }
   }
   return {
-    socket: values['socket'] ?? defaults.socket,
+    socket: values['socket'],
     json: bools.has('json'),
-    stateDir: values['state-dir'] ?? defaults.stateDir ?? DEFAULT_STATE_DIR,
+    stateDir: values['state-dir'],
+    namespace: values['namespace'],
     leader: bools.has('leader'),
     reason: values['reason'],
+    noRoles: bools.has('no-roles'),
     help: bools.has('help'),
     positional,
+    backendFlags,
   };
 }
 
-export async function runHaproxyCommand(
-  argv: readonly string[],
-  io: HaproxyCommandIo,
-  defaults: HaproxyCommandDefaults = {},
-): Promise<number> {
-  let opts: ReturnType<typeof parseOptions>;
-  let verb: string | undefined;
+type Verb = 'status' | 'drain' | 'maint' | 'ready';
+
+interface Run {
+  readonly verb: Verb;
+  readonly opts: Options;
+  readonly settings: HaproxySettings;
+  readonly socket: string;
+  readonly io: HaproxyCommandIo;
+}
+
+function noSocketMessage(settings: HaproxySettings): string {
+  const file = settings.configFile ?? 'haconfd.toml (none found; -confdir DIR or -config-file FILE)';
+  return `no HAProxy runtime socket: give --socket PATH (a unix socket path or ipv4@host:port), or set socket = "/run/haproxy/admin.sock" in the [haproxy] table of ${file}`;
+}
+
+export async function runHaproxyCommand(argv: readonly string[], io: HaproxyCommandIo, defaults: HaproxyCommandDefaults = {}): Promise<number> {
+  let run: Run;
   try {
-    opts = parseOptions(argv, defaults);
+    const opts = parseOptions(argv);
     if (opts.help) {
       io.stdout.write(USAGE);
       return 0;
     }
-    verb = opts.positional[0];
+    const verb = opts.positional[0];
     if (verb === undefined) throw new UsageError('missing subcommand (status, drain, maint or ready)');
     if (!['status', 'drain', 'maint', 'ready'].includes(verb)) throw new UsageError(`unknown subcommand "${verb}"`);
-    if (!opts.socket) throw new UsageError('--socket PATH is required (a unix socket path or ipv4@host:port)');
     if (verb === 'status' && opts.positional.length > 1) throw new UsageError(`unexpected argument "${opts.positional[1]}"`);
     if (verb !== 'status' && opts.positional.length !== 2) throw new UsageError(`${verb} needs exactly one <backend>/<server> or <server>`);
     if (opts.leader && verb !== 'ready') throw new UsageError('--leader only applies to ready');
+    const settings = resolveHaproxySettings({
+      flags: opts.backendFlags,
+      env: defaults.env ?? process.env,
+      socket: opts.socket,
+      stateDir: opts.stateDir,
+      namespace: opts.namespace,
+      noRoles: opts.noRoles,
+      defaults,
+    });
+    if (settings.socket === undefined) throw new UsageError(noSocketMessage(settings));
     try {
-      parseSocketAddress(opts.socket);
+      parseSocketAddress(settings.socket);
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError(`${settings.socketSource === '--socket' ? '' : `socket from ${settings.socketSource}: `}${(e as Error).message}`);
     }
+    run = { verb: verb as Verb, opts, settings, socket: settings.socket, io };
   } catch (e) {
     if (e instanceof UsageError || e instanceof RuntimeError) {
       io.stderr.write(`haconfd haproxy: ${e.message}\n${USAGE}`);
       return 2;
     }
+    if (e instanceof ConfigError) {
+      io.stderr.write(`haconfd haproxy: ${e.message}\n`);
+      return 2;
+    }
     throw e;
   }
+  const { opts } = run;
   try {
-    const client = new RuntimeClient(opts.socket as string);
-    if (verb === 'status') return await status(client, opts, io);
-    return await setState(client, verb as 'drain' | 'maint' | 'ready', opts, io);
+    const client = new RuntimeClient(run.socket);
+    if (run.verb === 'status') return await status(client, run);
+    return await setState(client, run);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr.write(`haconfd haproxy: ${e.message}\n`);
@@ -163,6 +227,14 @@ export interface StatusRow {
   check: string;
   sessions: number;
   override?: 'drain' | 'maint';
+  /** With a backend configured: the member's role, null when the server is no member, '?' when the DCS could not be read. */
+  role?: string | null;
+  /** True when the cluster's leader key names this member. */
+  leader?: boolean;
+  /** Patroni's member state ('running' …), null when no member, '?' when unknown. */
+  memberState?: string | null;
+  /** Cluster id (scope, or scope_group), null when no member. */
+  cluster?: string | null;
 }
 
 /** Joins `show servers state` and `show stat` into one row per server. Pure. */
@@ -186,25 +258,70 @@ export function statusRows(state: readonly ActualServer[], stats: readonly Serve
   });
 }
 
-export function formatTable(rows: readonly StatusRow[]): string {
+/**
+ * Adds the Patroni columns. `clusters` undefined means the DCS could not be read: every role is '?'.
+ * Pure.
+ */
+export function withRoles(rows: readonly StatusRow[], clusters: readonly ClusterModel[] | undefined, patterns: BackendPatterns): StatusRow[] {
+  return rows.map((r) => {
+    if (clusters === undefined) return { ...r, role: '?', leader: false, memberState: '?', cluster: null };
+    const m = roleOfServer(r.backend, r.server, clusters, patterns);
+    if (m === undefined) return { ...r, role: null, leader: false, memberState: null, cluster: null };
+    return { ...r, role: m.role, leader: m.leader, memberState: m.memberState, cluster: m.cluster };
+  });
+}
+
+function roleCell(r: StatusRow): string {
+  if (r.role === null || r.role === undefined) return '-';
+  return r.leader ? `${r.role} (leader)` : r.role;
+}
+
+/** The status table; ROLE and MEMBER STATE columns when `roles` (a backend is configured). */
+export function formatTable(rows: readonly StatusRow[], opts: { roles?: boolean } = {}): string {
   const head = ['BACKEND', 'SERVER', 'ADDRESS', 'STATE', 'CHECK', 'SESSIONS'];
-  const body = rows.map((r) => [r.backend, r.server, r.address, r.override ? `${r.state} (operator ${r.override})` : r.state, r.check || '-', String(r.sessions)]);
+  if (opts.roles) head.push('ROLE', 'MEMBER STATE');
+  const body = rows.map((r) => {
+    const cells = [r.backend, r.server, r.address, r.override ? `${r.state} (operator ${r.override})` : r.state, r.check || '-', String(r.sessions)];
+    if (opts.roles) cells.push(roleCell(r), r.memberState ?? '-');
+    return cells;
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
   return `${[line(head), ...body.map(line)].join('\n')}\n`;
 }
 
-async function status(client: RuntimeClient, opts: Options, io: HaproxyCommandIo): Promise<number> {
-  const [state, stats] = await Promise.all([client.showServersState(), client.showServerStats()]);
-  const overrides = loadOverridesQuietly(opts.stateDir);
-  const rows = statusRows(state, stats, overrides);
-  io.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows));
+function commandLogger(dcs: DcsSettings, io: HaproxyCommandIo): Logger {
+  return createLogger({ level: dcs.logLevelGiven ? dcs.config.logLevel : 'error', format: dcs.config.logFormat, destination: io.stderr });
+}
+
+/** Reads the clusters; a failure is a warning line and undefined (the HAProxy part still works). */
+async function clustersOrWarn(run: Run): Promise<readonly ClusterModel[] | undefined> {
+  const dcs = run.settings.dcs;
+  if (dcs === undefined) return undefined;
+  try {
+    const read = await readClusters(dcs, commandLogger(dcs, run.io));
+    if (read.clusters.length === 0) run.io.stderr.write(`haconfd haproxy: warning: no Patroni cluster under ${describeDcs(dcs)}\n`);
+    for (const w of clusterWarnings(read.clusters)) run.io.stderr.write(`haconfd haproxy: warning: ${w}\n`);
+    return read.clusters;
+  } catch (e) {
+    run.io.stderr.write(`haconfd haproxy: warning: cannot read Patroni roles from ${describeDcs(dcs)}: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
+
+async function status(client: RuntimeClient, run: Run): Promise<number> {
+  const [state, stats, clusters] = await Promise.all([client.showServersState(), client.showServerStats(), clustersOrWarn(run)]);
+  const overrides = loadOverridesQuietly(run.settings.overridesFile);
+  let rows = statusRows(state, stats, overrides);
+  const roles = run.settings.dcs !== undefined;
+  if (roles) rows = withRoles(rows, clusters, run.settings.patterns);
+  run.io.stdout.write(run.opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows, { roles }));
   return 0;
 }
 
-function loadOverridesQuietly(stateDir: string): OperatorOverride[] {
+function loadOverridesQuietly(path: string): OperatorOverride[] {
   try {
-    return loadOverrides(overridesPath(stateDir));
+    return loadOverrides(path);
   } catch {
     return [];
   }
@@ -229,9 +346,24 @@ interface Change {
   action: ServerAction | null;
   command: string | null;
   after: string;
+  /** (ready) made UP at once as the confirmed leader; why. */
+  leader?: string;
 }
 
-async function setState(client: RuntimeClient, verb: 'drain' | 'maint' | 'ready', opts: Options, io: HaproxyCommandIo): Promise<number> {
+/** Per target: UP at once (the confirmed leader, with the reason) or back to the checks. */
+function readyWanted(run: Run, t: ServerRef, clusters: readonly ClusterModel[] | undefined): { wanted: WantedState; why?: string } {
+  if (run.opts.leader) return { wanted: 'up', why: '--leader' };
+  if (clusters === undefined) return { wanted: 'ready' };
+  if (isLeaderOnWriteBackend(t.backend, t.server, clusters, run.settings.patterns)) {
+    const c = writeClusterOf(t.backend, clusters, run.settings.patterns);
+    return { wanted: 'up', why: `leader key of ${c?.id ?? '?'} names ${t.server}` };
+  }
+  return { wanted: 'ready' };
+}
+
+async function setState(client: RuntimeClient, run: Run): Promise<number> {
+  const verb = run.verb as 'drain' | 'maint' | 'ready';
+  const { opts, io } = run;
   const arg = opts.positional[1] as string;
   // Validate names before anything touches the socket.
   let targets: ServerRef[] | undefined;
@@ -241,11 +373,14 @@ async function setState(client: RuntimeClient, verb: 'drain' | 'maint' | 'ready'
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const path = overridesPath(opts.stateDir);
+  const path = run.settings.overridesFile;
   let overrides = loadOverrides(path); // a broken file is an error, never silently replaced
-  const all = await client.showServersState(targets?.length === 1 ? targets[0]?.backend : undefined);
+  const needRoles = verb === 'ready' && !opts.leader && run.settings.dcs !== undefined;
+  const [all, clusters] = await Promise.all([
+    client.showServersState(targets?.length === 1 ? targets[0]?.backend : undefined),
+    needRoles ? clustersOrWarn(run) : Promise.resolve(undefined),
+  ]);
   targets ??= resolveTargets(arg, all);
-  const wanted: WantedState = verb === 'ready' ? (opts.leader ? 'up' : 'ready') : verb;
   const changes: Change[] = [];
   for (const t of targets) {
     const before = all.find((s) => s.backend === t.backend && s.server === t.server);
@@ -254,6 +389,7 @@ async function setState(client: RuntimeClient, verb: 'drain' | 'maint' | 'ready'
       await client.showServersState(t.backend);
       throw new RuntimeError(`HAProxy backend '${t.backend}' has no server '${t.server}'`);
     }
+    const { wanted, why } = verb === 'ready' ? readyWanted(run, t, clusters) : { wanted: verb, why: undefined };
     const action = actionFor(wanted, before) ?? null;
     let command: string | null = null;
     if (action) {
@@ -262,7 +398,15 @@ async function setState(client: RuntimeClient, verb: 'drain' | 'maint' | 'ready'
       await client.apply(cmd);
     }
     const after = (await client.showServersState(t.backend)).find((s) => s.server === t.server);
-    changes.push({ backend: t.backend, server: t.server, before: stateNameOf(before), action, command, after: after ? stateNameOf(after) : '?' });
+    changes.push({
+      backend: t.backend,
+      server: t.server,
+      before: stateNameOf(before),
+      action,
+      command,
+      after: after ? stateNameOf(after) : '?',
+      ...(wanted === 'up' && why !== undefined ? { leader: why } : {}),
+    });
     if (verb === 'ready') overrides = withoutOverride(overrides, t.backend, t.server);
     else {
       overrides = withOverride(overrides, {
@@ -279,10 +423,11 @@ async function setState(client: RuntimeClient, verb: 'drain' | 'maint' | 'ready'
     io.stdout.write(`${JSON.stringify({ ok: true, verb, changes, overridesFile: path }, null, 2)}\n`);
   } else {
     for (const c of changes) {
+      const note = c.leader !== undefined ? ` — confirmed leader: ${c.leader}` : '';
       io.stdout.write(
         c.action
-          ? `${c.backend}/${c.server}: ${c.before.toUpperCase()} → ${c.after.toUpperCase()} (${c.command})\n`
-          : `${c.backend}/${c.server}: already ${c.after.toUpperCase()}\n`,
+          ? `${c.backend}/${c.server}: ${c.before.toUpperCase()} → ${c.after.toUpperCase()} (${c.command})${note}\n`
+          : `${c.backend}/${c.server}: already ${c.after.toUpperCase()}${note}\n`,
       );
     }
   }
