@@ -29,6 +29,17 @@ export function rangesOfPrefix(prefix: string): KeyRange[] {
   ];
 }
 
+/**
+ * The one range a watch on a prefix uses: ['/service/demo', '/service/demo0'). It also holds
+ * siblings such as '/service/demo-x' (bytes below '0'), which the watcher filters out with
+ * isUnderPrefix; one range per prefix keeps each prefix's events in revision order.
+ */
+export function watchRangeOfPrefix(prefix: string): KeyRange & { rangeEnd: Buffer } {
+  const p = normalizeKey(prefix);
+  if (p === '/') return { key: Buffer.from('/'), rangeEnd: Buffer.from('0'), prefix: p };
+  return { key: Buffer.from(p), rangeEnd: Buffer.from(p + '0'), prefix: p };
+}
+
 /** All ranges of all distinct prefixes. */
 export function rangesOfPrefixes(prefixes: readonly string[]): KeyRange[] {
   return distinctPrefixes(prefixes).flatMap(rangesOfPrefix);

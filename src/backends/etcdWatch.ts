@@ -1,5 +1,5 @@
 /**
- * A watch on some prefixes over one etcd Watch stream, with its own resume logic (etcd3's Watcher
+ * A watch on some prefixes over one etcd Watch stream (one etcd watch per distinct prefix), with its own resume logic (etcd3's Watcher
  * resumes from the header revision of the last response, which skips events when a catching-up
  * watcher is cut off between two batches).
  *
@@ -15,7 +15,8 @@ import type { Logger } from '../log/logger.js';
 import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } from './backend.js';
 import type { EtcdConnection, EtcdNode, WatchStream } from './etcdConnection.js';
 import { shortReason } from './etcdErrors.js';
-import { decodeBytes, rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
+import { isUnderPrefix } from '../store/keys.js';
+import { decodeBytes, distinctPrefixes, watchRangeOfPrefix, type KeyRange } from './etcdKeyRanges.js';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1_000;
@@ -65,7 +66,7 @@ export class EtcdWatch implements Watch {
     private readonly onClosed: (w: EtcdWatch) => void = () => undefined,
   ) {
     const start = afterRevision > 0 ? afterRevision + 1 : 0;
-    this.ranges = rangesOfPrefixes(prefixes).map((range) => ({ range, next: start, id: undefined, created: false, resyncDue: false }));
+    this.ranges = distinctPrefixes(prefixes).map((p) => watchRangeOfPrefix(p)).map((range) => ({ range, next: start, id: undefined, created: false, resyncDue: false }));
     if (this.ranges.length > 0) void this.open();
   }
 
@@ -150,10 +151,11 @@ export class EtcdWatch implements Watch {
       if (rev + 1 > r.next) r.next = rev + 1;
       return;
     }
-    const events = res.events.map(toChangeEvent);
-    const last = events[events.length - 1] as ChangeEvent;
-    r.next = last.revision + 1;
-    this.safely(() => this.handlers.onEvents(events, last.revision));
+    const all = res.events.map(toChangeEvent);
+    r.next = (all[all.length - 1] as ChangeEvent).revision + 1;
+    const events = all.filter((e) => isUnderPrefix(e.key, r.range.prefix));
+    const last = events[events.length - 1];
+    if (last !== undefined) this.safely(() => this.handlers.onEvents(events, last.revision));
   }
 
   private onCompacted(r: RangeState, compactRevision: number): void {

@@ -36,3 +36,13 @@ test('bytes decode as UTF-8 with replacement, never throwing', () => {
   assert.equal(decodeBytes(undefined), '');
   assert.equal(decodeBytes(new Uint8Array([0x61, 0x62]).subarray(1)), 'b');
 });
+
+test('a watch uses one range per prefix; siblings inside it are left to the segment filter', async () => {
+  const { watchRangeOfPrefix } = await import('../../src/backends/etcdKeyRanges.js');
+  const { isUnderPrefix } = await import('../../src/store/keys.js');
+  const r = watchRangeOfPrefix('/service/demo/');
+  for (const k of ['/service/demo', '/service/demo/leader', '/service/demo-x', '/service/demo.bak/k']) assert.ok(inRange(k, r), k);
+  for (const k of ['/service/demo2', '/service/demo0', '/service/dem']) assert.ok(!inRange(k, r), k);
+  assert.ok(!isUnderPrefix('/service/demo-x', r.prefix));
+  assert.ok(inRange('/anything', watchRangeOfPrefix('/')));
+});
