@@ -154,14 +154,20 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
         const check = n.tryExec(n.hosts[h.name]!.ns, 'keepalived', ['-t', '-e', '-f', join(h.dir, 'keepalived.conf')]);
         assert.equal(check.code, 0, `keepalived -t on ${h.name}: ${check.stderr}`);
       }
+      const bLogStart = b.keepalived!.log().length;
       assert.deepEqual(holder(n, vip), [], 'the VIP was released when the first pair stopped');
+      // Both start as BACKUP and their master-down timers differ by ~4 ms (the priority skew), so
+      // whoever starts first wins and, with nopreempt, keeps the VIP: start a first, as an operator would.
       startKeepalived(n, a);
-      startKeepalived(n, b);
       await waitForHolder(n, vip, 'a', 15_000, hosts);
+      startKeepalived(n, b);
+      await waitFor('host b in BACKUP', () => /Entering BACKUP STATE/.test(b.keepalived!.log().slice(bLogStart)), 10_000, 100);
+      assert.deepEqual(holder(n, vip), ['a']);
       await a.haproxy!.stop();
       const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
       await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 3000, 100);
       t.diagnostic(`nopreempt: VIP moved (FAULT) ${moved} ms after HAProxy died`);
+      assert.match(a.keepalived!.log(), /Entering FAULT STATE/, 'weight 0: the failed check puts host a in FAULT');
       const logBefore = a.keepalived!.log().length;
       startHaproxy(n, a);
       await waitFor('host a leaves FAULT for BACKUP', () => /Entering BACKUP STATE/.test(a.keepalived!.log().slice(logBefore)), 10_000, 100);
