@@ -310,7 +310,9 @@ async function clustersOrWarn(run: Run): Promise<readonly ClusterModel[] | undef
 }
 
 async function status(client: RuntimeClient, run: Run): Promise<number> {
-  const [state, stats, clusters] = await Promise.all([client.showServersState(), client.showServerStats(), clustersOrWarn(run)]);
+  // HAProxy first: when it fails there is nothing to show, and no reason to wait for the DCS.
+  const [state, stats] = await Promise.all([client.showServersState(), client.showServerStats()]);
+  const clusters = await clustersOrWarn(run);
   const overrides = loadOverridesQuietly(run.settings.overridesFile);
   let rows = statusRows(state, stats, overrides);
   const roles = run.settings.dcs !== undefined;
@@ -376,10 +378,8 @@ async function setState(client: RuntimeClient, run: Run): Promise<number> {
   const path = run.settings.overridesFile;
   let overrides = loadOverrides(path); // a broken file is an error, never silently replaced
   const needRoles = verb === 'ready' && !opts.leader && run.settings.dcs !== undefined;
-  const [all, clusters] = await Promise.all([
-    client.showServersState(targets?.length === 1 ? targets[0]?.backend : undefined),
-    needRoles ? clustersOrWarn(run) : Promise.resolve(undefined),
-  ]);
+  const all = await client.showServersState(targets?.length === 1 ? targets[0]?.backend : undefined);
+  const clusters = needRoles ? await clustersOrWarn(run) : undefined;
   targets ??= resolveTargets(arg, all);
   const changes: Change[] = [];
   for (const t of targets) {
