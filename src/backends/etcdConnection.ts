@@ -121,6 +121,22 @@ export class EtcdNode {
   }
 
   /**
+   * A unary KV call with raw protobuf bytes in and out (see etcdWire.ts): etcd3's generic decoder
+   * costs more than the read itself on large prefixes.
+   */
+  rawKvCall(method: 'Txn' | 'Range', request: Buffer, deadline: number): Promise<Buffer> {
+    return this.pool.withConnection('KV', ({ client, metadata }) => {
+      return new Promise<Buffer>((resolve, reject) => {
+        const identity = (b: Buffer): Buffer => b;
+        client.makeUnaryRequest(`/etcdserverpb.KV/${method}`, identity, identity, request, metadata, { deadline }, (err, value) => {
+          if (err) reject(err);
+          else resolve(value ?? Buffer.alloc(0));
+        });
+      });
+    });
+  }
+
+  /**
    * Opens a Watch stream on this endpoint. `hasleader` makes etcd end the stream when this member
    * loses its leader (a partitioned member would otherwise stay silent forever).
    */

@@ -3,43 +3,25 @@
  * transactions: the first one is answered at the current revision R, any further one (etcd allows
  * 128 operations per transaction) is read at R explicitly.
  */
-import type { IRequestOp, ITxnResponse } from 'etcd3/lib/rpc.js';
 import type { Snapshot } from './backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
-import { decodeBytes, rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
+import { decodeBytes, rangesOfPrefixes } from './etcdKeyRanges.js';
+import { decodeReadTxn, encodeReadTxn } from './etcdWire.js';
 
 /** etcd's default --max-txn-ops. */
 const MAX_TXN_OPS = 128;
 
-function rangeOp(r: KeyRange, revision: number | undefined): IRequestOp {
-  return {
-    request_range: {
-      key: r.key,
-      ...(r.rangeEnd ? { range_end: r.rangeEnd } : {}),
-      ...(revision !== undefined ? { revision } : {}),
-    },
-  };
-}
-
 export async function readPrefixes(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
-  const ranges = rangesOfPrefixes(prefixes);
+  // With no prefix at all, one range that matches nothing still tells the revision.
+  const ranges = prefixes.length > 0 ? rangesOfPrefixes(prefixes) : [{ key: Buffer.from([0]), prefix: '' }];
   return conn.call(`read of ${prefixes.join(', ') || '(no prefix)'}`, async (node, deadline) => {
     const pairs = new Map<string, string>();
     let revision: number | undefined;
-    if (ranges.length === 0) {
-      const res = await node.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }, { deadline });
-      return { revision: Number(res.header.revision), pairs };
-    }
     for (let i = 0; i < ranges.length; i += MAX_TXN_OPS) {
-      const chunk = ranges.slice(i, i + MAX_TXN_OPS);
-      const res: ITxnResponse = await node.kv.txn(
-        { compare: [], success: chunk.map((r) => rangeOp(r, revision)), failure: [] },
-        { deadline },
-      );
-      if (revision === undefined) revision = Number(res.header.revision);
-      for (const op of res.responses) {
-        for (const kv of op.response_range?.kvs ?? []) pairs.set(decodeBytes(kv.key), decodeBytes(kv.value));
-      }
+      const chunk = ranges.slice(i, i + MAX_TXN_OPS).map((r) => ({ key: r.key, rangeEnd: r.rangeEnd, revision }));
+      const res = await node.rawKvCall('Txn', encodeReadTxn(chunk), deadline);
+      const decoded = decodeReadTxn(res, (k, v) => pairs.set(decodeBytes(k), decodeBytes(v)));
+      if (revision === undefined) revision = decoded.revision;
     }
     return { revision: revision ?? 0, pairs };
   });
