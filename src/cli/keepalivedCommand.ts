@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { commitStageFile, removeStageFile, writeStageFile, type StagedFile } from '../resource/stageFile.js';
 import { resolveChkSpec, resolveKeepalivedSpec } from '../keepalived/resolveSpec.js';
+import { assumptionsOf } from '../keepalived/helpers.js';
 import { renderKeepalivedFiles } from '../keepalived/renderFiles.js';
 import { inspectScriptPath } from '../keepalived/scriptPath.js';
 import type { SpecError } from '../keepalived/spec.js';
@@ -188,6 +189,7 @@ export async function runKeepalivedCommand(argv: readonly string[], io: Keepaliv
     for (const e of errors) io.stderr.write(describe(e));
     return 2;
   }
+  for (const w of assumptionsOf(k.spec)) io.stderr.write(`haconfd keepalived render: note: ${w.message} (--peer-priority)\n`);
   let files;
   try {
     files = renderKeepalivedFiles(vars);

@@ -9,10 +9,10 @@
  */
 import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../template/engine.js';
-import { renderDataOf } from '../template/renderData.js';
+import { renderDataOf, type RenderWarning } from '../template/renderData.js';
 import { resolveChkSpec, resolveKeepalivedSpec } from './resolveSpec.js';
 import { inspectScriptPath } from './scriptPath.js';
-import { formatSpecErrors, type SpecError } from './spec.js';
+import { formatSpecErrors, type KeepalivedSpec, type SpecError } from './spec.js';
 import { mergeStoreValues } from './specInput.js';
 import { chkView, keepalivedView } from './viewModel.js';
 
@@ -27,6 +27,17 @@ export class KeepalivedSpecError extends Error {
   }
 }
 
+/** Defaults the render relied on that the operator should confirm (reported, not fatal). */
+export function assumptionsOf(spec: KeepalivedSpec): RenderWarning[] {
+  return spec.instances
+    .filter((i) => i.peerPriorityAssumed)
+    .map((i) => ({
+      code: 'keepalived_peer_priority_assumed',
+      message: `${i.name}: peer_priority not set, assumed ${i.peerPriority}; set it so the pair rules check the real peer`,
+      detail: { instance: i.name, priority: i.priority, peerPriority: i.peerPriority },
+    }));
+}
+
 function optionsOf(args: unknown[]): HelperOptions {
   return args[args.length - 1] as HelperOptions;
 }
@@ -38,6 +49,7 @@ export function registerKeepalivedHelpers(hb: HandlebarsEnv): void {
     const vars = mergeStoreValues(rd.vars, rd.store);
     const r = resolveKeepalivedSpec(vars, { pathFacts: inspectScriptPath });
     if (!r.ok) throw new KeepalivedSpecError('keepalived spec', r.errors);
+    for (const w of assumptionsOf(r.spec)) rd.warnings.push(w);
     return options.fn(keepalivedView(r.spec), { data: options.data });
   });
   hb.registerHelper('chkHaproxySpec', function (this: unknown, ...args: unknown[]) {

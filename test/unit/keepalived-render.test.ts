@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { Store } from '../../src/store/store.js';
 import { createTemplateEngine } from '../../src/template/engine.js';
 import { LookupCache } from '../../src/template/lookups.js';
+import type { RenderWarning } from '../../src/template/renderData.js';
 import { removeDir, tempDir } from '../harness/process.js';
 
 const BASE = { interface: 'eth0', vip: '10.0.0.10/24', priority: 101, peer_priority: 100 };
@@ -63,6 +64,18 @@ test('several instances get a vrrp_sync_group; nopreempt renders in BACKUP', () 
   assert.doesNotMatch(conf, /sync_group_tracking_weight/, 'weight 0 needs no group tracking weight');
 });
 
+test('an assumed peer_priority is reported as a render warning', () => {
+  const warnings: RenderWarning[] = [];
+  const engine = createTemplateEngine([registerKeepalivedHelpers]);
+  const source = readFileSync(join(shippedTemplatesDir(), 'keepalived.conf.hbs'), 'utf8');
+  const data = { store: new Store({ revision: 1, pairs: new Map() }), vars: { interface: 'eth0', vip: '10.0.0.10/24', priority: 101 }, resource: 'k', warnings, log: silentLogger(), lookups: new LookupCache() };
+  engine.compile('k', source).render(data);
+  assert.deepEqual(warnings.map((w) => w.code), ['keepalived_peer_priority_assumed']);
+  warnings.length = 0;
+  engine.compile('k', source).render({ ...data, vars: { ...data.vars, peer_priority: 100 } });
+  assert.deepEqual(warnings, []);
+});
+
 test('values from the store reach the file', () => {
   const conf = renderWith('keepalived.conf.hbs', BASE, [['/haproxy/vip', '10.7.7.7/24'], ['/haproxy/virtual_router_id', '99']]);
   assert.match(conf, /^\s+10\.7\.7\.7\/24$/m);
@@ -108,6 +121,7 @@ test('render CLI: flags map to vars, the files are printed', async () => {
   assert.match(out, /# ==> keepalived\.conf <==/);
   assert.match(out, /#!\/bin\/bash/);
   assert.match(out, /unicast_peer \{\n\s+10\.0\.0\.2/);
+  assert.match(err, /note: VI_1: peer_priority not set, assumed 100/);
   const files = renderKeepalivedFiles({ vips: ['10.0.0.10/24'], interface: 'eth0', unicast_peers: ['10.0.0.2'], priority: '101' });
   assert.ok(out.includes(files.keepalivedConf));
 });
