@@ -154,6 +154,9 @@ export function mergeStoreValues(vars: SpecVars, store: Store | undefined): Reco
     const values = store.getvs(`/${k}/*`);
     if (values.length > 0) out[k] = values;
   }
+  // The store's VIP(s) replace the vars' in either spelling (`vips` would otherwise win over `vip`).
+  if (store.exists('/vip') && store.getvs('/vips/*').length === 0) delete out['vips'];
+  else if (store.getvs('/vips/*').length > 0) delete out['vip'];
   return out;
 }
 

@@ -169,6 +169,10 @@ test('VRRP values in the store override [template.vars]; paths and commands neve
   assert.equal(r.spec.instances[0]!.virtualRouterId, 77);
   assert.deepEqual(r.spec.instances[0]!.unicastPeers, ['10.9.9.2']);
   assert.equal(r.spec.check.script, '/etc/keepalived/chk_haproxy.sh');
+  const listVars = mergeStoreValues({ ...BASE, vip: undefined, vips: ['10.0.0.10/24', '10.0.0.11/24'] }, store);
+  assert.deepEqual(resolveKeepalivedSpec(listVars).spec.instances[0]!.vips.map((v) => v.address), ['10.9.9.9'], 'the store\'s /vip replaces vars.vips');
+  const storeList = mergeStoreValues({ ...BASE }, new Store({ revision: 1, pairs: new Map([['/haproxy/vips/a', '10.8.8.8/24'], ['/haproxy/vips/b', '10.8.8.9/24']]) }, '/haproxy'));
+  assert.deepEqual(resolveKeepalivedSpec(storeList).spec.instances[0]!.vips.map((v) => v.address), ['10.8.8.8', '10.8.8.9'], 'the store\'s /vips/* replace vars.vip');
   const bad = resolveKeepalivedSpec(mergeStoreValues({ ...BASE }, new Store({ revision: 1, pairs: new Map([['/haproxy/virtual_router_id', '300']]) }, '/haproxy')));
   assert.ok(bad.errors.some((e) => e.field === 'virtual_router_id'));
 });
