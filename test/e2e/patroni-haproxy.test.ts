@@ -6,7 +6,8 @@
  *   2. after `patronictl switchover --force` the write port reaches the new leader, nothing reloaded;
  *   3. a replica stopped for good leaves the file, HAProxy is reloaded once, a session on the primary survives;
  *   4. a member added later appears in haproxy.cfg;
- *   5. the second scope, rendered by the same resource, has its own ports.
+ *   5. the second scope, rendered by the same resource, has its own ports;
+ *   6. a bad member key is left out and logged, and changes nothing.
  * Everything is torn down by PID in `after`, also when an assertion fails.
  */
 import { after, before, describe, test } from 'node:test';
@@ -63,10 +64,14 @@ before(async () => {
   dir = tempDir('e2e-patroni');
   etcd = await startEtcd('e2e-patroni');
   // Both clusters bootstrap at once.
-  [demo, other] = await Promise.all([
+  const started = await Promise.allSettled([
     startPatroniCluster({ etcd, scope: 'demo', nodes: 3 }),
     startPatroniCluster({ etcd, scope: 'other', nodes: 1, namePrefix: 'o' }),
   ]);
+  // Keep whichever started, so after() stops it even when the other one failed.
+  if (started[0].status === 'fulfilled') demo = started[0].value;
+  if (started[1].status === 'fulfilled') other = started[1].value;
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
   timings['bootstrap (3 + 1 nodes)'] = Date.now() - t0;
 
   [ports.demoWrite, ports.demoRead, ports.otherWrite, ports.otherRead, ports.stats] = (await freePorts(5)) as [number, number, number, number, number];
@@ -240,6 +245,24 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
     assert.notEqual(ports.otherWrite, ports.demoWrite);
     assert.match(cfg(), new RegExp(`listen other_primary\\n    bind 127\\.0\\.0\\.1:${ports.otherWrite}\\n`));
     assert.match(cfg(), new RegExp(`listen other_replicas\\n    bind 127\\.0\\.0\\.1:${ports.otherRead}\\n`));
+  });
+
+  test('6. a bad member key in etcd is left out, logged with its reason, and reloads nothing', async () => {
+    assert.ok(etcd && haconfd);
+    const reloadsBefore = await reloadCount();
+    const fileBefore = cfg();
+    const bad = JSON.stringify({ conn_url: 'postgres://10.9.9.9\nlisten evil\n    bind *:1:5432/postgres', api_url: 'http://10.9.9.9:8008/patroni', role: 'replica', state: 'running' });
+    await etcd.ctl(['put', '/service/demo/members/evil', bad]);
+    try {
+      await waitFor('the member_rejected warning', () => /"code":"member_rejected".*evil/.test(haconfd?.log() ?? ''), 10_000, 50);
+      assert.match(haconfd.log(), /conn_url: URL .* contains a newline/);
+      await sleep(1000);
+      assert.equal(cfg(), fileBefore);
+      assert.doesNotMatch(cfg(), /evil|10\.9\.9\.9/);
+      assert.equal(await reloadCount(), reloadsBefore);
+    } finally {
+      await etcd.ctl(['del', '/service/demo/members/evil']);
+    }
   });
 
   test('haconfd logged no error and is still running', () => {

@@ -5,7 +5,7 @@
  * postmaster by its pid file when Patroni is gone (Patroni starts it in its own session).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EtcdInstance } from './etcd.js';
 import { freePorts, removeDir, requireBinary, sleep, startProcess, tempDir, waitFor, type RunningProcess } from './process.js';
@@ -110,6 +110,33 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** PIDs whose parent is `pid` (from /proc), for killing a postmaster together with its children. */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …; comm may contain spaces, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+function signalPids(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 function nodeConfig(o: {
   scope: string;
   namespace: string;
@@ -176,6 +203,12 @@ postgresql:
 ${tags}`;
 }
 
+/** Postmasters run in their own sessions: kill them too if the test process exits without stop(). */
+const postmasterKillers = new Set<() => void>();
+process.once('exit', () => {
+  for (const kill of postmasterKillers) kill();
+});
+
 export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<PatroniCluster> {
   const patroniBin = requireBinary('/usr/bin/patroni', 'patroni');
   requireBinary('/usr/bin/patronictl', 'patroni');
@@ -194,13 +227,20 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
 
   async function createNode(index: number): Promise<PatroniNode> {
     const name = `${namePrefix}${index + 1}`;
-    const [pgPort, apiPort] = (await freePorts(2)) as [number, number];
+    let [pgPort, apiPort] = (await freePorts(2)) as [number, number];
+    // A custom tag that proves the REST API answering on apiPort is this node's (ports picked as
+    // free can be taken by another test's process before Patroni binds them).
+    const token = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const nodeTags = (): Record<string, unknown> => ({ ...(opts.tags?.(index) ?? {}), haconfd_test_node: token });
     const ndir = join(dir, name);
     mkdirSync(ndir, { mode: 0o700 });
     chownSync(ndir, pgUser.uid, pgUser.gid);
     const configFile = join(ndir, 'patroni.yml');
-    writeFileSync(configFile, nodeConfig({ scope, namespace, name, etcdHost, apiPort, pgPort, dir: ndir, tags: opts.tags?.(index) }));
-    chmodSync(configFile, 0o644);
+    const writeConfig = (): void => {
+      writeFileSync(configFile, nodeConfig({ scope, namespace, name, etcdHost, apiPort, pgPort, dir: ndir, tags: nodeTags() }));
+      chmodSync(configFile, 0o644);
+    };
+    writeConfig();
     let proc: RunningProcess | undefined;
 
     const postmasterPid = (): number | undefined => {
@@ -212,48 +252,62 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
         return undefined;
       }
     };
+    /** Signals the postmaster (its backends and workers have their own sessions: SIGKILL reaches them by PID). */
     const killPostmaster = async (signal: NodeJS.Signals): Promise<void> => {
       const pid = postmasterPid();
       if (pid === undefined) return;
-      try {
-        // Patroni starts the postmaster with setsid(): its pid is its process group, backends included.
-        process.kill(-pid, signal);
-      } catch {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          /* gone */
-        }
-      }
-      await waitFor(`postmaster ${pid} of ${name} to exit`, () => !pidAlive(pid), 10_000, 50).catch(() => {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
+      const kids = signal === 'SIGKILL' ? childPids(pid) : [];
+      signalPids([pid, ...kids], signal);
+      await waitFor(`postmaster ${pid} of ${name} to exit`, () => !pidAlive(pid), 10_000, 20).catch(() => {
+        signalPids([pid, ...childPids(pid)], 'SIGKILL');
       });
     };
 
+    postmasterKillers.add(() => {
+      const pm = postmasterPid();
+      if (pm !== undefined) signalPids([pm, ...childPids(pm)], 'SIGKILL');
+    });
     const node: PatroniNode = {
       name,
-      pgPort,
-      apiPort,
+      get pgPort() {
+        return pgPort;
+      },
+      get apiPort() {
+        return apiPort;
+      },
       dir: ndir,
       configFile,
       running: () => proc !== undefined && !proc.exited(),
       log: () => proc?.log() ?? '',
       start: async () => {
         if (proc !== undefined && !proc.exited()) return;
-        proc = startProcess(
-          'setpriv',
-          ['--reuid=postgres', '--regid=postgres', '--init-groups', patroniBin, configFile],
-          { logFile: join(dir, `${name}.log`), cwd: ndir, env: { PATH: SYSTEM_PATH, HOME: ndir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } },
-        );
-        await waitFor(`Patroni REST API of ${name} on ${apiPort} (log: ${join(dir, `${name}.log`)})`, async () => {
-          if (proc?.exited()) throw new Error(`patroni ${name} exited: ${proc.log().slice(-1500)}`);
-          const r = await fetch(`http://127.0.0.1:${apiPort}/liveness`).catch(() => undefined);
-          return r !== undefined;
-        }, 30_000, 100);
+        for (let attempt = 1; ; attempt++) {
+          const logFile = join(dir, `${name}.log`);
+          const p = startProcess(
+            'setpriv',
+            ['--reuid=postgres', '--regid=postgres', '--init-groups', patroniBin, configFile],
+            { logFile, cwd: ndir, env: { PATH: SYSTEM_PATH, HOME: ndir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } },
+          );
+          proc = p;
+          const logStart = p.log().length;
+          try {
+            await waitFor(`Patroni REST API of ${name} on ${apiPort} (log: ${logFile})`, async () => {
+              if (p.exited()) throw new Error(`patroni ${name} exited: ${p.log().slice(logStart).slice(-1500)}`);
+              const r = await fetch(`http://127.0.0.1:${apiPort}/patroni`).catch(() => undefined);
+              if (r === undefined) return false;
+              const body = (await r.json().catch(() => ({}))) as { tags?: Record<string, unknown> };
+              return body.tags?.['haconfd_test_node'] === token;
+            }, 30_000, 100);
+            return;
+          } catch (e) {
+            const conflict = /Address already in use/.test(p.log().slice(logStart));
+            await p.stop(5000);
+            if (!conflict || attempt >= 3) throw e;
+            // Someone took a port between freePorts() and Patroni's bind: new ports, same data dir.
+            [pgPort, apiPort] = (await freePorts(2)) as [number, number];
+            writeConfig();
+          }
+        }
       },
       stop: async () => {
         if (proc !== undefined) await proc.stop(15_000);
@@ -261,16 +315,13 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
       },
       kill9: async () => {
         const pm = postmasterPid();
+        const kids = pm === undefined ? [] : childPids(pm);
         proc?.kill('SIGKILL');
-        if (pm !== undefined) {
-          try {
-            process.kill(-pm, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
+        if (pm !== undefined) signalPids([pm, ...kids], 'SIGKILL');
         if (proc !== undefined) await proc.stop(1000);
         if (pm !== undefined) await waitFor(`postmaster of ${name} to die`, () => !pidAlive(pm), 5000, 20).catch(() => undefined);
+        // Postgres children that outlive a SIGKILLed postmaster exit on their own; make sure.
+        signalPids(kids.filter(pidAlive), 'SIGKILL');
       },
     };
     return node;
