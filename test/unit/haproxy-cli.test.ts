@@ -59,6 +59,9 @@ test('usage errors exit 2 with a message', async () => {
     [['status', '--socket', '/x', '-basic-auth=maybe'], /invalid boolean value "maybe"/],
     [['status', '--socket', '/x', '-backend', 'consul'], /unsupported backend "consul"/],
     [['status', '--socket', '/x', '-backend', 'file'], /-backend file needs at least one -file/],
+    [['status', '--socket', '/x', '-client-cert', '/c.pem'], /-client-cert and -client-key go together/],
+    [['status', '--socket', '/x', '-basic-auth', '-username', 'u'], /-basic-auth needs -username and -password/],
+    [['status', '--socket', '/x', '-scheme', 'gopher', '-node', 'h:1'], /-scheme must be http or https/],
     [['status', '--socket', '/x', '-config-file', join(dir, 'absent.toml')], /absent\.toml does not exist/],
     // Names that could inject commands are refused before any socket is opened.
     [['drain', 'primary/pg1;set server primary/pg2 state ready', '--socket', '/nonexistent.sock'], /invalid/],
