@@ -208,6 +208,11 @@ const postmasterKillers = new Set<() => void>();
 process.once('exit', () => {
   for (const kill of postmasterKillers) kill();
 });
+// A test runner that times out sends SIGTERM, which skips 'exit' handlers: turn it into an exit, so
+// Patroni (process.ts's exit handler) and the postmasters (above) are killed too.
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
+}
 
 export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<PatroniCluster> {
   const patroniBin = requireBinary('/usr/bin/patroni', 'patroni');
