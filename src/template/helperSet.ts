@@ -3,8 +3,9 @@ import { createTemplateEngine, type HelperRegistration, type TemplateEngine } fr
 import { registerStandardHelpers } from './helpers/index.js';
 import { registerPatroniHelpers } from './helpers/patroni.js';
 import { registerStoreHelpers } from './storeHelpers.js';
+import { registerKeepalivedHelpers } from '../keepalived/helpers.js';
 
-export const HELPER_REGISTRATIONS: readonly HelperRegistration[] = [registerStoreHelpers, registerStandardHelpers, registerPatroniHelpers];
+export const HELPER_REGISTRATIONS: readonly HelperRegistration[] = [registerStoreHelpers, registerStandardHelpers, registerPatroniHelpers, registerKeepalivedHelpers];
 
 export function createDefaultEngine(): TemplateEngine {
   return createTemplateEngine(HELPER_REGISTRATIONS);
