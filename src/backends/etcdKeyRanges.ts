@@ -40,6 +40,32 @@ export function watchRangeOfPrefix(prefix: string): KeyRange & { rangeEnd: Buffe
   return { key: Buffer.from(p), rangeEnd: Buffer.from(p + '0'), prefix: p };
 }
 
+export interface WatchRange {
+  readonly key: Buffer;
+  readonly rangeEnd: Buffer;
+  /** The distinct prefixes inside the range: keys under none of them are filtered out. */
+  readonly prefixes: readonly string[];
+}
+
+/**
+ * The single range one watch covers for several prefixes: from the lowest prefix to the end of
+ * the highest. One etcd watch — not one per prefix — because etcd sends each watch's events in
+ * revision order but interleaves separate watches freely while they catch up, and a consumer that
+ * drops events older than its snapshot would then lose some. Keys in between are filtered out.
+ */
+export function watchRangeOfPrefixes(prefixes: readonly string[]): WatchRange | undefined {
+  const distinct = distinctPrefixes(prefixes);
+  if (distinct.length === 0) return undefined;
+  const ranges = distinct.map(watchRangeOfPrefix);
+  let key = ranges[0]!.key;
+  let rangeEnd = ranges[0]!.rangeEnd;
+  for (const r of ranges) {
+    if (Buffer.compare(r.key, key) < 0) key = r.key;
+    if (Buffer.compare(r.rangeEnd, rangeEnd) > 0) rangeEnd = r.rangeEnd;
+  }
+  return { key, rangeEnd, prefixes: distinct };
+}
+
 /** All ranges of all distinct prefixes. */
 export function rangesOfPrefixes(prefixes: readonly string[]): KeyRange[] {
   return distinctPrefixes(prefixes).flatMap(rangesOfPrefix);

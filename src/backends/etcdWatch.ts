@@ -1,14 +1,16 @@
 /**
- * A watch on some prefixes over one etcd Watch stream (one etcd watch per distinct prefix), with its own resume logic (etcd3's Watcher
+ * A watch on some prefixes over one etcd Watch stream, with its own resume logic (etcd3's Watcher
  * resumes from the header revision of the last response, which skips events when a catching-up
  * watcher is cut off between two batches).
  *
- * Every key range keeps the revision to resume from: the last event's revision + 1 (or a progress
- * notification's header revision + 1, sent only for watchers that are caught up). After any
- * disconnect the stream is reopened — on the next endpoint — with every range at its own resume
- * revision, so nothing is lost and nothing is delivered twice. A range whose resume revision was
- * compacted is re-created at the current revision and then onResync('compacted') is called, so a
- * re-read made in response sees every later change either in its result or as an event.
+ * The prefixes share one etcd watch over a range spanning them (watchRangeOfPrefixes), so events
+ * arrive in revision order across prefixes; keys outside the prefixes are filtered out. The watch
+ * keeps the revision to resume from: the last event's revision + 1 (or a progress notification's
+ * header revision + 1 — etcd sends those only to watchers that are caught up). After any disconnect
+ * the stream is reopened — on the next endpoint — from that revision, so nothing is lost and nothing
+ * is delivered twice. If that revision was compacted, the watch is re-created at the current
+ * revision and only then onResync('compacted') is called, so a re-read made in response sees every
+ * later change either in its result or as an event.
  */
 import type { IWatchResponse, IEvent } from 'etcd3/lib/rpc.js';
 import type { Logger } from '../log/logger.js';
@@ -16,7 +18,7 @@ import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } 
 import type { EtcdConnection, EtcdNode, WatchStream } from './etcdConnection.js';
 import { shortReason } from './etcdErrors.js';
 import { isUnderPrefix } from '../store/keys.js';
-import { decodeBytes, distinctPrefixes, watchRangeOfPrefix, type KeyRange } from './etcdKeyRanges.js';
+import { decodeBytes, watchRangeOfPrefixes, type WatchRange } from './etcdKeyRanges.js';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1_000;
@@ -25,7 +27,7 @@ const CONFIG_RETRY_MIN_MS = 2_000;
 const CONFIG_RETRY_MAX_MS = 30_000;
 
 interface RangeState {
-  readonly range: KeyRange;
+  readonly range: WatchRange;
   /** Revision to (re)start from; 0 = "now". */
   next: number;
   /** watch_id on the current stream, while created or being created. */
@@ -66,7 +68,8 @@ export class EtcdWatch implements Watch {
     private readonly onClosed: (w: EtcdWatch) => void = () => undefined,
   ) {
     const start = afterRevision > 0 ? afterRevision + 1 : 0;
-    this.ranges = distinctPrefixes(prefixes).map((p) => watchRangeOfPrefix(p)).map((range) => ({ range, next: start, id: undefined, created: false, resyncDue: false }));
+    const range = watchRangeOfPrefixes(prefixes);
+    this.ranges = range ? [{ range, next: start, id: undefined, created: false, resyncDue: false }] : [];
     if (this.ranges.length > 0) void this.open();
   }
 
@@ -114,7 +117,7 @@ export class EtcdWatch implements Watch {
     stream.write({
       create_request: {
         key: r.range.key,
-        ...(r.range.rangeEnd ? { range_end: r.range.rangeEnd } : {}),
+        range_end: r.range.rangeEnd,
         ...(r.next > 0 ? { start_revision: r.next } : {}),
         progress_notify: true,
         watch_id: id,
@@ -153,13 +156,13 @@ export class EtcdWatch implements Watch {
     }
     const all = res.events.map(toChangeEvent);
     r.next = (all[all.length - 1] as ChangeEvent).revision + 1;
-    const events = all.filter((e) => isUnderPrefix(e.key, r.range.prefix));
+    const events = all.filter((e) => r.range.prefixes.some((p) => isUnderPrefix(e.key, p)));
     const last = events[events.length - 1];
     if (last !== undefined) this.safely(() => this.handlers.onEvents(events, last.revision));
   }
 
   private onCompacted(r: RangeState, compactRevision: number): void {
-    this.log.info({ prefix: r.range.prefix, from: r.next, compactRevision }, 'etcd watch: resume revision was compacted');
+    this.log.info({ prefixes: r.range.prefixes, from: r.next, compactRevision }, 'etcd watch: resume revision was compacted');
     if (r.id !== undefined) this.byId.delete(r.id);
     r.next = 0;
     r.resyncDue = true;

@@ -134,6 +134,30 @@ test('watch delivers puts and deletes in revision order, starting after the give
   }
 });
 
+test('several prefixes catching up on history: one stream in revision order, keys between them filtered out', async () => {
+  const snap = await backend.read(['/mp/a', '/mp/b']);
+  const expected: string[] = [];
+  for (let i = 0; i < 1200; i += 40) {
+    // Interleaved across the prefixes, with keys in between that belong to neither.
+    const ops = Array.from({ length: 40 }, (_, j) => {
+      const n = i + j;
+      const key = ['/mp/a/k', '/mp/ab/k', '/mp/b/k', '/mp/a-x'][n % 4] + String(n % 7);
+      if (!key.startsWith('/mp/ab') && !key.startsWith('/mp/a-x')) expected.push(`put ${key}=${n}`);
+      return { key, n };
+    });
+    for (const o of ops) await writer.put(o.key).value(String(o.n));
+  }
+  const rec = new WatchRecorder();
+  const w = backend.watch(['/mp/b', '/mp/a'], snap.revision, rec);
+  try {
+    await waitFor('all events', () => rec.events.length >= expected.length, 20_000);
+    rec.assertRevisionOrder();
+    assert.deepEqual(rec.lines(), expected);
+  } finally {
+    await w.close();
+  }
+});
+
 test('non-UTF-8 values, a 1 MB value and 10,000 keys', async () => {
   const rec = new WatchRecorder();
   const start = await backend.read(['/bytes']);

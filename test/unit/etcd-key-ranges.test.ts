@@ -46,3 +46,15 @@ test('a watch uses one range per prefix; siblings inside it are left to the segm
   assert.ok(!isUnderPrefix('/service/demo-x', r.prefix));
   assert.ok(inRange('/anything', watchRangeOfPrefix('/')));
 });
+
+test('several prefixes share one watch range spanning them', async () => {
+  const { watchRangeOfPrefixes } = await import('../../src/backends/etcdKeyRanges.js');
+  const r = watchRangeOfPrefixes(['/service/b', '/service/a/members', '/service/a'])!;
+  assert.deepEqual(r.prefixes, ['/service/a', '/service/b']);
+  assert.equal(r.key.toString(), '/service/a');
+  assert.equal(r.rangeEnd.toString(), '/service/b0');
+  for (const k of ['/service/a', '/service/a/x', '/service/ab', '/service/b/leader']) assert.ok(inRange(k, r), k);
+  assert.ok(!inRange('/service/b1', r));
+  assert.equal(watchRangeOfPrefixes([]), undefined);
+  assert.equal(watchRangeOfPrefixes(['/x', '/'])!.prefixes.length, 1);
+});
