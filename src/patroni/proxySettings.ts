@@ -269,3 +269,27 @@ export function checkPortConflicts(uses: readonly { readonly port: number; reado
     seen.set(u.port, u.what);
   }
 }
+
+/** The listens the shipped haproxy.cfg has per cluster. */
+export type ListenKind = 'primary' | 'replicas' | 'read_only' | 'sync';
+
+export interface ListenNames {
+  readonly primary: string;
+  readonly replicas: string;
+  readonly read_only: string;
+  readonly sync: string;
+}
+
+/**
+ * Proxy names of a cluster's listens in the shipped haproxy.cfg (`demo_primary`, `demo_replicas`,
+ * `demo_read_only`, `demo_sync`): the one place the naming lives, for the template and the controller.
+ */
+export function listenNames(clusterId: string): ListenNames {
+  return { primary: `${clusterId}_primary`, replicas: `${clusterId}_replicas`, read_only: `${clusterId}_read_only`, sync: `${clusterId}_sync` };
+}
+
+/** The reverse of listenNames: which cluster and kind a proxy name belongs to, or undefined. */
+export function parseListenName(proxy: string): { readonly clusterId: string; readonly kind: ListenKind } | undefined {
+  const m = /^(.+)_(primary|replicas|read_only|sync)$/.exec(proxy);
+  return m ? { clusterId: m[1] as string, kind: m[2] as ListenKind } : undefined;
+}

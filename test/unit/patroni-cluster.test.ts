@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../src/store/store.js';
 import { parseCluster, parseClusters } from '../../src/patroni/cluster.js';
-import { clusterPorts, resolveProxySettings, DEFAULT_PROXY_SETTINGS, checkPortConflicts, bindAddress } from '../../src/patroni/proxySettings.js';
+import { clusterPorts, resolveProxySettings, DEFAULT_PROXY_SETTINGS, checkPortConflicts, bindAddress, listenNames, parseListenName } from '../../src/patroni/proxySettings.js';
 import { clusterPairs, snapshotOf, threeMembers } from '../harness/patroniKeys.js';
 
 describe('parseCluster', () => {
@@ -133,4 +133,11 @@ describe('proxy settings', () => {
     assert.equal(bindAddress('10.0.0.1', 5000), '10.0.0.1:5000');
     assert.throws(() => checkPortConflicts([{ port: 1, what: 'a' }, { port: 1, what: 'b' }]), /port 1 is used twice: a and b/);
   });
+});
+
+test('listen names and back', () => {
+  assert.deepEqual(listenNames('citus_1'), { primary: 'citus_1_primary', replicas: 'citus_1_replicas', read_only: 'citus_1_read_only', sync: 'citus_1_sync' });
+  assert.deepEqual(parseListenName('citus_1_read_only'), { clusterId: 'citus_1', kind: 'read_only' });
+  assert.deepEqual(parseListenName('demo_replicas'), { clusterId: 'demo', kind: 'replicas' });
+  assert.equal(parseListenName('stats'), undefined);
 });

@@ -18,7 +18,9 @@ import {
   bindAddress,
   checkPortConflicts,
   clusterPorts,
+  listenNames,
   resolveProxySettings,
+  type ListenNames,
   type ClusterPorts,
   type ProxySettings,
 } from '../../patroni/proxySettings.js';
@@ -67,6 +69,8 @@ export interface ClusterView {
   readonly syncStandbys: readonly string[];
   /** Ports from the settings (pinned, or base + index × port_stride). */
   readonly ports: ClusterPorts;
+  /** Proxy names of the cluster's listens ('demo_primary', 'demo_replicas', …). */
+  readonly listens: ListenNames;
   /** `bind` arguments for each listen ('*:5000'). */
   readonly binds: { readonly primary: string; readonly replica: string; readonly read_only: string; readonly sync: string };
 }
@@ -173,6 +177,7 @@ function clusterView(c: ClusterModel, index: number, s: ProxySettings): ClusterV
     paused: c.paused,
     syncStandbys: c.sync?.standbys ?? [],
     ports,
+    listens: listenNames(c.id),
     binds: {
       primary: bindAddress(s.bind_address, ports.primary),
       replica: bindAddress(s.bind_address, ports.replica),
