@@ -57,6 +57,8 @@ export class EtcdWatch implements Watch {
   private retryMs = RETRY_MIN_MS;
   private configRetryMs = CONFIG_RETRY_MIN_MS;
   private timer: NodeJS.Timeout | undefined;
+  /** Fails an attempt that is not connected within the connect timeout (a silent endpoint). */
+  private watchdog: NodeJS.Timeout | undefined;
   private reconnects = 0;
 
   constructor(
@@ -100,6 +102,12 @@ export class EtcdWatch implements Watch {
       return;
     }
     this.stream = stream;
+    this.clearWatchdog();
+    const limit = this.conn.connectTimeoutMs;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (!this.connected) this.fail(gen, node, Object.assign(new Error(`no answer within ${limit} ms`), { code: 4 }));
+    }, limit);
     this.byId.clear();
     stream.on('data', (res: IWatchResponse) => {
       if (gen === this.generation) this.onResponse(gen, node, res);
@@ -169,7 +177,13 @@ export class EtcdWatch implements Watch {
     if (this.stream) this.create(this.stream, r);
   }
 
+  private clearWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
   private onConnected(node: EtcdNode): void {
+    this.clearWatchdog();
     this.connected = true;
     this.retryMs = RETRY_MIN_MS;
     this.configRetryMs = CONFIG_RETRY_MIN_MS;
@@ -183,6 +197,7 @@ export class EtcdWatch implements Watch {
   private fail(gen: number, node: EtcdNode, err: unknown): void {
     if (this.closed || gen !== this.generation) return;
     this.generation++;
+    this.clearWatchdog();
     const stream = this.stream;
     this.stream = undefined;
     this.byId.clear();
@@ -232,6 +247,7 @@ export class EtcdWatch implements Watch {
     this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.clearWatchdog();
     const stream = this.stream;
     this.stream = undefined;
     try {

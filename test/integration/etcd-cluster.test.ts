@@ -98,3 +98,44 @@ test('reads fail over when a member is down, including the first endpoint', asyn
     await first.close();
   }
 });
+
+test('the watched member loses its quorum (the other two frozen): the watch says so, and resumes once they are back', async () => {
+  const dead = cluster.members.find((m) => m.process.exited());
+  if (dead) {
+    await dead.restart();
+    await waitFor(`${dead.name} healthy again`, async () => (await fetch(`${dead.clientUrl}/health`).catch(() => undefined))?.ok === true, 20_000);
+  }
+  const prefix = '/service/partition';
+  await cluster.ctl(['put', `${prefix}/leader`, 'pg1']);
+  const b = await createEtcdBackend({ nodes: [...cluster.endpoints], connectTimeoutMs: 2000 }, silentLogger());
+  const snap = await b.read([prefix]);
+  const rec = new WatchRecorder();
+  const w = b.watch([prefix], snap.revision, rec);
+  let frozen: typeof cluster.members = [];
+  try {
+    await waitFor('connected', () => rec.count('connected') === 1 && w.endpoint !== undefined);
+    await cluster.ctl(['put', `${prefix}/leader`, 'pg2']);
+    await waitFor('first event', () => rec.events.length === 1);
+    frozen = cluster.members.filter((m) => m.clientUrl !== w.endpoint);
+    for (const m of frozen) m.process.kill('SIGSTOP');
+    const t0 = Date.now();
+    // etcd ends a "hasleader" watch once its member has lost the leader.
+    await waitFor('disconnected', () => rec.count('disconnected') >= 1, 20_000);
+    const noticedMs = Date.now() - t0;
+    for (const m of frozen) m.process.kill('SIGCONT');
+    frozen = [];
+    await waitFor('writable again', async () => {
+      await cluster.ctl(['put', `${prefix}/leader`, 'pg3']);
+      return true;
+    }, 20_000);
+    await cluster.ctl(['put', `${prefix}/members/pg3`, '{}']);
+    await waitFor('events after the partition', () => rec.events.some((e) => e.key === `${prefix}/members/pg3`), 20_000);
+    const values = rec.lines().filter((l, i, a) => i === 0 || l !== a[i - 1]);
+    assert.deepEqual(values, [`put ${prefix}/leader=pg2`, `put ${prefix}/leader=pg3`, `put ${prefix}/members/pg3={}`]);
+    assert.ok(noticedMs < 15_000, `took ${noticedMs} ms to notice`);
+  } finally {
+    for (const m of frozen) m.process.kill('SIGCONT');
+    await w.close();
+    await b.close();
+  }
+});
