@@ -12,11 +12,11 @@ import type { Config } from '../config/config.js';
 import { confDDir, templatesDir } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { isUnderPrefix } from '../store/keys.js';
-import { applyEvents } from '../store/snapshot.js';
 import { createDefaultEngine } from '../template/helperSet.js';
 import { TemplateCache } from '../template/templateCache.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import { Backoff } from './backoff.js';
+import { advanceSnapshot } from './liveSnapshot.js';
 import { startHttpEndpoint, type Readiness } from './httpEndpoint.js';
 import { DaemonMetrics } from './metrics.js';
 import { ResourceWorker, type WorkerDeps } from './resourceWorker.js';
@@ -357,7 +357,7 @@ export class Daemon {
     // Events already contained in a newer full read are dropped.
     const fresh = events.filter((e) => e.revision > current.revision && this.set.prefixes.some((p) => isUnderPrefix(e.key, p)));
     if (fresh.length === 0) return;
-    this.setSnapshot(applyEvents(current, fresh));
+    this.setSnapshot(advanceSnapshot(current, fresh));
     for (const w of this.workers) {
       if (fresh.some((e) => w.resource.keys.some((k) => isUnderPrefix(e.key, k)))) w.schedule();
     }
