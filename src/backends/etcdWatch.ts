@@ -73,6 +73,8 @@ export class EtcdWatch implements Watch {
     const range = watchRangeOfPrefixes(prefixes);
     this.ranges = range ? [{ range, next: start, id: undefined, created: false, resyncDue: false }] : [];
     if (this.ranges.length > 0) void this.open();
+    // Nothing to watch: nothing to be disconnected from either.
+    else queueMicrotask(() => this.closed || this.safely(() => this.handlers.onStatus?.('connected')));
   }
 
   /** The endpoint the stream is on (for tests and logs). */

@@ -100,6 +100,18 @@ test('prefixes match whole path segments in watches', async () => {
   }
 });
 
+test('no prefixes: read returns the revision and no keys; a watch reports connected and stays quiet', async () => {
+  const s = await backend.read([]);
+  assert.ok(s.revision > 1);
+  assert.equal(s.pairs.size, 0);
+  const rec = new WatchRecorder();
+  const w = backend.watch([], s.revision, rec);
+  await waitFor('connected', () => rec.count('connected') === 1);
+  await writer.put('/quiet/k').value('v');
+  await w.close();
+  assert.equal(rec.events.length, 0);
+});
+
 test('watch delivers puts and deletes in revision order, starting after the given revision', async () => {
   await writer.put('/order/before').value('old');
   const snap = await backend.read(['/order']);
