@@ -80,7 +80,6 @@ before(async () => {
   mkdirSync(join(confdir, 'templates'), { recursive: true });
   copyFileSync(join(REPO, 'templates/haproxy.cfg.hbs'), join(confdir, 'templates/haproxy.cfg.hbs'));
   cfgFile = join(dir, 'haproxy.cfg');
-  const pidFile = join(dir, 'haproxy-master.pid');
   writeFileSync(
     join(confdir, 'conf.d/haproxy.toml'),
     `[template]
@@ -89,7 +88,6 @@ dest = ${JSON.stringify(cfgFile)}
 prefix = "/service"
 keys = ["/"]
 check_cmd = "haproxy -c -f {{.src}}"
-reload_cmd = ${JSON.stringify(`kill -USR2 $(cat ${pidFile})`)}
 min_keys = 1
 
 [template.vars]
@@ -108,6 +106,13 @@ replica_port = ${ports.demoRead}
 [template.vars.clusters.other]
 primary_port = ${ports.otherWrite}
 replica_port = ${ports.otherRead}
+
+# Reload through the master socket, saving runtime state first and confirming the new worker.
+[template.haproxy]
+reload = "master-socket"
+master_socket = ${JSON.stringify(join(dir, 'master.sock'))}
+admin_socket = ${JSON.stringify(join(dir, 'admin.sock'))}
+state_file = ${JSON.stringify(join(dir, 'server-state'))}
 `,
   );
   const common = ['-backend', 'etcdv3', '-node', etcd.clientUrl, '-confdir', confdir, '-log-format', 'json'];
@@ -115,7 +120,6 @@ replica_port = ${ports.otherRead}
   const first = await runCli(['-onetime', '-sync-only', ...common], { cwd: dir });
   assert.equal(first.code, 0, `haconfd -onetime failed: ${first.stderr}`);
   haproxy = await startHaproxy({ dir, configFile: cfgFile, masterSocket: join(dir, 'master.sock') });
-  writeFileSync(pidFile, String(haproxy.masterPid));
   haconfd = startCli(['-watch', ...common], { logFile: join(dir, 'haconfd.log'), cwd: dir });
   timings['ready'] = Date.now() - t0;
 });
