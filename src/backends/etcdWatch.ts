@@ -5,8 +5,7 @@
  *
  * The prefixes share one etcd watch over a range spanning them (watchRangeOfPrefixes), so events
  * arrive in revision order across prefixes; keys outside the prefixes are filtered out. The watch
- * keeps the revision to resume from: the last event's revision + 1 (or a progress notification's
- * header revision + 1 — etcd sends those only to watchers that are caught up). After any disconnect
+ * keeps the revision to resume from: the last event's revision + 1. After any disconnect
  * the stream is reopened — on the next endpoint — from that revision, so nothing is lost and nothing
  * is delivered twice. If that revision was compacted, the watch is re-created at the current
  * revision and only then onResync('compacted') is called, so a re-read made in response sees every
@@ -129,7 +128,6 @@ export class EtcdWatch implements Watch {
         key: r.range.key,
         range_end: r.range.rangeEnd,
         ...(r.next > 0 ? { start_revision: r.next } : {}),
-        progress_notify: true,
         watch_id: id,
       },
     });
@@ -157,13 +155,9 @@ export class EtcdWatch implements Watch {
       if (!this.connected && this.ranges.every((x) => x.created)) this.onConnected(node);
       return;
     }
-    if (!r.created) return;
-    if (res.events.length === 0) {
-      // Progress notification: sent only for caught-up watchers, so nothing before it is pending.
-      const rev = Number(res.header.revision);
-      if (rev + 1 > r.next) r.next = rev + 1;
-      return;
-    }
+    // Only events move the resume point. (Progress notifications could too, but some etcd releases
+    // sent them ahead of pending events; a resume from an older revision costs at most a re-read.)
+    if (!r.created || res.events.length === 0) return;
     const all = res.events.map(toChangeEvent);
     r.next = (all[all.length - 1] as ChangeEvent).revision + 1;
     const events = all.filter((e) => r.range.prefixes.some((p) => isUnderPrefix(e.key, p)));
