@@ -34,6 +34,11 @@ export interface DaemonOptions {
   reload?: WorkerDeps['reload'];
 }
 
+/** A node URL as it may be logged: credentials in it (http://user:pass@host) are replaced. */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1[redacted]@');
+}
+
 /** Fields whose change needs a new backend connection. */
 function backendKey(c: Config): string {
   return JSON.stringify([c.backend, c.nodes, c.files, c.tls, c.auth?.username, c.auth?.password, c.connectTimeoutMs]);
@@ -102,7 +107,7 @@ export class Daemon {
     if (this.opts.handleSignals !== false) this.installSignals();
     this.applyResourceSet(loadResourceSet(config, log));
     this.metrics.backendUp.set(0);
-    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' ? config.nodes : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
+    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
     this.backend = await this.connectBackend();
     if (this.backend) {
       if (config.mode === 'watch') await this.runWatchMode();

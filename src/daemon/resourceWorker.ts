@@ -176,7 +176,7 @@ export class ResourceWorker {
         // supersedes the wait (unchanged output from a busy prefix must not hammer reload_cmd).
         const retryDue = this.retryDue;
         if (result.status === 'committed' || retryDue === undefined || Date.now() >= retryDue) {
-          reloaded = await this.reload();
+          reloaded = await this.reload(snapshot.revision);
         } else if (!this.stopped) {
           this.arm(retryDue, true);
         }
@@ -202,10 +202,10 @@ export class ResourceWorker {
   }
 
   /** One reload attempt; on failure a retry pass is scheduled with backoff. */
-  private async reload(): Promise<boolean> {
+  private async reload(revision: number): Promise<boolean> {
     const name = this.resource.name;
     try {
-      await (this.deps.reload ?? reloadResource)(this.resource, this.deps.log);
+      await (this.deps.reload ?? reloadResource)(this.resource, this.deps.log.child({ revision }));
       this.reloadPending = false;
       this.retryDue = undefined;
       this.retry.reset();
@@ -220,7 +220,7 @@ export class ResourceWorker {
       const error = asResourceError(this.resource, e);
       this.deps.metrics.reloadFailures.inc({ resource: name });
       const delay = this.retry.next();
-      this.deps.log.error({ resource: name, stage: 'reload', retryInMs: delay }, error.message);
+      this.deps.log.error({ resource: name, stage: 'reload', revision, retryInMs: delay }, error.message);
       this.st = { ...this.st, lastError: error };
       this.retryDue = Date.now() + delay;
       if (!this.stopped) this.arm(this.retryDue, true);
