@@ -6,13 +6,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { sleep, waitFor } from '../harness/process.js';
 import { withRig, type Rig } from './controller-fixture.js';
 import { HaproxyController } from '../../src/haproxy/controller/controller.js';
 import { parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
+import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
 
 const W = 'demo_primary';
 const R = 'demo_replicas';
@@ -331,6 +332,30 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
         await c.stop();
       }
     }, { extraGlobal: (dir) => [`stats socket ${join(dir, 'operator.sock')} mode 600 level operator`], checkInter: '30s' });
+  });
+
+  test('reload that adds a member: pre-added in MAINT, so the new worker never starts it UP in the write backend', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      // The next render adds pg4 (a replica) to every listen.
+      const cfg = readFileSync(rig.cfgFile, 'utf8').replace(/^(\s+server pg3 .*)$/gm, (line) => `${line}\n${line.replace('pg3', 'pg4')}`);
+      writeFileSync(rig.cfgFile, cfg);
+      const pg4 = rig.node('pg3').member();
+      const snap = rig.snapshot('pg1', [['/service/demo/members/pg4', JSON.stringify({ conn_url: `postgres://127.0.0.1:${pg4.port}/postgres`, api_url: `http://127.0.0.1:${pg4.apiPort}/patroni`, state: 'running', role: 'replica', version: '3.0.2' })]]);
+      c.setSnapshot(snap);
+      await c.settle();
+      await c.prepareReload(cfg);
+      assert.equal((await rig.states(W))['pg4'], 'maint', 'added to the running worker in MAINT');
+      const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
+      const seen = await sampleStates(rig, W, async () => {
+        const r = await c.duringReload(() => reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: cfg }, rig.log));
+        assert.ok(r.confirmed && r.newPid !== r.oldPid, 'a new worker');
+      });
+      assert.ok(!seen['pg4']?.has('up'), `pg4 never UP in the write backend: ${[...(seen['pg4'] ?? [])].join(',')}`);
+      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint', pg4: 'maint' });
+      await waitStates(rig, R, { pg1: 'drain', pg4: 'up' });
+      assert.ok(rig.logs.some((l) => l.includes('added in MAINT before the reload')));
+    }, { checkInter: '30s' });
   });
 
   test('HAProxy restarted under the controller: errors while it is gone, roles pushed again to the new worker', async () => {

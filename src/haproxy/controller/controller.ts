@@ -24,7 +24,9 @@ import { RuntimeClient } from '../runtimeClient.js';
 import type { RuntimeCommand } from '../runtimeCommand.js';
 import { NoSuchBackendError, NoSuchServerError } from '../runtimeErrors.js';
 import { pidOf } from '../infoList.js';
-import { backendLayoutOf, clusterViewOf, leaderlessHold, releasedDesiredState } from './clusterMapping.js';
+import { backendLayoutOf, backendNameOf, clusterViewOf, leaderlessHold, releasedDesiredState } from './clusterMapping.js';
+import { extractConfigServers } from '../configServers.js';
+import { isHaproxyIdentifier } from '../names.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
 import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmation.js';
@@ -137,6 +139,62 @@ export class HaproxyController {
   /** A resource reloaded HAProxy: the new worker may have forgotten runtime state. */
   notifyReload(): void {
     this.trigger('reload');
+  }
+
+  /**
+   * Right before a reload: every server of a write backend that the new config adds is added to
+   * the running worker (`add server`, which starts in MAINT), so the state dumped into the
+   * server-state file has it in MAINT and the new worker does not start it UP (a replica would
+   * take writes until the next pass). Never throws: a failure here only costs that protection.
+   */
+  async prepareReload(newConfigText: string): Promise<void> {
+    const snap = this.snapshot;
+    if (snap === undefined) return;
+    try {
+      const writeBackends = new Set<string>();
+      for (const m of this.clustersOf(snap)) for (const p of this.opts.config.writeBackends) writeBackends.add(backendNameOf(p, m.id));
+      const actual = await this.client.showServersState();
+      const have = new Set(actual.map((a) => refOf(a.backend, a.server)));
+      const backends = new Set(actual.map((a) => a.backend));
+      for (const s of extractConfigServers(newConfigText)) {
+        if (!writeBackends.has(s.backend) || !backends.has(s.backend) || have.has(refOf(s.backend, s.server)) || s.port === undefined) continue;
+        if (!isHaproxyIdentifier(s.server) || !/^[A-Za-z0-9.:-]+$/.test(s.addr)) continue;
+        const addr = s.addr.includes(':') ? `[${s.addr}]:${s.port}` : `${s.addr}:${s.port}`;
+        try {
+          await this.client.send(`add server ${s.backend}/${s.server} ${addr}`, { backend: s.backend, server: s.server });
+          this.metrics.commands.inc({ action: 'add-maint', kind: 'write', result: 'ok' });
+          this.opts.log.info({ backend: s.backend, server: s.server }, `${s.backend}/${s.server} added in MAINT before the reload, so the new worker does not start it UP`);
+        } catch (e) {
+          this.metrics.commands.inc({ action: 'add-maint', kind: 'write', result: 'error' });
+          this.opts.log.warn({ backend: s.backend, server: s.server }, `could not pre-add ${s.backend}/${s.server} in MAINT before the reload: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      this.opts.log.warn(`before the reload: ${(e as Error).message} (new servers may start UP until the next pass)`);
+    }
+  }
+
+  /**
+   * Runs `reload` (a reload of HAProxy) while reconciling back to back, so a new worker that
+   * starts with servers the state file did not know (UP by default) is corrected within
+   * milliseconds of answering on the socket, not after the reload has been confirmed.
+   */
+  async duringReload<T>(reload: () => Promise<T>): Promise<T> {
+    let done = false;
+    const loop = (async () => {
+      while (!done && !this.stopped) {
+        this.trigger('reload');
+        await this.settle();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    try {
+      return await reload();
+    } finally {
+      done = true;
+      await loop;
+      this.notifyReload();
+    }
   }
 
   /** Schedules a reconcile (single flight: triggers arriving during a pass run one more pass). */

@@ -7,6 +7,7 @@
  *   const daemon = new Daemon(config, log, { ...opts, ...hooks?.options });
  *   hooks?.attach(daemon);  …  await daemon.run();  await hooks?.stop();
  */
+import { readFile } from 'node:fs/promises';
 import type { Snapshot } from '../../backends/backend.js';
 import type { Config } from '../../config/config.js';
 import type { Daemon, DaemonOptions } from '../../daemon/daemon.js';
@@ -15,7 +16,7 @@ import { HaproxyController } from './controller.js';
 import { controllerEnabled, parseControllerConfig } from './controllerConfig.js';
 
 export interface ControllerHooks {
-  readonly options: Required<Pick<DaemonOptions, 'onSnapshot' | 'onPassDone'>>;
+  readonly options: Required<Pick<DaemonOptions, 'onSnapshot' | 'onPassDone' | 'reload'>>;
   /** Creates and starts the controller on the daemon's registry. */
   attach(daemon: Daemon): HaproxyController;
   stop(): Promise<void>;
@@ -36,6 +37,15 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks | 
       },
       onPassDone: (_resource, outcome) => {
         if (outcome.ok && outcome.reloaded) controller?.notifyReload();
+      },
+      // The resource's own reload step, unchanged; HAProxy reloads run under the controller's watch.
+      reload: async (resource, rlog) => {
+        const { reloadResource } = await import('../../resource/syncResource.js');
+        if (resource.haproxy === undefined || controller === undefined) return reloadResource(resource, rlog);
+        const c = controller;
+        const text = await readFile(resource.dest, 'utf8').catch(() => undefined);
+        if (text !== undefined) await c.prepareReload(text);
+        return c.duringReload(() => reloadResource(resource, rlog));
       },
     },
     attach(daemon) {
@@ -72,6 +82,7 @@ export async function runDaemonWithController(config: Config, log: Logger, opts:
   const h = hooks;
   const daemon = new Daemon(config, log, {
     ...opts,
+    reload: opts.reload ?? h.options.reload,
     onSnapshot: (s) => {
       opts.onSnapshot?.(s);
       h.options.onSnapshot(s);

@@ -1,0 +1,466 @@
+/**
+ * The real-cluster rig for the controller's acceptance test and benchmark: etcd, a 3-node Patroni
+ * cluster, HAProxy 2.6 master-worker with the shipped haproxy.cfg.hbs (reloads keep state through
+ * the master socket), and `haconfd -watch` with or without `[controller]`. Plus the instruments:
+ *
+ * - a write client: every 20 ms a fresh connection through the write port (a minimal pg-wire
+ *   client on node:net, trust auth) running `select inet_server_port(); insert …`, recording when
+ *   it started/ended, which node answered and whether the write succeeded;
+ * - an etcd watch on the leader key (arrival time of every change);
+ * - failover drivers (patronictl switchover, kill -9 of the leader's Patroni + Postgres, restart)
+ *   and the analysis of one failover from those records.
+ */
+import { connect } from 'node:net';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Etcd3, type Watcher } from 'etcd3';
+import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
+import { startPatroniCluster, type PatroniCluster } from '../harness/patroni.js';
+import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
+import { REPO, runCli, startCli } from '../harness/cli.js';
+import { freePorts, removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
+
+// ---- a minimal PostgreSQL wire client (startup, trust auth, one simple query) ----
+
+export interface PgResult {
+  /** The TCP connection to the port was accepted and the server spoke. */
+  readonly answered: boolean;
+  /** inet_server_port() of the node that answered, when the first statement ran. */
+  readonly serverPort: number | undefined;
+  readonly ok: boolean;
+  readonly error: string | undefined;
+}
+
+function startupMessage(): Buffer {
+  const params = Buffer.from('user\0postgres\0database\0postgres\0application_name\0probe\0\0', 'utf8');
+  const b = Buffer.alloc(8 + params.length);
+  b.writeInt32BE(b.length, 0);
+  b.writeInt32BE(196608, 4);
+  params.copy(b, 8);
+  return b;
+}
+
+function queryMessage(sql: string): Buffer {
+  const q = Buffer.from(`${sql}\0`, 'utf8');
+  const b = Buffer.alloc(5 + q.length);
+  b.write('Q', 0, 'latin1');
+  b.writeInt32BE(4 + q.length, 1);
+  q.copy(b, 5);
+  return b;
+}
+
+const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]);
+
+/** Connects to 127.0.0.1:port, runs `sql` (simple protocol), returns what happened. Never throws. */
+export function pgQuery(port: number, sql: string, timeoutMs: number): Promise<PgResult> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    let buf = Buffer.alloc(0);
+    let answered = false;
+    let serverPort: number | undefined;
+    let error: string | undefined;
+    let phase: 'startup' | 'query' = 'startup';
+    let done = false;
+    const finish = (ok: boolean, err?: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err !== undefined && error === undefined) error = err;
+      try {
+        s.end(TERMINATE);
+      } catch {
+        /* closed */
+      }
+      s.destroy();
+      resolve({ answered, serverPort, ok: ok && error === undefined, error });
+    };
+    const timer = setTimeout(() => finish(false, `timeout after ${timeoutMs} ms`), timeoutMs);
+    s.on('connect', () => s.write(startupMessage()));
+    s.on('error', (e) => finish(false, e.message));
+    s.on('close', () => finish(false, 'connection closed'));
+    s.on('data', (d: Buffer) => {
+      answered = true;
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 5) {
+        const type = String.fromCharCode(buf[0] as number);
+        const len = buf.readInt32BE(1);
+        if (buf.length < 1 + len) return;
+        const body = buf.subarray(5, 1 + len);
+        buf = buf.subarray(1 + len);
+        if (type === 'R') {
+          const code = body.readInt32BE(0);
+          if (code !== 0) return finish(false, `authentication method ${code} not supported by the probe`);
+        } else if (type === 'E') {
+          const fields = body.toString('utf8').split('\0');
+          error ??= (fields.find((f) => f.startsWith('M')) ?? 'Merror').slice(1);
+          if (phase === 'startup') return finish(false);
+        } else if (type === 'D' && serverPort === undefined) {
+          const n = body.readInt16BE(0);
+          if (n >= 1) {
+            const l = body.readInt32BE(2);
+            if (l > 0) serverPort = Number(body.subarray(6, 6 + l).toString('utf8'));
+          }
+        } else if (type === 'Z') {
+          if (phase === 'startup') {
+            phase = 'query';
+            s.write(queryMessage(sql));
+          } else {
+            return finish(true);
+          }
+        }
+      }
+    });
+  });
+}
+
+export const WRITE_SQL = 'select inet_server_port(); insert into probe default values';
+
+// ---- the write client ----
+
+export interface Attempt {
+  readonly start: number;
+  readonly end: number;
+  readonly serverPort: number | undefined;
+  readonly ok: boolean;
+  readonly error: string | undefined;
+}
+
+export class WriteClient {
+  readonly attempts: Attempt[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  skipped = 0;
+
+  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 500, private readonly maxInFlight = 8) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.inFlight >= this.maxInFlight) {
+        this.skipped++;
+        return;
+      }
+      this.inFlight++;
+      const start = Date.now();
+      void pgQuery(this.port, WRITE_SQL, this.timeoutMs).then((r) => {
+        this.inFlight--;
+        this.attempts.push({ start, end: Date.now(), serverPort: r.serverPort, ok: r.ok, error: r.error });
+      });
+    }, this.everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await waitFor('write client to drain', () => this.inFlight === 0, 5000, 10).catch(() => undefined);
+  }
+}
+
+// ---- the leader key, as etcd reports it ----
+
+export interface KeyChange {
+  readonly at: number;
+  /** The member the key names, or null when deleted. */
+  readonly value: string | null;
+}
+
+export class LeaderKeyLog {
+  readonly changes: KeyChange[] = [];
+  private client: Etcd3 | undefined;
+  private watcher: Watcher | undefined;
+
+  constructor(private readonly endpoint: string, private readonly key: string) {}
+
+  async start(): Promise<void> {
+    this.client = new Etcd3({ hosts: this.endpoint });
+    const now = await this.client.get(this.key).string();
+    this.changes.push({ at: Date.now(), value: now ?? null });
+    this.watcher = await this.client.watch().key(this.key).create();
+    this.watcher.on('put', (kv) => {
+      const v = kv.value.toString('utf8');
+      const last = this.changes[this.changes.length - 1];
+      if (last?.value !== v) this.changes.push({ at: Date.now(), value: v });
+    });
+    this.watcher.on('delete', () => this.changes.push({ at: Date.now(), value: null }));
+  }
+
+  /** The key's value at time t. */
+  at(t: number): string | null {
+    let v: string | null = null;
+    for (const c of this.changes) {
+      if (c.at > t) break;
+      v = c.value;
+    }
+    return v;
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.cancel().catch(() => undefined);
+    this.client?.close();
+  }
+}
+
+// ---- the rig ----
+
+export interface FailoverRig {
+  readonly etcd: EtcdInstance;
+  readonly cluster: PatroniCluster;
+  readonly haproxy: HaproxyInstance;
+  readonly haconfd: RunningProcess;
+  readonly dir: string;
+  readonly ports: { write: number; read: number; stats: number };
+  readonly controller: boolean;
+  readonly keyLog: LeaderKeyLog;
+  /** Node name by Postgres port. */
+  nodeOfPort(port: number | undefined): string | undefined;
+  /** haconfd's log records (JSON lines) so far. */
+  haconfdLog(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export interface FailoverRigOptions {
+  readonly controller: boolean;
+  /** HAProxy check interval (shipped default 3s). */
+  readonly checkInter?: string;
+  readonly scope?: string;
+}
+
+export async function startFailoverRig(opts: FailoverRigOptions): Promise<FailoverRig> {
+  requireBinary('haproxy', 'haproxy');
+  requireBinary('psql', 'postgresql-client-15');
+  const dir = tempDir('controller-e2e');
+  const scope = opts.scope ?? 'demo';
+  let etcd: EtcdInstance | undefined;
+  let cluster: PatroniCluster | undefined;
+  let haproxy: HaproxyInstance | undefined;
+  let haconfd: RunningProcess | undefined;
+  const keyLog: { v?: LeaderKeyLog } = {};
+  const cleanup = async (): Promise<void> => {
+    await keyLog.v?.stop().catch(() => undefined);
+    await Promise.allSettled([haconfd?.stop(), haproxy?.stop(), cluster?.stop()]);
+    await etcd?.stop().catch(() => undefined);
+    removeDir(dir);
+  };
+  try {
+    etcd = await startEtcd('controller-e2e');
+    cluster = await startPatroniCluster({ etcd, scope, nodes: 3 });
+    const leader = await cluster.leader();
+    await cluster.psql(cluster.node(leader).pgPort, 'create table if not exists probe (id bigserial primary key, at timestamptz default now())');
+    const [write, read, stats] = (await freePorts(3)) as [number, number, number];
+    const confdir = join(dir, 'etc');
+    mkdirSync(join(confdir, 'conf.d'), { recursive: true });
+    mkdirSync(join(confdir, 'templates'), { recursive: true });
+    copyFileSync(join(REPO, 'templates/haproxy.cfg.hbs'), join(confdir, 'templates/haproxy.cfg.hbs'));
+    const cfgFile = join(dir, 'haproxy.cfg');
+    const admin = join(dir, 'admin.sock');
+    const master = join(dir, 'master.sock');
+    const state = join(dir, 'server-state');
+    writeFileSync(
+      join(confdir, 'conf.d/haproxy.toml'),
+      `[template]
+src = "haproxy.cfg.hbs"
+dest = ${JSON.stringify(cfgFile)}
+prefix = "/service"
+keys = ["/"]
+check_cmd = "haproxy -c -f {{.src}}"
+min_keys = 1
+wait = { min = "100ms", max = "1s" }
+
+[template.haproxy]
+reload = "master-socket"
+master_socket = ${JSON.stringify(master)}
+admin_socket = ${JSON.stringify(admin)}
+state_file = ${JSON.stringify(state)}
+
+[template.vars]
+bind_address = "127.0.0.1"
+stats_address = "127.0.0.1"
+stats_port = ${stats}
+check_inter = ${JSON.stringify(opts.checkInter ?? '3s')}
+runtime_socket = ${JSON.stringify(admin)}
+server_state_file = ${JSON.stringify(state)}
+hard_stop_after = "30s"
+
+[template.vars.clusters.${scope}]
+primary_port = ${write}
+replica_port = ${read}
+`,
+    );
+    if (opts.controller) {
+      writeFileSync(
+        join(confdir, 'haconfd.toml'),
+        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n`,
+      );
+    }
+    const common = ['-backend', 'etcdv3', '-node', etcd.clientUrl, '-confdir', confdir, '-log-format', 'json'];
+    const first = await runCli(['-onetime', '-sync-only', ...common], { cwd: dir });
+    if (first.code !== 0) throw new Error(`haconfd -onetime failed: ${first.stderr}`);
+    haproxy = await startHaproxy({ dir, configFile: cfgFile, masterSocket: master });
+    const logFile = join(dir, 'haconfd.log');
+    haconfd = startCli(['-watch', ...common], { logFile, cwd: dir });
+    keyLog.v = new LeaderKeyLog(etcd.clientUrl, `/service/${scope}/leader`);
+    await keyLog.v.start();
+    const c = cluster;
+    const portToNode = (): Map<number, string> => new Map(c.nodes.map((n) => [n.pgPort, n.name] as const));
+    const rig: FailoverRig = {
+      etcd,
+      cluster,
+      haproxy,
+      haconfd,
+      dir,
+      ports: { write, read, stats },
+      controller: opts.controller,
+      keyLog: keyLog.v,
+      nodeOfPort: (p) => (p === undefined ? undefined : portToNode().get(p)),
+      haconfdLog: () =>
+        readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => {
+            try {
+              return JSON.parse(l) as Record<string, unknown>;
+            } catch {
+              return {};
+            }
+          }),
+      stop: cleanup,
+    };
+    // Writes through HAProxy reach the leader before anything is measured.
+    await waitFor('a write through the write port', async () => (await pgQuery(write, WRITE_SQL, 1000)).ok, 60_000, 200);
+    return rig;
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+// ---- failovers and their analysis ----
+
+export type FailoverKind = 'switchover' | 'kill9';
+
+export interface FailoverResult {
+  readonly kind: FailoverKind;
+  readonly from: string;
+  readonly to: string;
+  /** The key first changed (deleted or renamed). */
+  readonly keyChangedAt: number;
+  /** The key named the new leader. */
+  readonly newKeyAt: number;
+  /** First write straight to the new leader that succeeded (polled every 10 ms). */
+  readonly directAt: number | undefined;
+  /** First write through HAProxy, started after the key changed, that succeeded on the new leader. */
+  readonly viaHaproxyAt: number | undefined;
+  /** The controller confirmed / routed the new leader (from haconfd's log), when it runs. */
+  readonly routedAt: number | undefined;
+  /** Connections through the write port answered by a node that did not hold the key when they started, after the key changed. */
+  readonly misrouted: Attempt[];
+  /** Writes that failed after the controller routed the new leader. */
+  readonly failedAfterRouted: Attempt[];
+  /** Longest gap between successful writes through HAProxy around the failover (ms). */
+  readonly outageMs: number;
+  readonly attempts: Attempt[];
+}
+
+async function pollDirect(port: number, since: number, deadlineMs: number): Promise<number | undefined> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    const t = Date.now();
+    const r = await pgQuery(port, WRITE_SQL, 300);
+    if (r.ok && t >= since) return t;
+    await sleep(10);
+  }
+  return undefined;
+}
+
+/**
+ * Runs one failover while the write client runs, waits until writes through HAProxy succeed on the
+ * new leader, and (for kill9) restarts the killed node so the cluster is back at 3.
+ */
+/** Waits for 2 running replicas; on timeout the error carries every member's state and log tail. */
+export async function waitHealed(rig: FailoverRig, timeoutMs = 90_000): Promise<void> {
+  try {
+    await rig.cluster.waitForReplicas(2, timeoutMs);
+  } catch (e) {
+    const members = [...(await rig.cluster.members()).entries()].map(([n, m]) => `${n}: ${String(m['role'])}/${String(m['state'])}`).join(', ');
+    const logs = rig.cluster.nodes.map((n) => `--- ${n.name}\n${n.log().slice(-1200)}`).join('\n');
+    throw new Error(`${(e as Error).message}; members: ${members}\n${logs}`);
+  }
+}
+
+export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise<FailoverResult> {
+  const cluster = rig.cluster;
+  const from = await cluster.leader();
+  await waitHealed(rig);
+  const client = new WriteClient(rig.ports.write);
+  const beginAt = Date.now();
+  client.start();
+  await sleep(300);
+  let to: string;
+  let newKeyAt = 0;
+  const waitNewKey = async (): Promise<{ to: string; at: number }> =>
+    waitFor('a new leader key', () => {
+      const c = rig.keyLog.changes.find((x) => x.at > beginAt && x.value !== null && x.value !== from);
+      return c ? { to: c.value as string, at: c.at } : undefined;
+    }, 60_000, 5);
+  let directAt: number | undefined;
+  if (kind === 'switchover') {
+    const sw = cluster.switchover();
+    const k = await waitNewKey();
+    to = k.to;
+    newKeyAt = k.at;
+    directAt = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
+    await sw;
+  } else {
+    await cluster.node(from).kill9();
+    const k = await waitNewKey();
+    to = k.to;
+    newKeyAt = k.at;
+    directAt = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
+  }
+  const toPort = cluster.node(to).pgPort;
+  await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 30_000, 20);
+  // The write client keeps running while the cluster heals (the old primary rejoins as a replica;
+  // after kill -9 it is restarted, its member key comes back, haproxy.cfg is re-rendered and
+  // HAProxy reloaded): routing must stay right through that too.
+  if (kind === 'kill9') await cluster.node(from).start();
+  await waitHealed(rig);
+  await sleep(kind === 'kill9' ? 3000 : 1000);
+  await client.stop();
+  const keyChangedAt = rig.keyLog.changes.find((c) => c.at > beginAt && c.value !== from)?.at ?? newKeyAt;
+  const attempts = [...client.attempts].sort((a, b) => a.start - b.start);
+  const viaHaproxyAt = attempts.find((a) => a.start > keyChangedAt && a.ok && a.serverPort === toPort)?.start;
+  let routedAt: number | undefined;
+  if (rig.controller) {
+    const rec = rig.haconfdLog().find((r) => typeof r['msg'] === 'string' && (r['msg'] as string).startsWith(`writes routed to ${to}`) && typeof r['time'] === 'number' && (r['time'] as number) >= keyChangedAt);
+    routedAt = rec ? (rec['time'] as number) : undefined;
+  }
+  const misrouted = attempts.filter((a) => {
+    if (a.start <= keyChangedAt || a.serverPort === undefined) return false;
+    const holder = rig.keyLog.at(a.start);
+    return rig.nodeOfPort(a.serverPort) !== holder;
+  });
+  const failedAfterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
+  let outageMs = 0;
+  let lastOk = attempts.filter((a) => a.ok && a.start < keyChangedAt).pop()?.start ?? beginAt;
+  for (const a of attempts) {
+    if (!a.ok || a.start < lastOk) continue;
+    outageMs = Math.max(outageMs, a.start - lastOk);
+    lastOk = a.start;
+  }
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, attempts };
+}
+
+/** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */
+export function routingDelay(r: FailoverResult): number | undefined {
+  if (r.viaHaproxyAt === undefined || r.directAt === undefined) return undefined;
+  return Math.max(0, r.viaHaproxyAt - r.directAt);
+}
+
+/** Last successful write through HAProxy before the key changed → the key changed (ms). */
+export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
+  const lastOk = r.attempts.filter((a) => a.ok && a.start < r.keyChangedAt).pop();
+  return lastOk === undefined ? undefined : r.keyChangedAt - lastOk.start;
+}
+
+export function describeFailover(r: FailoverResult): string {
+  const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
+  return `${r.kind} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms, misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
+}
