@@ -1,0 +1,83 @@
+/**
+ * Issue 5 on a real cluster: etcd + 3 Patroni + HAProxy 2.6 (shipped haproxy.cfg, checks
+ * `inter 3s fall 3 rise 2`) + `haconfd -watch`, once with the controller and once without (HAProxy's
+ * checks alone). A client writes through the write port every 20 ms, fresh connection each time,
+ * across `patronictl switchover` ×5 and kill -9 of the leader (Patroni + Postgres) ×3, the killed
+ * node restarted after each. Reported per mode:
+ *   - routing delay: "new primary accepts writes directly" → "first write via HAProxy succeeds";
+ *   - connections through the write port that reached a node not holding the leader key, after it changed;
+ *   - write outage through HAProxy for a switchover (and how much of it came before the key changed:
+ *     Patroni stops the old primary before it releases the key — no proxy can route around that).
+ * BENCH_CONTROLLER_SWITCHOVERS / BENCH_CONTROLLER_KILLS override the counts.
+ */
+import { describeFailover, routingDelay, runFailover, startFailoverRig, writesStoppedBeforeKey, type FailoverKind, type FailoverResult } from '../e2e/controller-rig.js';
+import { median, type BenchRow } from './table.js';
+
+const SWITCHOVERS = Number(process.env['BENCH_CONTROLLER_SWITCHOVERS'] ?? 5);
+const KILLS = Number(process.env['BENCH_CONTROLLER_KILLS'] ?? 3);
+
+async function scenario(controller: boolean): Promise<FailoverResult[]> {
+  const rig = await startFailoverRig({ controller });
+  const out: FailoverResult[] = [];
+  try {
+    const plan: FailoverKind[] = [...Array<FailoverKind>(SWITCHOVERS).fill('switchover'), ...Array<FailoverKind>(KILLS).fill('kill9')];
+    for (const kind of plan) {
+      const r = await runFailover(rig, kind);
+      process.stderr.write(`bench controller-failover (${controller ? 'controller' : 'checks alone'}): ${describeFailover(r)}\n`);
+      out.push(r);
+    }
+  } finally {
+    await rig.stop();
+  }
+  return out;
+}
+
+const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+
+function delays(rs: readonly FailoverResult[]): string {
+  const d = rs.map(routingDelay).filter((x): x is number => x !== undefined);
+  if (d.length === 0) return 'n/a';
+  return `median ${fmt(median(d))}, max ${fmt(Math.max(...d))}${d.length < rs.length ? ` (${rs.length - d.length} unmeasured)` : ''}`;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const on = await scenario(true);
+  const off = await scenario(false);
+  const rows: BenchRow[] = [];
+  for (const kind of ['switchover', 'kill9'] as const) {
+    const label = kind === 'switchover' ? 'switchover' : 'kill -9 of the leader';
+    const a = on.filter((r) => r.kind === kind);
+    const b = off.filter((r) => r.kind === kind);
+    rows.push({
+      issue: 5,
+      name: `${label}: routing delay (new primary writable → first write via HAProxy)`,
+      value: `controller: ${delays(a)}; checks alone: ${delays(b)}`,
+      target: '≤ 200 ms median, ≤ 500 ms max (checks alone 4.4–5.8 s)',
+      runs: a.length,
+    });
+    const mis = (rs: readonly FailoverResult[]): number => rs.reduce((n, r) => n + r.misrouted.length, 0);
+    rows.push({
+      issue: 5,
+      name: `${label}: write-port connections reaching a non-leader after the key changed (total)`,
+      value: `controller: ${mis(a)}; checks alone: ${mis(b)}`,
+      target: '0 (checks alone 300–390)',
+      runs: a.length,
+    });
+  }
+  const sw = (rs: readonly FailoverResult[]) => rs.filter((r) => r.kind === 'switchover');
+  const outage = (rs: readonly FailoverResult[]): string => {
+    const o = sw(rs).map((r) => r.outageMs);
+    const before = sw(rs).map(writesStoppedBeforeKey).filter((x): x is number => x !== undefined);
+    return `median ${fmt(median(o))} (max ${fmt(Math.max(...o))}), of which ${fmt(median(before))} before the leader key changed`;
+  };
+  rows.push({
+    issue: 5,
+    name: 'switchover: write outage through HAProxy',
+    value: `controller: ${outage(on)}; checks alone: ${outage(off)}`,
+    target: '≤ 0.5 s (checks alone ~7 s)',
+    runs: sw(on).length,
+  });
+  const failed = on.reduce((n, r) => n + r.failedAfterRouted.length, 0);
+  rows.push({ issue: 5, name: 'controller: writes failing after the new primary was routed (total)', value: String(failed), target: '0', runs: on.length });
+  return rows;
+}
