@@ -108,13 +108,20 @@ export class EtcdNode {
     return new ConnectionPool(opts);
   }
 
+  /** Credentials are configured but not sent (the server said auth is disabled). */
+  get authDropped(): boolean {
+    return this.auth !== undefined && !this.useAuth;
+  }
+
   get kv(): KVClient {
     return this.kvClient;
   }
 
   /** Drops the channel and the cached token; the next call connects and authenticates afresh. */
   reset(opts: { withoutAuth?: boolean } = {}): void {
-    if (opts.withoutAuth) this.useAuth = false;
+    // Credentials dropped because the server had auth disabled are taken up again on the next
+    // reset: auth may have been enabled since.
+    this.useAuth = this.auth !== undefined && !opts.withoutAuth;
     this.pool.close();
     this.pool = this.build();
     this.kvClient = new KVClient(this.pool);
@@ -219,7 +226,7 @@ export class EtcdConnection {
     const kind = etcdErrorKind(err);
     // A token the server no longer knows (etcd restarted, token expired) may also show up as
     // "permission denied" on a watch: log in afresh before the next attempt.
-    if (kind === 'invalid-token' || (kind === 'permission-denied' && this.username !== undefined)) node.reset();
+    if (kind === 'invalid-token' || ((kind === 'permission-denied' || kind === 'auth-required') && this.username !== undefined)) node.reset();
     if (kind === 'auth-not-enabled') {
       if (!this.warnedAuthDisabled) {
         this.warnedAuthDisabled = true;
@@ -257,9 +264,10 @@ export class EtcdConnection {
         } catch (e) {
           if (this.closed) throw new BackendUnavailableError('etcd backend is closed');
           const kind = etcdErrorKind(e);
+          const retrySame = kind === 'invalid-token' || kind === 'auth-not-enabled' || (kind === 'auth-required' && node.authDropped);
           const be = this.absorbFailure(node, e);
-          if (be instanceof BackendConfigError) throw be;
-          if (kind === 'invalid-token' || kind === 'auth-not-enabled') {
+          if (be instanceof BackendConfigError && !retrySame) throw be;
+          if (retrySame) {
             // Retry the same endpoint once with a fresh token / without auth.
             try {
               const r = await timeoutAfter(fn(node, attemptEnd), attemptEnd - Date.now() + 50, () =>

@@ -66,7 +66,15 @@ test('credentials given while the server has auth disabled: works, as with etcd\
 test('auth enabled: the right password reads and watches, across an etcd restart', async () => {
   await plain.ctl(['user', 'add', `root:${PASSWORD}`]);
   await plain.ctl(['user', 'add', 'alice:alicepw']);
-  await plain.ctl(['auth', 'enable']);
+  // A backend that started while auth was still off takes its credentials up again once it is on.
+  const early = await createEtcdBackend({ nodes: [plain.clientUrl], connectTimeoutMs: 4000, auth: { username: 'root', password: PASSWORD } }, silentLogger());
+  try {
+    await early.read(['/auth/demo']);
+    await plain.ctl(['auth', 'enable']);
+    assert.equal((await early.read(['/auth/demo'])).pairs.get('/auth/demo/leader'), 'pg1');
+  } finally {
+    await early.close();
+  }
   const mem = memoryLogger();
   await withBackend({ auth: { username: 'root', password: PASSWORD } }, async (b) => {
     const s = await b.read(['/auth/demo']);
@@ -82,7 +90,9 @@ test('auth enabled: the right password reads and watches, across an etcd restart
       await plain.restart();
       await root(['put', '/auth/demo/leader', 'pg4']);
       await root(['put', '/auth/demo/members/pg4', '{}']);
-      await waitFor('events after the restart', () => rec.events.length === 3, 15_000);
+      await waitFor('events after the restart', () => rec.events.length >= 3, 15_000).catch((e: Error) => {
+        throw new Error(`${e.message}; events ${JSON.stringify(rec.lines())}; statuses ${JSON.stringify(rec.statuses.map((x) => [x.status, x.error?.message]))}; log: ${mem.text().slice(-3000)}`);
+      });
       assert.deepEqual(rec.lines(), ['put /auth/demo/leader=pg3', 'put /auth/demo/leader=pg4', 'put /auth/demo/members/pg4={}']);
       const again = await b.read(['/auth/demo']);
       assert.equal(again.pairs.get('/auth/demo/leader'), 'pg4');
