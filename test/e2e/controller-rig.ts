@@ -131,7 +131,7 @@ export class WriteClient {
   private inFlight = 0;
   skipped = 0;
 
-  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 500, private readonly maxInFlight = 8) {}
+  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 2000, private readonly maxInFlight = 16) {}
 
   start(): void {
     this.timer = setInterval(() => {
@@ -313,10 +313,10 @@ replica_port = ${read}
       haconfdLog: () =>
         readFileSync(logFile, 'utf8')
           .split('\n')
-          .filter((l) => l.startsWith('{'))
+          .filter((l) => l.includes('{'))
           .map((l) => {
             try {
-              return JSON.parse(l) as Record<string, unknown>;
+              return JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>;
             } catch {
               return {};
             }
@@ -416,7 +416,18 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
     directAt = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
   }
   const toPort = cluster.node(to).pgPort;
-  await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 30_000, 20);
+  try {
+    await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 30_000, 20);
+  } catch (e) {
+    await client.stop();
+    const after = client.attempts.filter((a) => a.start > newKeyAt);
+    const byOutcome = new Map<string, number>();
+    for (const a of after) {
+      const k = `${rig.nodeOfPort(a.serverPort) ?? '-'} ${a.ok ? 'ok' : a.error}`;
+      byOutcome.set(k, (byOutcome.get(k) ?? 0) + 1);
+    }
+    throw new Error(`${kind} ${from}→${to}: ${(e as Error).message}; write-port attempts since the new key: ${JSON.stringify(Object.fromEntries(byOutcome))}`);
+  }
   // The write client keeps running while the cluster heals (the old primary rejoins as a replica;
   // after kill -9 it is restarted, its member key comes back, haproxy.cfg is re-rendered and
   // HAProxy reloaded): routing must stay right through that too.

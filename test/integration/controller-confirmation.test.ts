@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { confirmLeader, LeaderConfirmations, probePatroni, type ConfirmationSettled } from '../../src/haproxy/controller/leaderConfirmation.js';
 import { sleep, waitFor } from '../harness/process.js';
 
-type Mode = { kind: 'json'; body: unknown; status?: number } | { kind: 'hang' } | { kind: 'raw'; text: string; status: number };
+type Mode = { kind: 'json'; body: unknown; status?: number } | { kind: 'hang' } | { kind: 'hang-first'; body: unknown; hung: boolean } | { kind: 'raw'; text: string; status: number };
 
 let server: Server;
 let silent: TcpServer;
@@ -29,6 +29,16 @@ before(async () => {
     const m = modes.get(path) ?? { kind: 'raw', text: 'not found', status: 503 };
     if (m.kind === 'hang') {
       hung.add(res);
+      return;
+    }
+    if (m.kind === 'hang-first') {
+      if (!m.hung) {
+        m.hung = true;
+        hung.add(res);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(m.body));
       return;
     }
     if (m.kind === 'raw') {
@@ -98,6 +108,21 @@ describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, 
     assert.match(r.last, /no reply within/);
     const s = await confirmLeader(silentUrl, { ...opts, timeoutMs: 400 });
     assert.equal(s.outcome, 'timed-out');
+  });
+
+  test('a stalled request does not delay the next one (overlapping polls)', async () => {
+    modes.set('/stall', { kind: 'hang-first', body: { role: 'master', state: 'running' }, hung: false });
+    const t0 = Date.now();
+    const r = await confirmLeader(`${base}/stall`, { ...opts, requestTimeoutMs: 1000, timeoutMs: 3000 });
+    const ms = Date.now() - t0;
+    assert.equal(r.outcome, 'confirmed');
+    assert.ok(ms < 200, `confirmed after ${ms} ms although the first request never answered`);
+    // A hanging API keeps at most a few requests open at once.
+    modes.set('/hang2', { kind: 'hang' });
+    const before = hits.get('/hang2') ?? 0;
+    const h = await confirmLeader(`${base}/hang2`, { ...opts, requestTimeoutMs: 1000, timeoutMs: 500, maxInFlight: 3 });
+    assert.equal(h.outcome, 'timed-out');
+    assert.equal((hits.get('/hang2') ?? 0) - before, 3);
   });
 
   test('a primary that is not running is not confirmed', async () => {

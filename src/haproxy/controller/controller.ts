@@ -231,7 +231,7 @@ export class HaproxyController {
     if (s.status === 'confirmed') {
       this.opts.log.info({ cluster: s.cluster, leader: s.leader, elapsedMs: s.elapsedMs, attempts: s.attempts, detail: s.detail }, `leader ${s.leader} confirmed as a running primary: making it UP in the write backends`);
     } else {
-      this.opts.log.warn({ cluster: s.cluster, leader: s.leader, elapsedMs: s.elapsedMs, detail: s.detail }, `leader ${s.leader} not confirmed in time: HAProxy's checks decide (state ready; health down)`);
+      this.opts.log.warn({ cluster: s.cluster, leader: s.leader, elapsedMs: s.elapsedMs, detail: s.detail }, `leader ${s.leader} not confirmed in time (${s.detail}): HAProxy's checks decide (state ready; health down)`);
     }
     this.trigger('confirmation');
   }

@@ -8,7 +8,7 @@
  *   interval = "1s"                        # level-triggered safety tick
  *   confirm_timeout = "5s"                 # bound on confirming a new leader through its REST API
  *   confirm_poll_interval = "25ms"
- *   confirm_request_timeout = "300ms"      # per GET /patroni
+ *   confirm_request_timeout = "1s"         # per GET /patroni
  *   api_verify_tls = true                  # https REST APIs: verify the certificate
  *   socket_timeout = "2s"
  *   overrides_file = "/var/lib/haconfd/haproxy-overrides.json"
@@ -54,7 +54,7 @@ export const CONTROLLER_DEFAULTS = {
   intervalMs: 1000,
   confirmTimeoutMs: 5000,
   confirmPollMs: 25,
-  confirmRequestTimeoutMs: 300,
+  confirmRequestTimeoutMs: 1000,
   socketTimeoutMs: 2000,
   dcsDownReleaseMs: 30_000,
   writeBackends: ['{cluster}_primary'],

@@ -5,7 +5,7 @@
  * bounded; a hanging API never confirms anything, and a newer leader cancels the older attempt.
  *
  *   probePatroni(url, opts)       → {role, state}          one GET, throws on any failure
- *   confirmLeader(url, opts)      → confirmed | timed-out | cancelled
+ *   confirmLeader(url, opts)      → confirmed | timed-out | cancelled (overlapping polls)
  *   LeaderConfirmations           per-cluster tracking: start, cancel, settle → callback
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -109,6 +109,8 @@ export interface ConfirmOptions {
   readonly requestTimeoutMs: number;
   readonly signal?: AbortSignal;
   readonly verifyTls?: boolean;
+  /** Requests allowed to wait at once (default 4). */
+  readonly maxInFlight?: number;
 }
 
 export interface ConfirmOutcome {
@@ -119,51 +121,66 @@ export interface ConfirmOutcome {
   readonly last: string;
 }
 
-function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Polls `url` until it reports a running primary, the bound passes, or `signal` cancels it. A new
+ * request starts every `pollMs` even while earlier ones are still waiting (at most `maxInFlight`):
+ * a request stuck on a busy or half-dead API (Patroni's REST API can stall while Postgres is being
+ * promoted) never delays the one that would answer.
+ */
+export function confirmLeader(url: string, opts: ConfirmOptions): Promise<ConfirmOutcome> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
+    const started = Date.now();
+    const deadline = started + opts.timeoutMs;
+    const maxInFlight = opts.maxInFlight ?? 4;
+    const inner = new AbortController();
+    let attempts = 0;
+    let inFlight = 0;
+    let answer: string | undefined;
+    let error = 'no reply yet';
+    let settled = false;
+    const finish = (outcome: ConfirmOutcome['outcome']): void => {
+      if (settled) return;
+      settled = true;
+      clearInterval(ticker);
+      clearTimeout(bound);
+      opts.signal?.removeEventListener('abort', onCancel);
+      inner.abort();
+      resolve({ outcome, attempts, elapsedMs: Date.now() - started, last: answer ?? error });
+    };
+    const launch = (): void => {
+      if (settled) return;
+      const remaining = deadline - Date.now();
+      if (remaining < 5) return finish('timed-out');
+      if (inFlight >= maxInFlight) return;
+      inFlight++;
+      attempts++;
+      const timeoutMs = Math.min(opts.requestTimeoutMs, remaining);
+      probePatroni(url, { timeoutMs, signal: inner.signal, ...(opts.verifyTls !== undefined ? { verifyTls: opts.verifyTls } : {}) }).then(
+        (st) => {
+          inFlight--;
+          if (settled) return;
+          answer = `role ${st.role}, state ${st.state}`;
+          if (isPrimaryRunning(st)) finish('confirmed');
+        },
+        (e: unknown) => {
+          inFlight--;
+          if (settled) return;
+          error = (e as Error).message;
+          // The latest answer says more than a request cut short by the bound.
+          if (timeoutMs === opts.requestTimeoutMs) answer = undefined;
+        },
+      );
+    };
+    const onCancel = (): void => finish('cancelled');
+    if (opts.signal?.aborted) {
+      resolve({ outcome: 'cancelled', attempts: 0, elapsedMs: 0, last: error });
+      return;
     }
-    signal?.addEventListener('abort', done, { once: true });
+    opts.signal?.addEventListener('abort', onCancel, { once: true });
+    const ticker = setInterval(launch, opts.pollMs);
+    const bound = setTimeout(() => finish('timed-out'), opts.timeoutMs);
+    launch();
   });
-}
-
-/** Polls `url` until it reports a running primary, the bound passes, or `signal` cancels it. */
-export async function confirmLeader(url: string, opts: ConfirmOptions): Promise<ConfirmOutcome> {
-  const started = Date.now();
-  const deadline = started + opts.timeoutMs;
-  let attempts = 0;
-  let answer: string | undefined;
-  let error = 'no reply yet';
-  const last = (): string => answer ?? error;
-  for (;;) {
-    if (opts.signal?.aborted) return { outcome: 'cancelled', attempts, elapsedMs: Date.now() - started, last: last() };
-    const remaining = deadline - Date.now();
-    // Too little time left for a meaningful request: give up now.
-    if (remaining < 5) return { outcome: 'timed-out', attempts, elapsedMs: Date.now() - started, last: last() };
-    const attemptStart = Date.now();
-    const requestTimeoutMs = Math.min(opts.requestTimeoutMs, remaining);
-    attempts++;
-    try {
-      const s = await probePatroni(url, {
-        timeoutMs: requestTimeoutMs,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.verifyTls !== undefined ? { verifyTls: opts.verifyTls } : {}),
-      });
-      answer = `role ${s.role}, state ${s.state}`;
-      if (isPrimaryRunning(s)) return { outcome: 'confirmed', attempts, elapsedMs: Date.now() - started, last: answer };
-    } catch (e) {
-      // The latest answer says more than a request cut short by the bound.
-      error = (e as Error).message;
-      if (requestTimeoutMs === opts.requestTimeoutMs) answer = undefined;
-    }
-    const wait = opts.pollMs - (Date.now() - attemptStart);
-    if (wait > 0) await sleepUnless(Math.min(wait, Math.max(0, deadline - Date.now())), opts.signal);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
