@@ -245,6 +245,7 @@ export class Daemon {
   }
 
   private async sleep(ms: number): Promise<void> {
+    if (this.stopping) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
       this.wakeSleep = () => {
@@ -258,6 +259,8 @@ export class Daemon {
   // ---- backend reads ----
 
   private lastReadError: Error | undefined;
+  /** Consecutive failed reads. */
+  private readFailures = 0;
 
   private async readOnce(): Promise<Snapshot | undefined> {
     if (!this.backend) return undefined;
@@ -268,6 +271,7 @@ export class Daemon {
       this.metrics.readLatency.observe(seconds);
       this.markReachable(true);
       this.lastReadError = undefined;
+      this.readFailures = 0;
       this.log.debug({ revision: snap.revision, keys: snap.pairs.size, durationMs: Math.round(seconds * 1e4) / 10 }, 'backend read');
       return snap;
     } catch (e) {
@@ -275,8 +279,12 @@ export class Daemon {
       this.lastReadError = err;
       this.lastBackendError = err.message;
       this.markReachable(false);
+      this.readFailures++;
       const what = err instanceof BackendConfigError ? 'backend rejected the connection settings (fix credentials/TLS)' : 'backend read failed';
-      this.log.error({ backend: this.backend.name, kind: err.name }, `${what}: ${err.message}`);
+      // A read that fails once while good files are in place (e.g. an etcd leader election right
+      // after a reconnect) is a warning; at start-up, for credentials/TLS, or when it persists: error.
+      const loud = this.snapshot === undefined || err instanceof BackendConfigError || this.readFailures >= 3;
+      this.log[loud ? 'error' : 'warn']({ backend: this.backend.name, kind: err.name, failures: this.readFailures }, `${what}: ${err.message}`);
       return undefined;
     }
   }

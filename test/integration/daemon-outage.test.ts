@@ -170,7 +170,7 @@ test('3-member cluster: the member haconfd talks to is killed mid-watch; writes 
     const port = await freePort();
     await cluster.ctl(['put', '/svc/cl/members/pg1', '0']);
     ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/svc/cl', reloadCmd: `echo x >> ${ws.path('reloads')}` });
-    d = startDaemon(ws, ['-watch', '-backend', 'etcdv3', ...cluster.endpoints.flatMap((e) => ['-node', e]), '-listen', `127.0.0.1:${port}`, '-connect-timeout', '1000']);
+    d = startDaemon(ws, ['-watch', '-backend', 'etcdv3', ...cluster.endpoints.flatMap((e) => ['-node', e]), '-listen', `127.0.0.1:${port}`, '-connect-timeout', '3000']);
     await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: '0' }));
     await waitFor('ready', () => READY(port));
     const daemon = d;

@@ -221,7 +221,7 @@ describe('haconfd -watch against etcd', () => {
         assert.match(String(fail.msg), /service says no/);
         assert.equal((await httpGet(port, '/readyz')).status, 503);
         await waitFor('a retry', () => ws.lines('tries').length >= 2, 4000);
-        assert.ok(((await metric(port, 'haconfd_reload_failures_total', { resource: 'm.toml' })) ?? 0) >= 2);
+        await waitFor('failures counted', async () => ((await metric(port, 'haconfd_reload_failures_total', { resource: 'm.toml' })) ?? 0) >= 2, 4000);
         writeFileSync(ws.path('ok'), '');
         await waitFor('reload succeeded', () => ws.lines('reloads').length === 1, 8000);
         await waitFor('ready', async () => (await httpGet(port, '/readyz')).status === 200);
