@@ -131,7 +131,11 @@ export class WriteClient {
   private inFlight = 0;
   skipped = 0;
 
-  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 2000, private readonly maxInFlight = 16) {}
+  /**
+   * `timeoutMs` bounds one attempt; attempts overlap (a connection HAProxy keeps retrying against a
+   * stopping node can hang for seconds) so a new one still starts every `everyMs`.
+   */
+  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 1000, private readonly maxInFlight = 80) {}
 
   start(): void {
     this.timer = setInterval(() => {
@@ -323,8 +327,10 @@ replica_port = ${read}
           }),
       stop: cleanup,
     };
-    // Writes through HAProxy reach the leader before anything is measured.
+    // Writes through HAProxy reach the leader, and haconfd watches (and steers), before anything is measured.
     await waitFor('a write through the write port', async () => (await pgQuery(write, WRITE_SQL, 1000)).ok, 60_000, 200);
+    const ready = opts.controller ? 'confirmed as a running primary' : 'etcd watch: connected';
+    await waitFor(`haconfd: "${ready}" (log ${logFile})`, () => rig.haconfdLog().some((l) => String(l['msg']).includes(ready)), 30_000, 50);
     return rig;
   } catch (e) {
     await cleanup();
@@ -356,6 +362,8 @@ export interface FailoverResult {
   readonly failedAfterRouted: Attempt[];
   /** Longest gap between successful writes through HAProxy around the failover (ms). */
   readonly outageMs: number;
+  /** The key changed → first successful write through HAProxy (the part of the outage a proxy can act on). */
+  readonly outageAfterKeyMs: number | undefined;
   readonly attempts: Attempt[];
 }
 
@@ -456,7 +464,8 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
     outageMs = Math.max(outageMs, a.start - lastOk);
     lastOk = a.start;
   }
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, attempts };
+  const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, attempts };
 }
 
 /** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */
@@ -473,5 +482,5 @@ export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
 
 export function describeFailover(r: FailoverResult): string {
   const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
-  return `${r.kind} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms, misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
+  return `${r.kind} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
 }
