@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import { ConnectionPool } from 'etcd3/lib/connection-pool.js';
-import { KVClient } from 'etcd3/lib/rpc.js';
 import type { IDuplexStream, IWatchRequest, IWatchResponse } from 'etcd3/lib/rpc.js';
 import type { IOptions } from 'etcd3/lib/options.js';
 import type { Logger } from '../log/logger.js';
@@ -76,7 +75,6 @@ function loadCredentials(tls: EtcdConnectionOptions['tls']): Credentials | undef
 /** One endpoint's gRPC channel(s) and token. Rebuilt after a token went stale. */
 export class EtcdNode {
   private pool: ConnectionPool;
-  private kvClient: KVClient;
   private useAuth: boolean;
 
   constructor(
@@ -87,7 +85,6 @@ export class EtcdNode {
   ) {
     this.useAuth = auth !== undefined;
     this.pool = this.build();
-    this.kvClient = new KVClient(this.pool);
   }
 
   private build(): ConnectionPool {
@@ -113,10 +110,6 @@ export class EtcdNode {
     return this.auth !== undefined && !this.useAuth;
   }
 
-  get kv(): KVClient {
-    return this.kvClient;
-  }
-
   /** Drops the channel and the cached token; the next call connects and authenticates afresh. */
   reset(opts: { withoutAuth?: boolean } = {}): void {
     // Credentials dropped because the server had auth disabled are taken up again on the next
@@ -124,7 +117,6 @@ export class EtcdNode {
     this.useAuth = this.auth !== undefined && !opts.withoutAuth;
     this.pool.close();
     this.pool = this.build();
-    this.kvClient = new KVClient(this.pool);
   }
 
   /**

@@ -21,7 +21,12 @@ import { decodeBytes, watchRangeOfPrefixes, type WatchRange } from './etcdKeyRan
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1_000;
-/** Credentials/TLS problems are retried too (the operator may fix them), but slowly. */
+/**
+ * Credentials/TLS problems are retried too (the operator may fix them), but slowly — except the
+ * first retry: after an etcd restart a stale token shows up as "permission denied" once, and the
+ * node has already dropped it.
+ */
+const CONFIG_RETRY_FIRST_MS = 100;
 const CONFIG_RETRY_MIN_MS = 2_000;
 const CONFIG_RETRY_MAX_MS = 30_000;
 
@@ -54,7 +59,7 @@ export class EtcdWatch implements Watch {
   private everConnected = false;
   private lastReported: string | undefined;
   private retryMs = RETRY_MIN_MS;
-  private configRetryMs = CONFIG_RETRY_MIN_MS;
+  private configRetryMs = CONFIG_RETRY_FIRST_MS;
   private timer: NodeJS.Timeout | undefined;
   /** Fails an attempt that is not connected within the connect timeout (a silent endpoint). */
   private watchdog: NodeJS.Timeout | undefined;
@@ -91,6 +96,13 @@ export class EtcdWatch implements Watch {
     const node = this.conn.order()[0];
     if (node === undefined || this.closed) return;
     this.node = node;
+    // Bounds the whole attempt, logging in included: a silent endpoint is left after the timeout.
+    this.clearWatchdog();
+    const limit = this.conn.connectTimeoutMs;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (!this.connected) this.fail(gen, node, Object.assign(new Error(`no answer within ${limit} ms`), { code: 4 }));
+    }, limit);
     let stream: WatchStream;
     try {
       stream = await node.openWatchStream();
@@ -99,16 +111,12 @@ export class EtcdWatch implements Watch {
       return;
     }
     if (this.closed || gen !== this.generation) {
+      stream.on('error', () => undefined); // the CANCELLED status that cancel() brings
       stream.cancel();
       return;
     }
     this.stream = stream;
-    this.clearWatchdog();
-    const limit = this.conn.connectTimeoutMs;
-    this.watchdog = setTimeout(() => {
-      this.watchdog = undefined;
-      if (!this.connected) this.fail(gen, node, Object.assign(new Error(`no answer within ${limit} ms`), { code: 4 }));
-    }, limit);
+    this.log.trace({ endpoint: node.endpoint.url }, 'etcd watch: stream open');
     this.byId.clear();
     stream.on('data', (res: IWatchResponse) => {
       if (gen === this.generation) this.onResponse(gen, node, res);
@@ -135,7 +143,14 @@ export class EtcdWatch implements Watch {
 
   private onResponse(gen: number, node: EtcdNode, res: IWatchResponse): void {
     const r = this.byId.get(Number(res.watch_id));
-    if (r === undefined) return; // a watch we cancelled
+    if (r === undefined) {
+      // etcd 3.4 refuses a create (e.g. "permission denied" for a token it no longer knows after a
+      // restart) with watch_id -1 rather than ours: it belongs to the create still pending.
+      if (res.created && res.canceled && this.ranges.some((x) => x.id !== undefined && !x.created)) {
+        this.fail(gen, node, new Error(res.cancel_reason || 'watch refused by the server'));
+      }
+      return; // otherwise: a watch we cancelled
+    }
     if (Number(res.compact_revision) > 0) {
       this.onCompacted(r, Number(res.compact_revision));
       return;
@@ -182,7 +197,7 @@ export class EtcdWatch implements Watch {
     this.clearWatchdog();
     this.connected = true;
     this.retryMs = RETRY_MIN_MS;
-    this.configRetryMs = CONFIG_RETRY_MIN_MS;
+    this.configRetryMs = CONFIG_RETRY_FIRST_MS;
     this.lastReported = undefined;
     this.conn.markGood(node);
     this.log.info({ endpoint: node.endpoint.url, resume: this.ranges.map((x) => x.next) }, this.everConnected ? 'etcd watch: reconnected' : 'etcd watch: connected');
@@ -215,9 +230,10 @@ export class EtcdWatch implements Watch {
       this.safely(() => this.handlers.onStatus?.('disconnected', be));
     }
     let delay: number;
+    this.log.debug({ endpoint: node.endpoint.url, reason: shortReason(err) }, 'etcd watch: attempt failed');
     if (be instanceof BackendConfigError) {
       delay = this.configRetryMs;
-      this.configRetryMs = Math.min(this.configRetryMs * 2, CONFIG_RETRY_MAX_MS);
+      this.configRetryMs = Math.min(Math.max(this.configRetryMs * 2, CONFIG_RETRY_MIN_MS), CONFIG_RETRY_MAX_MS);
     } else {
       delay = wasConnected ? 0 : this.retryMs;
       if (!wasConnected) this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);

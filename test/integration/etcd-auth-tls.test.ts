@@ -137,6 +137,16 @@ test('no credentials, or a user without permission: BackendConfigError saying so
   });
   await withBackend({ auth: { username: 'alice', password: 'alicepw' } }, async (b) => {
     await assert.rejects(b.read(['/auth/demo']), (e: unknown) => e instanceof BackendConfigError && /permission denied for user "alice"/.test(e.message));
+    // etcd refuses the watch with watch_id -1, not the id asked for: still reported at once.
+    const rec = new WatchRecorder();
+    const w = b.watch(['/auth/demo'], 1, rec);
+    try {
+      await waitFor('refused watch reported', () => rec.count('disconnected') > 0, 2000);
+      assert.ok(rec.statuses[0]!.error instanceof BackendConfigError);
+      assert.match(rec.statuses[0]!.error!.message, /permission denied for user "alice"/);
+    } finally {
+      await w.close();
+    }
   });
 });
 
