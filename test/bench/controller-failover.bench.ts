@@ -68,7 +68,8 @@ export async function run(): Promise<BenchRow[]> {
   const outage = (rs: readonly FailoverResult[]): string => {
     const o = sw(rs).map((r) => r.outageMs);
     const before = sw(rs).map(writesStoppedBeforeKey).filter((x): x is number => x !== undefined);
-    return `median ${fmt(median(o))} (max ${fmt(Math.max(...o))}), of which ${fmt(median(before))} before the leader key changed`;
+    const afterKey = sw(rs).map((r) => r.outageAfterKeyMs).filter((x): x is number => x !== undefined);
+    return `median ${fmt(median(o))} (max ${fmt(Math.max(...o))}): ${fmt(median(before))} before the key changed (old primary stopping), ${fmt(median(afterKey))} from the key change to the first write`;
   };
   rows.push({
     issue: 5,
