@@ -64,6 +64,10 @@ export class Daemon {
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
   private wasDisconnected = false;
+  /** The watch stream is up (watch mode). */
+  private watchUp = true;
+  /** A full read succeeded since the watch was lost (the reconnect then needs no second one). */
+  private readSinceDisconnect = false;
   private http: { close(): Promise<void>; port: number } | undefined;
   private readonly templates = new TemplateCache(createDefaultEngine());
   readonly metrics = new DaemonMetrics();
@@ -84,6 +88,7 @@ export class Daemon {
   readiness(): Readiness {
     const reasons: string[] = [];
     if (!this.reachable) reasons.push(`backend not reachable${this.lastBackendError ? `: ${this.lastBackendError}` : ''}`);
+    else if (this.config.mode === 'watch' && !this.watchUp) reasons.push(`backend watch not connected${this.lastBackendError ? `: ${this.lastBackendError}` : ''}`);
     for (const e of this.set.errors) reasons.push(e.message);
     for (const w of this.workers) {
       const st = w.status;
@@ -346,18 +351,37 @@ export class Daemon {
       },
       onStatus: (status, error) => {
         if (status === 'disconnected') {
-          if (!this.wasDisconnected) this.log.warn({ error: error?.message }, 'backend watch disconnected; keeping the last good files');
-          this.wasDisconnected = true;
+          this.watchUp = false;
           this.lastBackendError = error?.message;
           this.markReachable(false);
+          if (error instanceof BackendConfigError) {
+            this.log.error({ kind: error.name }, `backend rejected the connection settings (fix credentials/TLS): ${error.message}`);
+          }
+          if (!this.wasDisconnected) {
+            this.wasDisconnected = true;
+            this.readSinceDisconnect = false;
+            this.log.warn({ error: error?.message }, 'backend watch disconnected; keeping the last good files');
+            // Probe with reads meanwhile (capped backoff, loud when it persists): a read that works
+            // again brings the files up to date even if the watch is slow to come back.
+            this.metrics.resyncs.inc({ reason: 'disconnected' });
+            void this.resync();
+          }
         } else {
+          this.watchUp = true;
           this.markReachable(true);
           if (this.wasDisconnected) {
             this.wasDisconnected = false;
             this.metrics.watchReconnects.inc();
-            this.metrics.resyncs.inc({ reason: 'reconnected' });
-            this.log.info('backend watch reconnected; re-reading once');
-            void this.resync();
+            if (this.readSinceDisconnect) {
+              this.log.info('backend watch reconnected (already re-read)');
+            } else if (this.resyncing) {
+              this.log.info('backend watch reconnected; re-reading now');
+              this.wakeSleep?.();
+            } else {
+              this.metrics.resyncs.inc({ reason: 'reconnected' });
+              this.log.info('backend watch reconnected; re-reading once');
+              void this.resync();
+            }
           }
         }
       },
@@ -387,6 +411,7 @@ export class Daemon {
         this.resyncAgain = false;
         const snap = await this.readUntilSuccess();
         if (!snap || this.stopping) break;
+        this.readSinceDisconnect = true;
         if (!this.snapshot || snap.revision >= this.snapshot.revision || this.config.backend !== 'etcdv3') this.setSnapshot(snap);
         for (const w of this.workers) w.schedule();
       } while (this.resyncAgain && !this.stopping);

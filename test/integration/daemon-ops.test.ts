@@ -216,6 +216,58 @@ describe('credentials and TLS', () => {
     }
   });
 
+  test('credentials rejected mid-run: loud, not ready, retried, and recovered once they work again', async () => {
+    const authEtcd = await startEtcd('daemon-auth-mid');
+    const ws = makeWorkspace('auth-mid');
+    const password = 'Pw-mid-91c2-secret';
+    const changed = 'Changed-77aa-secret';
+    let d: Daemon | undefined;
+    let failed = true;
+    const ctl = (args: string[], pw: string): Promise<string> => authEtcd.ctl(['--user', `root:${pw}`, ...args]);
+    const setPassword = async (from: string, to: string): Promise<void> => {
+      const c = etcdClient(authEtcd.clientUrl, { username: 'root', password: from });
+      try {
+        await c.user('root').setPassword(to);
+      } finally {
+        c.close();
+      }
+    };
+    try {
+      await authEtcd.ctl(['user', 'add', 'root', '--new-user-password', password]);
+      await authEtcd.ctl(['user', 'grant-role', 'root', 'root']);
+      await authEtcd.ctl(['auth', 'enable']);
+      await ctl(['put', '/authm/demo/members/pg1', 'a'], password);
+      const port = await freePort();
+      ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/authm/demo' });
+      d = startDaemon(ws, ['-watch', '-backend', 'etcdv3', '-node', authEtcd.clientUrl, '-listen', `127.0.0.1:${port}`, '-connect-timeout', '1500', '-log-level', 'debug'], {
+        HACONFD_USERNAME: 'root',
+        HACONFD_PASSWORD: password,
+      });
+      await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a' }));
+      await waitFor('ready', async () => (await httpGet(port, '/readyz')).status === 200);
+      // The password changes under the running daemon; a restart forces it to authenticate again.
+      await setPassword(password, changed);
+      await authEtcd.halt();
+      await authEtcd.restart();
+      await d.waitLog('credentials error', (l) => (l.level ?? 0) >= 50 && l['kind'] === 'BackendConfigError', 20_000);
+      await waitFor('not ready', async () => (await httpGet(port, '/readyz')).status === 503, 10_000);
+      assert.equal(d.proc.exited(), false, 'a running daemon keeps going and retries');
+      assert.equal(ws.read('m.conf'), memberLines({ pg1: 'a' }), 'last good file stays');
+      // The operator puts the old password back: the daemon recovers by itself.
+      await setPassword(changed, password);
+      await ctl(['put', '/authm/demo/members/pg2', 'b'], password);
+      await waitFor('recovered', () => ws.read('m.conf') === memberLines({ pg1: 'a', pg2: 'b' }), 30_000);
+      await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 10_000);
+      assert.ok(!d.text().includes(password) && !d.text().includes(changed), 'a password appeared in a log line');
+      failed = false;
+    } finally {
+      if (failed && d) console.error(d.text().slice(-4000));
+      await d?.stop();
+      await authEtcd.stop();
+      ws.cleanup();
+    }
+  });
+
   test('a TLS failure (server certificate from an unknown CA) is a distinct error: exit 2 at start-up', async () => {
     const certDir = tempDir('daemon-certs');
     const ws = makeWorkspace('tls');

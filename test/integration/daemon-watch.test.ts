@@ -203,6 +203,26 @@ describe('haconfd -watch against etcd', () => {
     );
   });
 
+  test('arbitrary bytes: a 1 MB value and non-UTF-8 bytes are rendered, nothing crashes', async () => {
+    await withDaemon(
+      'bytes',
+      (ws) => ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/t7/demo' }),
+      () => [],
+      async (ws, d) => {
+        await client.put('/t7/demo/members/pg1').value('a');
+        await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a' }));
+        const big = 'x'.repeat(1024 * 1024);
+        await client.put('/t7/demo/members/pg2').value(big);
+        await waitFor('1 MB value rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a', pg2: big }), 10_000);
+        await client.put('/t7/demo/members/pg3').value(Buffer.from([0xff, 0xfe, 0x41, 0xc3]));
+        await waitFor('non-UTF-8 rendered', () => (ws.read('m.conf') ?? '').includes('pg3 '), 10_000);
+        await client.put('/t7/demo/members/pg2').value('b');
+        await waitFor('still running', () => (ws.read('m.conf') ?? '').startsWith(memberLines({ pg1: 'a', pg2: 'b' })));
+        assert.equal(d.proc.exited(), false);
+      },
+    );
+  });
+
   test('a failed reload is retried with backoff until it succeeds', async () => {
     const port = await freePort();
     await withDaemon(
