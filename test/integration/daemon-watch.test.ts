@@ -203,6 +203,22 @@ describe('haconfd -watch against etcd', () => {
     );
   });
 
+  test('-watch with -interval 1: the safety re-read runs every second and an unchanged file is not reloaded', async () => {
+    await client.put('/t8/demo/members/pg1').value('a');
+    const port = await freePort();
+    await withDaemon(
+      'safety',
+      (ws) => ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/t8/demo', reloadCmd: reloadCounter(ws) }),
+      () => ['-interval', '1', '-listen', `127.0.0.1:${port}`],
+      async (ws) => {
+        await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a' }));
+        await waitFor('two safety re-reads', async () => ((await metric(port, 'haconfd_backend_resyncs_total', { reason: 'safety' })) ?? 0) >= 2, 5000);
+        assert.ok(((await metric(port, 'haconfd_backend_read_duration_seconds_count')) ?? 0) >= 3, 'start-up read + safety reads');
+        assert.equal(ws.lines('reloads').length, 1, 'unchanged output: no reload');
+      },
+    );
+  });
+
   test('arbitrary bytes: a 1 MB value and non-UTF-8 bytes are rendered, nothing crashes', async () => {
     await withDaemon(
       'bytes',
