@@ -158,6 +158,24 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
     });
   });
 
+  test("once routed, the leader is never forced UP again against HAProxy's checks", async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      // HAProxy's checks (the safety net) mark the leader DOWN: the controller leaves it so.
+      await rig.client.send('set server demo_primary/pg1 health down');
+      for (let i = 0; i < 3; i++) {
+        const r = await c.reconcileNow();
+        assert.deepEqual(r.commands.filter((x) => x.server === 'pg1' && x.backend === W), []);
+      }
+      assert.equal((await rig.states(W))['pg1'], 'down');
+      // A new epoch (the key moves and comes back) confirms and routes it again.
+      c.setSnapshot(rig.snapshot(null));
+      await waitStates(rig, W, { pg1: 'maint' });
+      c.setSnapshot(rig.snapshot('pg1'));
+      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+    }, { checkInter: '30s' });
+  });
+
   test('leader key naming an unknown member: every write server MAINT, nothing confirmed', async () => {
     await withRig(async (rig) => {
       const c = await steady(rig);
