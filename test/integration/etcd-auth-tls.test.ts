@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { etcdctl, makeTestCerts, startEtcd, type EtcdInstance, type EtcdTlsFiles } from '../harness/etcd.js';
 import { removeDir, sleep, tempDir, waitFor } from '../harness/process.js';
 import { WatchRecorder } from '../harness/etcdWatchRecorder.js';
+import { runReadWatchClose } from '../harness/etcdExitProbe.js';
 import { createEtcdBackend, type EtcdBackendOptions } from '../../src/backends/etcd.js';
 import { BackendConfigError } from '../../src/backends/backend.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
@@ -102,6 +103,13 @@ test('auth enabled: the right password reads and watches, across an etcd restart
   }, mem.log);
   assert.ok(mem.text().length > 0, 'something was logged');
   assert.ok(!mem.text().includes(PASSWORD), 'the password appears in a log line');
+});
+
+test('close() with auth and with TLS: the process exits by itself', async () => {
+  const withAuth = await runReadWatchClose({ nodes: [plain.clientUrl], auth: { username: 'root', password: PASSWORD }, connectTimeoutMs: 3000 }, ['/auth/demo']);
+  assert.equal(withAuth.code, 0, `auth: child did not exit by itself: ${withAuth.output}`);
+  const withTls = await runReadWatchClose({ nodes: [tlsEtcd.clientUrl], tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }, connectTimeoutMs: 3000 }, ['/tls/demo']);
+  assert.equal(withTls.code, 0, `TLS: child did not exit by itself: ${withTls.output}`);
 });
 
 test('wrong password: BackendConfigError at once, naming the user, never the password; the watch reports it without a retry storm', async () => {

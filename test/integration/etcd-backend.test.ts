@@ -1,12 +1,11 @@
 /** The etcd v3 backend against a real etcd (Debian's etcd-server): reads, watches, odd values. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
 import { waitFor } from '../harness/process.js';
 import { WatchRecorder } from '../harness/etcdWatchRecorder.js';
+import { runReadWatchClose } from '../harness/etcdExitProbe.js';
 import { createEtcdBackend, type EtcdBackend } from '../../src/backends/etcd.js';
 import { BackendUnavailableError, type Backend } from '../../src/backends/backend.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -269,31 +268,7 @@ test('unreachable endpoints: read rejects with BackendUnavailableError naming th
 });
 
 test('close() releases everything: a process that read and watched exits by itself', async () => {
-  const script = `
-    const { createEtcdBackend } = await import(${JSON.stringify(fileURLToPath(new URL('../../src/backends/etcd.ts', import.meta.url)))});
-    const { silentLogger } = await import(${JSON.stringify(fileURLToPath(new URL('../../src/log/logger.ts', import.meta.url)))});
-    const b = await createEtcdBackend({ nodes: [${JSON.stringify(etcd.clientUrl)}, '127.0.0.1:1'], connectTimeoutMs: 3000 }, silentLogger());
-    const s = await b.read(['/order']);
-    let connected = false;
-    const w = b.watch(['/order', '/seg'], s.revision, { onEvents() {}, onResync() {}, onStatus(st) { if (st === 'connected') connected = true; } });
-    while (!connected) await new Promise((r) => setTimeout(r, 10));
-    await b.close();
-    console.log('closed');
-  `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(null);
-    }, 15_000);
-    child.on('exit', (c) => {
-      clearTimeout(t);
-      resolve(c);
-    });
-  });
-  assert.equal(code, 0, `child did not exit by itself after close(): ${out}`);
-  assert.match(out, /closed/);
+  const { code, output } = await runReadWatchClose({ nodes: [etcd.clientUrl, '127.0.0.1:1'], connectTimeoutMs: 3000 }, ['/order', '/seg']);
+  assert.equal(code, 0, `child did not exit by itself after close(): ${output}`);
+  assert.match(output, /closed/);
 });
