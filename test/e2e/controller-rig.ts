@@ -10,6 +10,7 @@
  * - failover drivers (patronictl switchover, kill -9 of the leader's Patroni + Postgres, restart)
  *   and the analysis of one failover from those records.
  */
+import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -382,10 +383,47 @@ async function pollDirect(port: number, since: number, deadlineMs: number): Prom
  * Runs one failover while the write client runs, waits until writes through HAProxy succeed on the
  * new leader, and (for kill9) restarts the killed node so the cluster is back at 3.
  */
-/** Waits for 2 running replicas; on timeout the error carries every member's state and log tail. */
+/** Names of the replicas streaming from the leader now (its pg_stat_replication). */
+async function streamingReplicas(rig: FailoverRig): Promise<string[]> {
+  const leader = await rig.cluster.leader();
+  if (leader === '') return [];
+  const out = await rig.cluster.psql(rig.cluster.node(leader).pgPort, "select application_name from pg_stat_replication where state = 'streaming'");
+  return out.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+}
+
+function patronictl(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('/usr/bin/patronictl', args, { env: { ...process.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`patronictl ${args.join(' ')}: ${String(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Waits until both replicas stream from the leader. Under write load an asynchronous replica can be
+ * ahead of the node promoted after a kill -9 ("timeline is not a child"): Patroni 3.0.2 then leaves
+ * it broken, so such a replica is rebuilt with `patronictl reinit` (a harness remedy; the failover
+ * being measured is over by then). On timeout the error carries every member's state and log tail.
+ */
 export async function waitHealed(rig: FailoverRig, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const reinited = new Set<string>();
   try {
-    await rig.cluster.waitForReplicas(2, timeoutMs);
+    await waitFor('2 replicas streaming from the leader', async () => {
+      const streaming: string[] = await streamingReplicas(rig).catch(() => []);
+      if (streaming.length >= 2) return true;
+      if (Date.now() > deadline - timeoutMs + 20_000) {
+        const leader = await rig.cluster.leader();
+        for (const n of rig.cluster.nodes) {
+          if (n.name === leader || streaming.includes(n.name) || reinited.has(n.name) || !n.running()) continue;
+          reinited.add(n.name);
+          await patronictl(['-c', n.configFile, 'reinit', rig.cluster.scope, n.name, '--force']).catch(() => reinited.delete(n.name));
+        }
+      }
+      return false;
+    }, timeoutMs, 250);
+    await rig.cluster.waitForReplicas(2, Math.max(1000, deadline - Date.now()));
   } catch (e) {
     const members = [...(await rig.cluster.members()).entries()].map(([n, m]) => `${n}: ${String(m['role'])}/${String(m['state'])}`).join(', ');
     const logs = rig.cluster.nodes.map((n) => `--- ${n.name}\n${n.log().slice(-1200)}`).join('\n');
