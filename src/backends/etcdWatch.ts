@@ -14,7 +14,8 @@
 import type { IWatchResponse, IEvent } from 'etcd3/lib/rpc.js';
 import type { Logger } from '../log/logger.js';
 import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } from './backend.js';
-import type { EtcdConnection, EtcdNode, WatchStream } from './etcdConnection.js';
+import type { EtcdConnection } from './etcdConnection.js';
+import type { EtcdNode, WatchStream } from './etcdNode.js';
 import { shortReason } from './etcdErrors.js';
 import { isUnderPrefix } from '../store/keys.js';
 import { decodeBytes, watchRangeOfPrefixes, type WatchRange } from './etcdKeyRanges.js';
