@@ -3,47 +3,32 @@
  * Keys are relative to the resource's prefix.
  */
 import type { HelperOptions } from 'handlebars';
+import type { Store } from '../store/store.js';
 import { renderDataOf } from './renderData.js';
 import type { HandlebarsEnv } from './engine.js';
 
-/** Splits Handlebars' trailing options argument off a helper's arguments. */
-function argsOf(args: unknown[]): { params: unknown[]; options: HelperOptions } {
-  return { params: args.slice(0, -1), options: args[args.length - 1] as HelperOptions };
-}
+type StoreQuery = (store: Store, key: string, rest: readonly unknown[]) => unknown;
 
-function keyArg(helper: string, v: unknown): string {
-  if (typeof v !== 'string') throw new Error(`${helper}: expected a key string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-  return v;
-}
+const QUERIES: Record<string, StoreQuery> = {
+  get: (s, k) => s.get(k),
+  getv: (s, k, [fallback]) => s.getv(k, fallback === undefined ? undefined : String(fallback)),
+  gets: (s, k) => s.gets(k),
+  getvs: (s, k) => s.getvs(k),
+  exists: (s, k) => s.exists(k),
+  ls: (s, k) => s.ls(k),
+  lsdir: (s, k) => s.lsdir(k),
+};
 
 export function registerStoreHelpers(hb: HandlebarsEnv): void {
-  hb.registerHelper('get', (...args: unknown[]) => {
-    const { params, options } = argsOf(args);
-    return renderDataOf(options).store.get(keyArg('get', params[0]));
-  });
-  hb.registerHelper('getv', (...args: unknown[]) => {
-    const { params, options } = argsOf(args);
-    const fallback = params[1];
-    return renderDataOf(options).store.getv(keyArg('getv', params[0]), fallback === undefined ? undefined : String(fallback));
-  });
-  hb.registerHelper('gets', (...args: unknown[]) => {
-    const { params, options } = argsOf(args);
-    return renderDataOf(options).store.gets(keyArg('gets', params[0]));
-  });
-  hb.registerHelper('getvs', (...args: unknown[]) => {
-    const { params, options } = argsOf(args);
-    return renderDataOf(options).store.getvs(keyArg('getvs', params[0]));
-  });
-  hb.registerHelper('exists', (...args: unknown[]) => {
-    const { params, options } = argsOf(args);
-    return renderDataOf(options).store.exists(keyArg('exists', params[0]));
-  });
-  hb.registerHelper('ls', (...args: unknown[]) => {
-    const { params, options } = argsOf(args);
-    return renderDataOf(options).store.ls(keyArg('ls', params[0]));
-  });
-  hb.registerHelper('lsdir', (...args: unknown[]) => {
-    const { params, options } = argsOf(args);
-    return renderDataOf(options).store.lsdir(keyArg('lsdir', params[0]));
-  });
+  for (const [name, query] of Object.entries(QUERIES)) {
+    hb.registerHelper(name, (...args: unknown[]) => {
+      // Handlebars passes its options object last.
+      const options = args[args.length - 1] as HelperOptions;
+      const [key, ...rest] = args.slice(0, -1);
+      if (typeof key !== 'string') {
+        throw new Error(`${name}: expected a key string, got ${key === undefined ? 'nothing' : JSON.stringify(key)}`);
+      }
+      return query(renderDataOf(options).store, key, rest);
+    });
+  }
 }
