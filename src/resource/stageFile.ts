@@ -73,16 +73,14 @@ function needsChown(attrs: FileAttributes): boolean {
   return attrs.uid !== uid || attrs.gid !== gid;
 }
 
-/** True when the destination already has exactly this content, mode and owner. */
-export async function matchesDestination(staged: StagedFile): Promise<boolean> {
-  const current = await stat(staged.dest).catch(() => undefined);
+/** True when `dest` already has exactly this content, mode and owner. */
+export async function destinationMatches(dest: string, content: Buffer, attrs: FileAttributes): Promise<boolean> {
+  const current = await stat(dest).catch(() => undefined);
   if (current === undefined) return false;
-  if ((current.mode & 0o7777) !== staged.attrs.mode || current.uid !== staged.attrs.uid || current.gid !== staged.attrs.gid) {
-    return false;
-  }
-  if (current.size !== staged.content.length) return false;
-  const old = await readFile(staged.dest);
-  return old.equals(staged.content);
+  if ((current.mode & 0o7777) !== attrs.mode || current.uid !== attrs.uid || current.gid !== attrs.gid) return false;
+  if (current.size !== content.length) return false;
+  const old = await readFile(dest);
+  return old.equals(content);
 }
 
 /** The destination's current content, or '' when there is none (for diffs). */

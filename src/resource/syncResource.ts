@@ -1,6 +1,6 @@
 /**
  * One template resource's life, top to bottom:
- * render → stage beside dest → compare → (noop: diff) → check_cmd on the stage → atomic commit.
+ * render → compare with dest → (noop: diff) → stage beside dest → check_cmd on the stage → atomic commit.
  * The reload is a separate step (reloadResource) so the daemon can retry it on its own schedule.
  */
 import type { Snapshot } from '../backends/backend.js';
@@ -15,7 +15,7 @@ import { expandCommand, runShellCommand } from './shellCommand.js';
 import {
   commitStageFile,
   desiredAttributes,
-  matchesDestination,
+  destinationMatches,
   readDestination,
   removeStageFile,
   writeStageFile,
@@ -106,24 +106,31 @@ export async function syncResource(
     durationMs: Date.now() - started,
   });
 
+  // Compared before anything is written: an unchanged render (most of them) touches no file.
+  const buffer = Buffer.from(content, 'utf8');
+  let attrs;
+  try {
+    attrs = await desiredAttributes(resource.dest, resource);
+    if (await destinationMatches(resource.dest, buffer, attrs)) {
+      log.debug({ dest: resource.dest }, 'in sync');
+      return done('unchanged');
+    }
+  } catch (e) {
+    throw new ResourceError(resource.name, 'stage', (e as Error).message, { cause: e });
+  }
+  if (opts.noop) {
+    const diff = await unifiedDiff(resource.dest, await readDestination(resource.dest), content);
+    log.info({ dest: resource.dest, diff }, 'noop: would update');
+    return done('noop', diff);
+  }
   let staged: StagedFile;
   try {
-    const attrs = await desiredAttributes(resource.dest, resource);
-    staged = await writeStageFile(resource.dest, Buffer.from(content, 'utf8'), attrs);
+    staged = await writeStageFile(resource.dest, buffer, attrs);
   } catch (e) {
     throw new ResourceError(resource.name, 'stage', (e as Error).message, { cause: e });
   }
   let committed = false;
   try {
-    if (await matchesDestination(staged)) {
-      log.debug({ dest: resource.dest }, 'in sync');
-      return done('unchanged');
-    }
-    if (opts.noop) {
-      const diff = await unifiedDiff(resource.dest, await readDestination(resource.dest), content);
-      log.info({ dest: resource.dest, diff }, 'noop: would update');
-      return done('noop', diff);
-    }
     if (resource.checkCmd !== undefined && !opts.syncOnly) {
       const cmd = expandCommand(resource.checkCmd, { src: staged.path, dest: resource.dest });
       try {
