@@ -58,6 +58,8 @@ export class ResourceWorker {
   /** When the next reload retry is due (set while a failed reload is owed). */
   private retryDue: number | undefined;
   private readonly retry = new Backoff(1000, 60_000);
+  /** A failed pass (render, check, commit …) is tried again on this schedule until one succeeds. */
+  private readonly failureRetry = new Backoff(1000, 60_000);
   /** Passes wait for this first (the worker this one replaced finishing its pass). */
   private gate: Promise<void> = Promise.resolve();
   private st: WorkerStatus = { renderedOk: false, lastError: undefined, lastSuccessAt: undefined, reloadPending: false, passes: 0, reloads: 0 };
@@ -182,6 +184,7 @@ export class ResourceWorker {
         }
       }
       outcome = { ok: true, result, reloaded };
+      this.failureRetry.reset();
       if (!this.reloadPending) {
         this.st = { ...this.st, renderedOk: true, lastError: undefined, lastSuccessAt: Date.now() };
         metrics.lastSuccess.set({ resource: name }, Date.now() / 1000);
@@ -193,7 +196,14 @@ export class ResourceWorker {
       metrics.resourceFailing.set({ resource: name }, 1);
       if (error.stage === 'check') metrics.checkFailures.inc({ resource: name });
       if (error.stage !== 'reload') {
-        log.error({ resource: name, stage: error.stage, revision: snapshot.revision, dest: this.resource.dest }, `${error.message} (the last good file stays)`);
+        // Retried with backoff: the cause may be passing (a script another resource writes, a
+        // full disk, DNS); a newer change runs sooner. A deterministic failure repeats its error.
+        const retryInMs = this.failureRetry.next();
+        log.error(
+          { resource: name, stage: error.stage, revision: snapshot.revision, dest: this.resource.dest, retryInMs },
+          `${error.message} (the last good file stays)`,
+        );
+        if (!this.stopped && !this.dirty) this.arm(Date.now() + retryInMs, true);
       }
       this.st = { ...this.st, lastError: error };
       outcome = { ok: false, error };

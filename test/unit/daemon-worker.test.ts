@@ -163,6 +163,25 @@ test('a failed reload is retried with backoff; unchanged renders meanwhile do no
   }
 });
 
+test('a failed pass (check) is retried with backoff until it succeeds, with no new change', async () => {
+  const r = rig();
+  try {
+    // The check passes only once a file exists, as keepalived.conf's check needs the script that
+    // another resource writes.
+    const flag = join(r.dest, '..', 'ready');
+    (r.worker.resource as { checkCmd: string | undefined }).checkCmd = `test -e ${flag}`;
+    r.worker.schedule();
+    await waitFor('first failed pass', () => r.worker.status.lastError?.stage === 'check');
+    const passes = r.worker.status.passes;
+    writeFileSync(flag, '');
+    await waitFor('retried pass succeeds', () => r.worker.status.renderedOk, 4000, 20);
+    assert.ok(r.worker.status.passes > passes, 'a retry pass ran without a new change');
+    assert.equal(content(r), '0\n');
+  } finally {
+    r.cleanup();
+  }
+});
+
 test('Backoff doubles to its cap and resets', () => {
   const b = new Backoff(1000, 60_000);
   assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map(() => b.next()), [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
