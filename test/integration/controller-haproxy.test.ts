@@ -376,6 +376,31 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
     }, { checkInter: '30s' });
   });
 
+  test('a leader confirmed while a reload runs is routed on the new worker, not on the old one', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      const cfg = readFileSync(rig.cfgFile, 'utf8');
+      const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
+      const oldPid = await rig.haproxy.workerPid();
+      const reload = c.duringReload(async () => {
+        await sleep(300);
+        return reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: cfg }, rig.log);
+      });
+      await sleep(20);
+      rig.node('pg1').role = 'replica';
+      rig.node('pg2').role = 'master';
+      c.setSnapshot(rig.snapshot('pg2'));
+      await sleep(150);
+      const mid = await rig.states(W);
+      assert.equal(mid['pg1'], 'maint', 'the cut is never deferred');
+      assert.notEqual(mid['pg2'], 'up', 'routing waits for the new worker');
+      await reload;
+      assert.notEqual(await rig.haproxy.workerPid(), oldPid);
+      await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
+      assert.ok(rig.logs.some((l) => l.includes('writes routed to pg2')));
+    }, { checkInter: '30s' });
+  });
+
   test('HAProxy restarted under the controller: errors while it is gone, roles pushed again to the new worker', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();

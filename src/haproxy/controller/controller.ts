@@ -72,6 +72,9 @@ interface LeaderEpoch {
 
 const refOf = (backend: string, server: string): string => `${backend}/${server}`;
 
+/** Longest a new leader's routing waits for a reload in progress. */
+const REROUTE_HOLD_MS = 1000;
+
 function serving(a: ActualServerState): boolean {
   return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
 }
@@ -95,6 +98,8 @@ export class HaproxyController {
   private lastErrorAt = 0;
   private lastMissing = '';
   private last: ReconcileReport | undefined;
+  /** Set while a reload runs (duringReload). */
+  private reloadingSince: number | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     const c = opts.config;
@@ -181,6 +186,7 @@ export class HaproxyController {
    */
   async duringReload<T>(reload: () => Promise<T>): Promise<T> {
     let done = false;
+    this.reloadingSince = this.now();
     const loop = (async () => {
       while (!done && !this.stopped) {
         this.trigger('reload');
@@ -191,6 +197,7 @@ export class HaproxyController {
     try {
       return await reload();
     } finally {
+      this.reloadingSince = undefined;
       done = true;
       await loop;
       this.notifyReload();
@@ -357,6 +364,13 @@ export class HaproxyController {
         for (const cmd of planServerStates(desired, clusterActual, overrides)) {
           // Once the leader is routed, never force it UP against failing checks (they are the safety net).
           if (cmd.action === 'health-up' && epoch?.routed) continue;
+          // A reload is replacing the worker and its state was (or is being) dumped: routing now would
+          // reach only the old worker, and the new one would start from the dump. Route once the new
+          // worker is there (a short wait; bounded so a hanging reload never holds writes back).
+          if ((cmd.action === 'health-up' || cmd.action === 'ready-health-up') && this.reloadingSince !== undefined && this.now() - this.reloadingSince < REROUTE_HOLD_MS) {
+            this.opts.log.debug({ backend: cmd.backend, server: cmd.server }, 'routing deferred until the reload in progress completes');
+            continue;
+          }
           commands.push({ cmd, kind: kindOf.get(cmd.backend) ?? 'other', cluster: m.id });
         }
       }
