@@ -413,7 +413,7 @@ export async function waitHealed(rig: FailoverRig, timeoutMs = 90_000): Promise<
     await waitFor('2 replicas streaming from the leader', async () => {
       const streaming: string[] = await streamingReplicas(rig).catch(() => []);
       if (streaming.length >= 2) return true;
-      if (Date.now() > deadline - timeoutMs + 20_000) {
+      if (Date.now() > deadline - timeoutMs + 12_000) {
         const leader = await rig.cluster.leader();
         for (const n of rig.cluster.nodes) {
           if (n.name === leader || streaming.includes(n.name) || reinited.has(n.name) || !n.running()) continue;
