@@ -35,6 +35,8 @@ describe('[controller] config', () => {
     const c = parseControllerConfig({}, { socket: 'ipv4@127.0.0.1:9999', state_dir: '/srv/state' });
     assert.equal(c.socket, 'ipv4@127.0.0.1:9999');
     assert.equal(c.overridesFile, '/srv/state/haproxy-overrides.json');
+    assert.equal(parseControllerConfig({}, { admin_socket: '/run/a.sock' }).socket, '/run/a.sock');
+    assert.equal(parseControllerConfig({ socket: '/run/c.sock' }, { socket: '/run/h.sock' }).socket, '/run/c.sock');
   });
   test('bad input is rejected with the key named', () => {
     assert.throws(() => parseControllerConfig({}), /socket is required/);

@@ -109,7 +109,8 @@ export function controllerEnabled(table: Readonly<Record<string, unknown>> | und
 
 /**
  * Validates the `[controller]` table. `haproxyTable` (the `[haproxy]` table) supplies a default
- * socket (`socket`) and state dir (`state_dir`) so the operator commands and the controller agree.
+ * socket (`socket`, then `admin_socket`) and state dir (`state_dir`) so the operator commands and
+ * the controller agree.
  */
 export function parseControllerConfig(
   table: Readonly<Record<string, unknown>>,
@@ -122,7 +123,9 @@ export function parseControllerConfig(
     }
   }
   if (table['enabled'] !== undefined && typeof table['enabled'] !== 'boolean') throw new ControllerConfigError('enabled must be true or false');
-  const fallbackSocket = typeof haproxyTable['socket'] === 'string' && haproxyTable['socket'] !== '' ? haproxyTable['socket'] : undefined;
+  const fromHaproxy = (k: string): string | undefined => (typeof haproxyTable[k] === 'string' && haproxyTable[k] !== '' ? (haproxyTable[k] as string) : undefined);
+  // The same order as `haconfd haproxy …` (src/cli/haproxyDefaults.ts).
+  const fallbackSocket = fromHaproxy('socket') ?? fromHaproxy('admin_socket');
   const socket = str(table, 'socket') ?? fallbackSocket;
   if (socket === undefined) throw new ControllerConfigError('socket is required: the admin-level stats socket of HAProxy (e.g. "/run/haproxy/admin.sock")');
   try {
