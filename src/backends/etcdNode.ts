@@ -1,19 +1,16 @@
 /**
  * One etcd endpoint's gRPC channel(s) and auth token: etcd3's ConnectionPool holding that single
  * host, with etcd3's own retry and circuit-breaker policies switched off (failover is
- * EtcdConnection's job). TLS files are read here.
+ * EtcdConnection's job). TLS files are read in etcdCredentials.ts.
  */
-import { readFileSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import { ConnectionPool } from 'etcd3/lib/connection-pool.js';
 import type { IDuplexStream, IWatchRequest, IWatchResponse } from 'etcd3/lib/rpc.js';
 import type { IOptions } from 'etcd3/lib/options.js';
-import { BackendConfigError } from './backend.js';
+import type { Credentials, EtcdAuth } from './etcdCredentials.js';
 import type { EtcdEndpoint } from './etcdNodes.js';
 
-/** File paths (-client-cert, -client-key, -client-ca-keys). */
-export type EtcdTlsFiles = { cert?: string; key?: string; ca?: string };
-export type EtcdAuth = { username: string; password: string };
+export { loadCredentials, type Credentials, type EtcdAuth, type EtcdTlsFiles } from './etcdCredentials.js';
 
 export type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
@@ -34,37 +31,6 @@ const GRPC_OPTIONS = {
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 2_000,
 };
-
-export interface Credentials {
-  rootCertificate: Buffer;
-  privateKey?: Buffer;
-  certChain?: Buffer;
-}
-
-function readTlsFile(flag: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    throw new BackendConfigError(`etcd: cannot read ${flag} file ${path}: ${code}`);
-  }
-}
-
-export function loadCredentials(tls: EtcdTlsFiles | undefined): Credentials | undefined {
-  if (!tls || (tls.cert === undefined && tls.key === undefined && tls.ca === undefined)) return undefined;
-  if ((tls.cert === undefined) !== (tls.key === undefined)) {
-    throw new BackendConfigError('etcd: -client-cert and -client-key must be given together');
-  }
-  const creds: Credentials = {
-    // null: the system's trusted roots (grpc.credentials.createSsl accepts it).
-    rootCertificate: tls.ca !== undefined ? readTlsFile('-client-ca-keys', tls.ca) : (null as unknown as Buffer),
-  };
-  if (tls.cert !== undefined && tls.key !== undefined) {
-    creds.certChain = readTlsFile('-client-cert', tls.cert);
-    creds.privateKey = readTlsFile('-client-key', tls.key);
-  }
-  return creds;
-}
 
 /** One endpoint's gRPC channel(s) and token. Rebuilt after a token went stale. */
 export class EtcdNode {

@@ -5,24 +5,40 @@
  */
 import type { Snapshot } from './backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
-import { decodeBytes, rangesOfPrefixes } from './etcdKeyRanges.js';
+import { decodeBytes, rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
 import { decodeReadTxn, encodeReadTxn } from './etcdWire.js';
 
 /** etcd's default --max-txn-ops. */
 const MAX_TXN_OPS = 128;
 
-export async function readPrefixes(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
+/** Sends one encoded TxnRequest, resolves with the encoded TxnResponse. */
+export type RawTxn = (request: Buffer) => Promise<Buffer>;
+
+/** The key ranges a read of `prefixes` asks for. */
+export function readRangesOf(prefixes: readonly string[]): KeyRange[] {
   // With no prefix at all, one range that matches nothing still tells the revision.
-  const ranges = prefixes.length > 0 ? rangesOfPrefixes(prefixes) : [{ key: Buffer.from([0]), prefix: '' }];
-  return conn.call(`read of ${prefixes.join(', ') || '(no prefix)'}`, async (node, deadline) => {
-    const pairs = new Map<string, string>();
-    let revision: number | undefined;
-    for (let i = 0; i < ranges.length; i += MAX_TXN_OPS) {
-      const chunk = ranges.slice(i, i + MAX_TXN_OPS).map((r) => ({ key: r.key, rangeEnd: r.rangeEnd, revision }));
-      const res = await node.rawKvCall('Txn', encodeReadTxn(chunk), deadline);
-      const decoded = decodeReadTxn(res, (k, v) => pairs.set(decodeBytes(k), decodeBytes(v)));
-      if (revision === undefined) revision = decoded.revision;
-    }
-    return { revision: revision ?? 0, pairs };
-  });
+  return prefixes.length > 0 ? rangesOfPrefixes(prefixes) : [{ key: Buffer.from([0]), prefix: '' }];
+}
+
+/** What a read is called in messages: "read of /a, /b". */
+export function readDescription(prefixes: readonly string[]): string {
+  return `read of ${prefixes.join(', ') || '(no prefix)'}`;
+}
+
+/** Reads `ranges` with as many transactions as needed, all at the revision of the first. */
+export async function readRanges(txn: RawTxn, ranges: readonly KeyRange[]): Promise<Snapshot> {
+  const pairs = new Map<string, string>();
+  let revision: number | undefined;
+  for (let i = 0; i < ranges.length; i += MAX_TXN_OPS) {
+    const chunk = ranges.slice(i, i + MAX_TXN_OPS).map((r) => ({ key: r.key, rangeEnd: r.rangeEnd, revision }));
+    const res = await txn(encodeReadTxn(chunk));
+    const decoded = decodeReadTxn(res, (k, v) => pairs.set(decodeBytes(k), decodeBytes(v)));
+    if (revision === undefined) revision = decoded.revision;
+  }
+  return { revision: revision ?? 0, pairs };
+}
+
+export async function readPrefixes(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
+  const ranges = readRangesOf(prefixes);
+  return conn.call(readDescription(prefixes), (node, deadline) => readRanges((req) => node.rawKvCall('Txn', req, deadline), ranges));
 }

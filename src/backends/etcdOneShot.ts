@@ -1,0 +1,204 @@
+/**
+ * A read-only etcd v3 backend for `-onetime`: the same one-revision read as the etcd3-based backend
+ * (etcdRead.ts's transactions, etcdWire.ts's bytes, the same endpoint failover and error wording),
+ * sent as plain gRPC unary calls over node:http2 (grpcUnary.ts). It loads no gRPC stack: importing
+ * the etcd3 package (@grpc/grpc-js, protobufjs, proto-loader) costs ~250 ms and ~27 MB, more than a
+ * whole cold run of 10,000 keys should take. It cannot watch; the daemon uses etcd.ts.
+ */
+import http2 from 'node:http2';
+import type { Logger } from '../log/logger.js';
+import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from './backend.js';
+import { decodeAuthenticateToken, encodeAuthenticateRequest } from './etcdAuthWire.js';
+import { loadCredentials, type Credentials, type EtcdAuth, type EtcdTlsFiles } from './etcdCredentials.js';
+import { etcdErrorKind, shortReason, toBackendError } from './etcdErrors.js';
+import type { KeyRange } from './etcdKeyRanges.js';
+import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
+import { readDescription, readRanges, readRangesOf } from './etcdRead.js';
+import { unaryCall } from './grpcUnary.js';
+
+export interface EtcdOneShotOptions {
+  /** 'http://h:2379' | 'https://h:2379' | 'h:2379'. */
+  nodes: readonly string[];
+  tls?: EtcdTlsFiles;
+  auth?: EtcdAuth;
+  /** Bound on the whole read, over every endpoint: e.g. 5000. */
+  connectTimeoutMs: number;
+}
+
+/** Flow-control window: a 10,000-key prefix is ~1.5 MB; the 64 KB default costs round trips. */
+const WINDOW = 16 * 1024 * 1024;
+
+export class EtcdOneShotBackend implements Backend {
+  readonly name = 'etcdv3';
+  private readonly sessions = new Set<http2.ClientHttp2Session>();
+  private closed = false;
+  /** False once a server said authentication is not enabled (as etcd's Go client, carry on without). */
+  private useAuth: boolean;
+  private warnedAuthDisabled = false;
+
+  constructor(
+    readonly endpoints: readonly EtcdEndpoint[],
+    private readonly credentials: Credentials | undefined,
+    private readonly auth: EtcdAuth | undefined,
+    readonly connectTimeoutMs: number,
+    private readonly log: Logger,
+  ) {
+    this.useAuth = auth !== undefined;
+  }
+
+  get urls(): string[] {
+    return this.endpoints.map((e) => e.url);
+  }
+
+  async read(prefixes: readonly string[]): Promise<Snapshot> {
+    const t0 = performance.now();
+    const ranges = readRangesOf(prefixes);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const snap = await this.readOnAnyEndpoint(readDescription(prefixes), ranges);
+        this.log.debug({ prefixes, revision: snap.revision, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read (one-shot)');
+        return snap;
+      } catch (e) {
+        // A multi-transaction read whose revision was compacted between two transactions: again.
+        if (etcdErrorKind(e) === 'compacted' && attempt < 3) continue;
+        if (e instanceof BackendConfigError || e instanceof BackendUnavailableError) throw e;
+        throw new BackendUnavailableError(`etcd read failed at ${this.urls.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  /**
+   * Tries one endpoint after another (rounds, with a short pause) until one answers or
+   * `connectTimeoutMs` has passed; each attempt gets a share of the budget so that one silent
+   * endpoint cannot use it all up. Same policy as EtcdConnection.call.
+   */
+  private async readOnAnyEndpoint(what: string, ranges: readonly KeyRange[]): Promise<Snapshot> {
+    if (this.closed) throw new BackendUnavailableError('etcd backend is closed');
+    const end = Date.now() + this.connectTimeoutMs;
+    const share = Math.max(1000, Math.floor(this.connectTimeoutMs / this.endpoints.length));
+    const reasons = new Map<string, string>();
+    let pause = 50;
+    for (;;) {
+      for (const endpoint of this.endpoints) {
+        const left = end - Date.now();
+        if (left <= 0) break;
+        try {
+          return await this.readFrom(endpoint, ranges, Date.now() + Math.min(left, share));
+        } catch (e) {
+          if (this.closed) throw new BackendUnavailableError('etcd backend is closed');
+          const kind = etcdErrorKind(e);
+          if (kind === 'compacted') throw e;
+          if (kind === 'auth-required' && this.auth !== undefined && !this.useAuth) {
+            // Auth was switched on since a server said it was off: log in again.
+            this.useAuth = true;
+          } else {
+            const be = toBackendError(e, { endpoints: [endpoint.url], username: this.auth?.username });
+            if (be instanceof BackendConfigError) throw be;
+          }
+          reasons.set(endpoint.url, shortReason(e));
+          this.log.debug({ endpoint: endpoint.url, what, reason: reasons.get(endpoint.url) }, 'etcd call failed');
+        }
+      }
+      const left = end - Date.now();
+      if (left <= 0) {
+        const detail = [...reasons].map(([u, r]) => `${u}: ${r}`).join('; ');
+        throw new BackendUnavailableError(
+          `etcd unreachable: ${what} failed on every endpoint (${this.urls.join(', ')}) within ${this.connectTimeoutMs} ms${detail ? ` — ${detail}` : ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+      pause = Math.min(pause * 2, 500);
+    }
+  }
+
+  /** Connect, log in if configured, read; the session is closed afterwards whatever happened. */
+  private async readFrom(endpoint: EtcdEndpoint, ranges: readonly KeyRange[], deadline: number): Promise<Snapshot> {
+    const session = await this.connect(endpoint, deadline);
+    try {
+      const metadata: Record<string, string> = {};
+      if (this.useAuth && this.auth) {
+        try {
+          const res = await unaryCall(session, '/etcdserverpb.Auth/Authenticate', encodeAuthenticateRequest(this.auth.username, this.auth.password), {}, deadline);
+          metadata['token'] = decodeAuthenticateToken(res);
+        } catch (e) {
+          if (etcdErrorKind(e) !== 'auth-not-enabled') throw e;
+          this.useAuth = false;
+          if (!this.warnedAuthDisabled) {
+            this.warnedAuthDisabled = true;
+            this.log.warn({ endpoint: endpoint.url }, 'etcd: authentication is not enabled on the server; continuing without credentials');
+          }
+        }
+      }
+      return await readRanges((req) => unaryCall(session, '/etcdserverpb.KV/Txn', req, metadata, deadline), ranges);
+    } finally {
+      this.drop(session);
+    }
+  }
+
+  private connect(endpoint: EtcdEndpoint, deadline: number): Promise<http2.ClientHttp2Session> {
+    const tls: http2.SecureClientSessionOptions = {};
+    if (endpoint.secure && this.credentials) {
+      // A null root certificate means the system's trusted roots (loadCredentials' convention).
+      if (this.credentials.rootCertificate) tls.ca = this.credentials.rootCertificate;
+      if (this.credentials.certChain) tls.cert = this.credentials.certChain;
+      if (this.credentials.privateKey) tls.key = this.credentials.privateKey;
+    }
+    // node:http2 leaves the TLS server name unset for IP addresses (RFC 6066) and checks the
+    // certificate against the host either way.
+    const session = http2.connect(endpoint.url, { ...tls, settings: { enablePush: false, initialWindowSize: WINDOW } });
+    this.sessions.add(session);
+    return new Promise((resolve, reject) => {
+      const ms = Math.max(1, deadline - Date.now());
+      const fail = (e: Error): void => {
+        clearTimeout(timer);
+        this.drop(session);
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new Error(`no connection within ${ms} ms`)), ms);
+      session.once('error', fail);
+      session.once('close', () => fail(new Error('connection closed before it was established')));
+      session.once('connect', () => {
+        clearTimeout(timer);
+        session.removeAllListeners('close');
+        session.removeListener('error', fail);
+        // Later session errors reach the streams, which report them.
+        session.on('error', () => {});
+        try {
+          session.setLocalWindowSize(WINDOW);
+        } catch {
+          // Only a throughput setting.
+        }
+        resolve(session);
+      });
+    });
+  }
+
+  private drop(session: http2.ClientHttp2Session): void {
+    this.sessions.delete(session);
+    if (!session.destroyed) session.destroy();
+  }
+
+  watch(): Watch {
+    throw new Error('the one-shot etcd reader cannot watch: the daemon uses createEtcdBackend (etcd.ts)');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of [...this.sessions]) this.drop(s);
+  }
+}
+
+/**
+ * Validates the options (nodes, TLS files, user) exactly as createEtcdBackend does and builds the
+ * one-shot backend. Connects on read().
+ */
+export async function createEtcdOneShotBackend(opts: EtcdOneShotOptions, log: Logger): Promise<EtcdOneShotBackend> {
+  const creds = loadCredentials(opts.tls);
+  const endpoints = parseEtcdNodes(opts.nodes, creds !== undefined);
+  if (opts.auth !== undefined && opts.auth.username === '') {
+    throw new BackendConfigError('etcd: -basic-auth needs -username');
+  }
+  const timeout = opts.connectTimeoutMs > 0 ? opts.connectTimeoutMs : 5000;
+  log.debug({ endpoints: endpoints.map((e) => e.url), username: opts.auth?.username, tls: creds !== undefined }, 'etcd one-shot reader configured');
+  return new EtcdOneShotBackend(endpoints, creds, opts.auth, timeout, log);
+}
