@@ -116,7 +116,12 @@ export function unaryCall(
       // A trailers-only response carries grpc-status in the headers.
       const statusText = header(trailers ?? {}, 'grpc-status') ?? header(responseHeaders, 'grpc-status');
       if (statusText === undefined) {
-        const why = httpStatus !== 200 ? `HTTP status ${httpStatus || 'missing'}` : `stream closed without grpc-status (code ${stream.rstCode ?? '?'})`;
+        const why =
+          httpStatus === 0
+            ? 'the connection closed without an HTTP/2 response (an https endpoint given as http://?)'
+            : httpStatus !== 200
+              ? `HTTP status ${httpStatus}, not a gRPC answer`
+              : `stream closed without grpc-status (code ${stream.rstCode ?? '?'})`;
         return reject(new GrpcStatusError(GRPC_UNAVAILABLE, why));
       }
       const status = Number(statusText);
