@@ -3,7 +3,15 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Backend } from './backend.js';
 
-export async function createBackend(config: Config, log: Logger): Promise<Backend> {
+export interface CreateBackendOptions {
+  /**
+   * The backend only reads, once (-onetime): etcd then uses the one-shot reader over node:http2
+   * (etcdOneShot.ts), which loads no gRPC stack. Its watch() throws.
+   */
+  oneShot?: boolean;
+}
+
+export async function createBackend(config: Config, log: Logger, opts: CreateBackendOptions = {}): Promise<Backend> {
   switch (config.backend) {
     case 'file': {
       const { FileBackend } = await import('./file.js');
@@ -14,6 +22,18 @@ export async function createBackend(config: Config, log: Logger): Promise<Backen
       return new EnvBackend();
     }
     case 'etcdv3': {
+      if (opts.oneShot) {
+        const { createEtcdOneShotBackend } = await import('./etcdOneShot.js');
+        return createEtcdOneShotBackend(
+          {
+            nodes: config.nodes,
+            ...(Object.keys(config.tls).length > 0 ? { tls: config.tls } : {}),
+            ...(config.auth ? { auth: config.auth } : {}),
+            connectTimeoutMs: config.connectTimeoutMs,
+          },
+          log,
+        );
+      }
       // Loaded by path so the gRPC stack is only paid for when etcd is used.
       const etcdModule = './etcd.js';
       const mod = (await import(etcdModule)) as {

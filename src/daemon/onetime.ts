@@ -15,7 +15,7 @@ export async function runOnetime(config: Config, log: Logger): Promise<number> {
   }
   let backend;
   try {
-    backend = await createBackend(config, log);
+    backend = await createBackend(config, log, { oneShot: true });
   } catch (e) {
     const err = e as Error;
     log.error({ backend: config.backend, kind: err.name }, `cannot connect to backend: ${err.message}`);
