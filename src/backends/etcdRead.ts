@@ -5,8 +5,8 @@
  */
 import type { Snapshot } from './backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
-import { decodeBytes, rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
-import { decodeReadTxn, encodeReadTxn } from './etcdWire.js';
+import { rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
+import { decodeReadTxnText, encodeReadTxn } from './etcdWire.js';
 
 /** etcd's default --max-txn-ops. */
 const MAX_TXN_OPS = 128;
@@ -32,7 +32,7 @@ export async function readRanges(txn: RawTxn, ranges: readonly KeyRange[]): Prom
   for (let i = 0; i < ranges.length; i += MAX_TXN_OPS) {
     const chunk = ranges.slice(i, i + MAX_TXN_OPS).map((r) => ({ key: r.key, rangeEnd: r.rangeEnd, revision }));
     const res = await txn(encodeReadTxn(chunk));
-    const decoded = decodeReadTxn(res, (k, v) => pairs.set(decodeBytes(k), decodeBytes(v)));
+    const decoded = decodeReadTxnText(res, (k, v) => pairs.set(k, v));
     if (revision === undefined) revision = decoded.revision;
   }
   return { revision: revision ?? 0, pairs };

@@ -112,39 +112,36 @@ function headerRevision(buf: Buffer, start: number, end: number): number {
   return revision;
 }
 
-function decodeKeyValue(buf: Buffer, start: number, end: number, onPair: (key: Buffer, value: Buffer) => void): void {
+/** Called with the [start, end) spans of one KeyValue's key and value in the response buffer. */
+type OnSpans = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
+
+function decodeKeyValue(buf: Buffer, start: number, end: number, onSpans: OnSpans): void {
   const r = new Reader(buf, start, end);
-  let key: Buffer | undefined;
-  let value: Buffer | undefined;
+  let ks = 0;
+  let ke = 0;
+  let vs = 0;
+  let ve = 0;
   while (!r.done()) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | BYTES)) {
-      const [s, e] = r.span();
-      key = buf.subarray(s, e);
-    } else if (tag === ((5 << 3) | BYTES)) {
-      const [s, e] = r.span();
-      value = buf.subarray(s, e);
-    } else r.skip(tag & 7);
+    if (tag === ((1 << 3) | BYTES)) [ks, ke] = r.span();
+    else if (tag === ((5 << 3) | BYTES)) [vs, ve] = r.span();
+    else r.skip(tag & 7);
   }
-  onPair(key ?? buf.subarray(0, 0), value ?? buf.subarray(0, 0));
+  onSpans(ks, ke, vs, ve);
 }
 
-function decodeRangeResponse(buf: Buffer, start: number, end: number, onPair: (key: Buffer, value: Buffer) => void): void {
+function decodeRangeResponse(buf: Buffer, start: number, end: number, onSpans: OnSpans): void {
   const r = new Reader(buf, start, end);
   while (!r.done()) {
     const tag = r.varint();
     if (tag === ((2 << 3) | BYTES)) {
       const [s, e] = r.span();
-      decodeKeyValue(buf, s, e, onPair);
+      decodeKeyValue(buf, s, e, onSpans);
     } else r.skip(tag & 7);
   }
 }
 
-/**
- * Decodes a TxnResponse of range responses: calls `onPair` for every key-value (views into `buf`,
- * valid while `buf` is) and returns the header revision.
- */
-export function decodeReadTxn(buf: Buffer, onPair: (key: Buffer, value: Buffer) => void): { revision: number } {
+function walkReadTxn(buf: Buffer, onSpans: OnSpans): { revision: number } {
   const r = new Reader(buf);
   let revision = 0;
   while (!r.done()) {
@@ -159,10 +156,26 @@ export function decodeReadTxn(buf: Buffer, onPair: (key: Buffer, value: Buffer) 
         const t = op.varint();
         if (t === ((1 << 3) | BYTES)) {
           const [rs, re] = op.span();
-          decodeRangeResponse(buf, rs, re, onPair);
+          decodeRangeResponse(buf, rs, re, onSpans);
         } else op.skip(t & 7);
       }
     } else r.skip(tag & 7);
   }
   return { revision };
+}
+
+/**
+ * Decodes a TxnResponse of range responses: calls `onPair` for every key-value (views into `buf`,
+ * valid while `buf` is) and returns the header revision.
+ */
+export function decodeReadTxn(buf: Buffer, onPair: (key: Buffer, value: Buffer) => void): { revision: number } {
+  return walkReadTxn(buf, (ks, ke, vs, ve) => onPair(buf.subarray(ks, ke), buf.subarray(vs, ve)));
+}
+
+/**
+ * As decodeReadTxn, with keys and values as text (UTF-8, invalid sequences replaced by U+FFFD,
+ * as decodeBytes does), sliced straight from `buf`: no Buffer view per key and value.
+ */
+export function decodeReadTxnText(buf: Buffer, onPair: (key: string, value: string) => void): { revision: number } {
+  return walkReadTxn(buf, (ks, ke, vs, ve) => onPair(buf.toString('utf8', ks, ke), buf.toString('utf8', vs, ve)));
 }
