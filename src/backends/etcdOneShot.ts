@@ -145,24 +145,33 @@ export class EtcdOneShotBackend implements Backend {
     }
     // node:http2 leaves the TLS server name unset for IP addresses (RFC 6066) and checks the
     // certificate against the host either way.
-    const session = http2.connect(endpoint.url, { ...tls, settings: { enablePush: false, initialWindowSize: WINDOW } });
+    const session = http2.connect(endpoint.url, {
+      ...tls,
+      settings: { enablePush: false, initialWindowSize: WINDOW },
+      // Response data is consumed as it arrives; allow a large prefix to be in flight at once.
+      maxSessionMemory: 64,
+    });
     this.sessions.add(session);
     return new Promise((resolve, reject) => {
       const ms = Math.max(1, deadline - Date.now());
+      let settled = false;
       const fail = (e: Error): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.drop(session);
         reject(e);
       };
+      const onClose = (): void => fail(new Error('connection closed before it was established'));
       const timer = setTimeout(() => fail(new Error(`no connection within ${ms} ms`)), ms);
-      session.once('error', fail);
-      session.once('close', () => fail(new Error('connection closed before it was established')));
+      // Stays attached: an error after the connection is up reaches the streams, which report it.
+      session.on('error', fail);
+      session.once('close', onClose);
       session.once('connect', () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        session.removeAllListeners('close');
-        session.removeListener('error', fail);
-        // Later session errors reach the streams, which report them.
-        session.on('error', () => {});
+        session.removeListener('close', onClose);
         try {
           session.setLocalWindowSize(WINDOW);
         } catch {
