@@ -15,7 +15,8 @@ export interface ClusterRead {
 }
 
 export async function readClusters(dcs: DcsSettings, log: Logger): Promise<ClusterRead> {
-  const backend = await createBackend(dcs.config, log);
+  // One read: the http2 one-shot reader, no gRPC stack to load.
+  const backend = await createBackend(dcs.config, log, { oneShot: true });
   try {
     const snapshot = await backend.read([dcs.prefix]);
     const set = parseClusters(new Store(snapshot, dcs.prefix), '/');
