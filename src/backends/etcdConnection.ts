@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { BackendConfigError, BackendUnavailableError } from './backend.js';
-import { etcdErrorKind, shortReason, toBackendError } from './etcdErrors.js';
+import { etcdErrorKind, shortReason, toBackendError, unreachableError } from './etcdErrors.js';
 import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
 import { EtcdNode, loadCredentials, type EtcdAuth, type EtcdTlsFiles } from './etcdNode.js';
 
@@ -147,10 +147,7 @@ export class EtcdConnection {
       }
       const left = end - Date.now();
       if (left <= 0) {
-        const detail = [...reasons].map(([u, r]) => `${u}: ${r}`).join('; ');
-        throw new BackendUnavailableError(
-          `etcd unreachable: ${what} failed on every endpoint (${this.urls.join(', ')}) within ${this.connectTimeoutMs} ms${detail ? ` — ${detail}` : ''}`,
-        );
+        throw unreachableError(what, this.urls, this.connectTimeoutMs, reasons);
       }
       await new Promise((r) => setTimeout(r, Math.min(pause, left)));
       pause = Math.min(pause * 2, 500);

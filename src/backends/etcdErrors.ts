@@ -100,3 +100,16 @@ export function toBackendError(err: unknown, ctx: ErrorContext): BackendConfigEr
       return new BackendUnavailableError(`etcd unreachable at ${where}: ${reason}`);
   }
 }
+
+/** Every endpoint failed within the connect timeout: one message naming all of them and why. */
+export function unreachableError(
+  what: string,
+  urls: readonly string[],
+  connectTimeoutMs: number,
+  reasons: ReadonlyMap<string, string>,
+): BackendUnavailableError {
+  const detail = [...reasons].map(([u, r]) => `${u}: ${r}`).join('; ');
+  return new BackendUnavailableError(
+    `etcd unreachable: ${what} failed on every endpoint (${urls.join(', ')}) within ${connectTimeoutMs} ms${detail ? ` — ${detail}` : ''}`,
+  );
+}

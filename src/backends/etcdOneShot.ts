@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from './backend.js';
 import { decodeAuthenticateToken, encodeAuthenticateRequest } from './etcdAuthWire.js';
 import { loadCredentials, type Credentials, type EtcdAuth, type EtcdTlsFiles } from './etcdCredentials.js';
-import { etcdErrorKind, shortReason, toBackendError } from './etcdErrors.js';
+import { etcdErrorKind, shortReason, toBackendError, unreachableError } from './etcdErrors.js';
 import type { KeyRange } from './etcdKeyRanges.js';
 import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
 import { readDescription, readRanges, readRangesOf } from './etcdRead.js';
@@ -101,10 +101,7 @@ export class EtcdOneShotBackend implements Backend {
       }
       const left = end - Date.now();
       if (left <= 0) {
-        const detail = [...reasons].map(([u, r]) => `${u}: ${r}`).join('; ');
-        throw new BackendUnavailableError(
-          `etcd unreachable: ${what} failed on every endpoint (${this.urls.join(', ')}) within ${this.connectTimeoutMs} ms${detail ? ` — ${detail}` : ''}`,
-        );
+        throw unreachableError(what, this.urls, this.connectTimeoutMs, reasons);
       }
       await new Promise((r) => setTimeout(r, Math.min(pause, left)));
       pause = Math.min(pause * 2, 500);
