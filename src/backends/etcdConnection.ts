@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { BackendConfigError, BackendUnavailableError } from './backend.js';
-import { etcdErrorKind, shortReason, toBackendError, unreachableError } from './etcdErrors.js';
+import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
 import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
 import { EtcdNode, loadCredentials, type EtcdAuth, type EtcdTlsFiles } from './etcdNode.js';
 
@@ -135,10 +135,10 @@ export class EtcdConnection {
             } catch (e2) {
               const be2 = this.absorbFailure(node, e2);
               if (be2 instanceof BackendConfigError) throw be2;
-              reasons.set(node.endpoint.url, shortReason(e2));
+              recordFailure(reasons, node.endpoint.url, shortReason(e2));
             }
           } else {
-            reasons.set(node.endpoint.url, shortReason(e));
+            recordFailure(reasons, node.endpoint.url, shortReason(e));
           }
           if (kind === 'compacted') throw e;
           this.log.debug({ endpoint: node.endpoint.url, what, reason: reasons.get(node.endpoint.url) }, 'etcd call failed');

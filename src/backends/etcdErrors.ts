@@ -113,3 +113,13 @@ export function unreachableError(
     `etcd unreachable: ${what} failed on every endpoint (${urls.join(', ')}) within ${connectTimeoutMs} ms${detail ? ` — ${detail}` : ''}`,
   );
 }
+
+/**
+ * Records why an endpoint failed. A bare timeout from a late, starved attempt ("no answer within
+ * 1 ms") does not replace a reason that says more (a refused connection, a protocol mismatch).
+ */
+export function recordFailure(reasons: Map<string, string>, url: string, reason: string): void {
+  const previous = reasons.get(url);
+  if (previous !== undefined && /^no answer within /.test(reason) && !/^no answer within /.test(previous)) return;
+  reasons.set(url, reason);
+}

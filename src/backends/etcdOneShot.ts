@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from './backend.js';
 import { decodeAuthenticateToken, encodeAuthenticateRequest } from './etcdAuthWire.js';
 import { loadCredentials, type Credentials, type EtcdAuth, type EtcdTlsFiles } from './etcdCredentials.js';
-import { etcdErrorKind, shortReason, toBackendError, unreachableError } from './etcdErrors.js';
+import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
 import type { KeyRange } from './etcdKeyRanges.js';
 import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
 import { readDescription, readRanges, readRangesOf } from './etcdRead.js';
@@ -95,7 +95,7 @@ export class EtcdOneShotBackend implements Backend {
             const be = toBackendError(e, { endpoints: [endpoint.url], username: this.auth?.username });
             if (be instanceof BackendConfigError) throw be;
           }
-          reasons.set(endpoint.url, shortReason(e));
+          recordFailure(reasons, endpoint.url, shortReason(e));
           this.log.debug({ endpoint: endpoint.url, what, reason: reasons.get(endpoint.url) }, 'etcd call failed');
         }
       }

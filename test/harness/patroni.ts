@@ -384,8 +384,22 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
       if (target === undefined) throw new Error(`switchover in ${scope}: no candidate`);
       const anyNode = nodes.find((n) => n.running()) ?? nodes[0];
       if (anyNode === undefined) throw new Error('no nodes');
-      await run('/usr/bin/patronictl', ['-c', anyNode.configFile, 'switchover', '--leader', current, '--candidate', target, '--force', scope], {}, 60_000);
-      return target;
+      // patronictl refuses (and still exits 0, printing "Switchover failed") while the candidate is
+      // not yet streaming, e.g. right after bootstrap: wait for it, then retry a refused attempt.
+      const leaderNode = nodes.find((n) => n.name === current);
+      if (leaderNode !== undefined) {
+        await waitFor(`${target} streaming from ${current}`, async () => {
+          const streaming = await psql(leaderNode.pgPort, "select application_name from pg_stat_replication where state = 'streaming'");
+          return streaming.split('\n').includes(target);
+        }, 30_000, 200);
+      }
+      let lastOutput = '';
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        lastOutput = await run('/usr/bin/patronictl', ['-c', anyNode.configFile, 'switchover', '--leader', current, '--candidate', target, '--force', scope], {}, 60_000);
+        if (!/switchover failed|failover failed|not healthy|is not a running/i.test(lastOutput)) return target;
+        await sleep(2000);
+      }
+      throw new Error(`patronictl switchover ${current} → ${target} in ${scope} refused 3 times: ${lastOutput.trim()}`);
     },
     psql: (port, sql) => psql(port, sql),
     addNode: async () => {
