@@ -12,14 +12,15 @@
  */
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3, type Watcher } from 'etcd3';
 import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
 import { startPatroniCluster, type PatroniCluster } from '../harness/patroni.js';
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
-import { REPO, runCli, startCli } from '../harness/cli.js';
+import { runCli, startCli } from '../harness/cli.js';
 import { freePorts, removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
+import { writeHaproxyResource } from '../harness/haproxyResource.js';
 
 // ---- a minimal PostgreSQL wire client (startup, trust auth, one simple query) ----
 
@@ -250,45 +251,14 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     const leader = await cluster.leader();
     await cluster.psql(cluster.node(leader).pgPort, 'create table if not exists probe (id bigserial primary key, at timestamptz default now())');
     const [write, read, stats] = (await freePorts(3)) as [number, number, number];
-    const confdir = join(dir, 'etc');
-    mkdirSync(join(confdir, 'conf.d'), { recursive: true });
-    mkdirSync(join(confdir, 'templates'), { recursive: true });
-    copyFileSync(join(REPO, 'templates/haproxy.cfg.hbs'), join(confdir, 'templates/haproxy.cfg.hbs'));
-    const cfgFile = join(dir, 'haproxy.cfg');
-    const admin = join(dir, 'admin.sock');
-    const master = join(dir, 'master.sock');
-    const state = join(dir, 'server-state');
-    writeFileSync(
-      join(confdir, 'conf.d/haproxy.toml'),
-      `[template]
-src = "haproxy.cfg.hbs"
-dest = ${JSON.stringify(cfgFile)}
-prefix = "/service"
-keys = ["/"]
-check_cmd = "haproxy -c -f {{.src}}"
-min_keys = 1
-wait = { min = "100ms", max = "1s" }
-
-[template.haproxy]
-reload = "master-socket"
-master_socket = ${JSON.stringify(master)}
-admin_socket = ${JSON.stringify(admin)}
-state_file = ${JSON.stringify(state)}
-
-[template.vars]
-bind_address = "127.0.0.1"
-stats_address = "127.0.0.1"
-stats_port = ${stats}
-check_inter = ${JSON.stringify(opts.checkInter ?? '3s')}
-runtime_socket = ${JSON.stringify(admin)}
-server_state_file = ${JSON.stringify(state)}
-hard_stop_after = "30s"
-
-[template.vars.clusters.${scope}]
-primary_port = ${write}
-replica_port = ${read}
-`,
-    );
+    const { confdir, cfgFile, adminSocket: admin, masterSocket: master } = writeHaproxyResource({
+      dir,
+      statsPort: stats,
+      checkInter: opts.checkInter ?? '3s',
+      hardStopAfter: '30s',
+      wait: { min: '100ms', max: '1s' },
+      clusters: { [scope]: { write, read } },
+    });
     if (opts.controller) {
       writeFileSync(
         join(confdir, 'haconfd.toml'),

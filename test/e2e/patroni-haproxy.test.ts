@@ -13,15 +13,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
 import { psql, retrySql, startPatroniCluster, type PatroniCluster } from '../harness/patroni.js';
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
-import { REPO, runCli, startCli } from '../harness/cli.js';
+import { runCli, startCli } from '../harness/cli.js';
 import { freePorts, removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
 import { exchange } from '../../src/haproxy/socketTransport.js';
 import { parseShowProc } from '../../src/haproxy/procList.js';
+import { writeHaproxyResource } from '../harness/haproxyResource.js';
 
 let etcd: EtcdInstance | undefined;
 let demo: PatroniCluster | undefined;
@@ -75,46 +76,15 @@ before(async () => {
   timings['bootstrap (3 + 1 nodes)'] = Date.now() - t0;
 
   [ports.demoWrite, ports.demoRead, ports.otherWrite, ports.otherRead, ports.stats] = (await freePorts(5)) as [number, number, number, number, number];
-  const confdir = join(dir, 'etc');
-  mkdirSync(join(confdir, 'conf.d'), { recursive: true });
-  mkdirSync(join(confdir, 'templates'), { recursive: true });
-  copyFileSync(join(REPO, 'templates/haproxy.cfg.hbs'), join(confdir, 'templates/haproxy.cfg.hbs'));
-  cfgFile = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    join(confdir, 'conf.d/haproxy.toml'),
-    `[template]
-src = "haproxy.cfg.hbs"
-dest = ${JSON.stringify(cfgFile)}
-prefix = "/service"
-keys = ["/"]
-check_cmd = "haproxy -c -f {{.src}}"
-min_keys = 1
-
-[template.vars]
-bind_address = "127.0.0.1"
-stats_address = "127.0.0.1"
-stats_port = ${ports.stats}
-check_inter = "1s"
-runtime_socket = ${JSON.stringify(join(dir, 'admin.sock'))}
-server_state_file = ${JSON.stringify(join(dir, 'server-state'))}
-hard_stop_after = "5m"
-
-[template.vars.clusters.demo]
-primary_port = ${ports.demoWrite}
-replica_port = ${ports.demoRead}
-
-[template.vars.clusters.other]
-primary_port = ${ports.otherWrite}
-replica_port = ${ports.otherRead}
-
-# Reload through the master socket, saving runtime state first and confirming the new worker.
-[template.haproxy]
-reload = "master-socket"
-master_socket = ${JSON.stringify(join(dir, 'master.sock'))}
-admin_socket = ${JSON.stringify(join(dir, 'admin.sock'))}
-state_file = ${JSON.stringify(join(dir, 'server-state'))}
-`,
-  );
+  const resource = writeHaproxyResource({
+    dir,
+    statsPort: ports.stats,
+    checkInter: '1s',
+    hardStopAfter: '5m',
+    clusters: { demo: { write: ports.demoWrite, read: ports.demoRead }, other: { write: ports.otherWrite, read: ports.otherRead } },
+  });
+  const confdir = resource.confdir;
+  cfgFile = resource.cfgFile;
   const common = ['-backend', 'etcdv3', '-node', etcd.clientUrl, '-confdir', confdir, '-log-format', 'json'];
   // First file without reload (HAProxy is not running yet), then HAProxy, then the watcher.
   const first = await runCli(['-onetime', '-sync-only', ...common], { cwd: dir });

@@ -9,7 +9,6 @@ import { createServer as createHttpServer, type Server as HttpServer, type Serve
 import { createServer as createTcpServer, connect, type Server as TcpServer, type Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { createTemplateEngine } from '../../src/template/engine.js';
 import { renderTemplate } from '../../src/template/renderTemplate.js';
@@ -24,6 +23,7 @@ import { parseControllerConfig } from '../../src/haproxy/controller/controllerCo
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
 import { freePorts, removeDir, requireBinary, tempDir } from '../harness/process.js';
 import { clusterPairs, snapshotOf, type MemberSpec } from '../harness/patroniKeys.js';
+import { memoryLogger } from '../harness/memoryLogger.js';
 
 const TEMPLATE = join(import.meta.dirname, '../../templates/haproxy.cfg.hbs');
 
@@ -124,17 +124,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   first.role = 'master';
   const socket = join(dir, 'admin.sock');
   const cfgFile = join(dir, 'haproxy.cfg');
-  const logs: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    format: 'json',
-    destination: new Writable({
-      write(chunk: Buffer, _e, cb) {
-        logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
-        cb();
-      },
-    }),
-  });
+  const { log, lines: logs } = memoryLogger('debug');
   const controllers: HaproxyController[] = [];
   for (const n of nodes) await n.start();
 

@@ -4,7 +4,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { etcdctl, makeTestCerts, startEtcd, type EtcdInstance, type EtcdTlsFiles } from '../harness/etcd.js';
 import { removeDir, sleep, tempDir, waitFor } from '../harness/process.js';
@@ -12,7 +11,8 @@ import { WatchRecorder } from '../harness/etcdWatchRecorder.js';
 import { runReadWatchClose } from '../harness/etcdExitProbe.js';
 import { createEtcdBackend, type EtcdBackendOptions } from '../../src/backends/etcd.js';
 import { BackendConfigError } from '../../src/backends/backend.js';
-import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
+import { memoryLogger } from '../harness/memoryLogger.js';
 
 const PASSWORD = 'Sup3r-s3cret-pw';
 
@@ -35,18 +35,6 @@ after(async () => {
   await Promise.all([plain?.stop(), tlsEtcd?.stop()]);
   if (certDir) removeDir(certDir);
 });
-
-/** A JSON logger at trace level whose lines are kept in memory. */
-function memoryLogger(): { log: Logger; text: () => string } {
-  let buf = '';
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      buf += chunk.toString();
-      cb();
-    },
-  });
-  return { log: createLogger({ level: 'trace', format: 'json', destination: dest }), text: () => buf };
-}
 
 async function withBackend<T>(opts: Partial<EtcdBackendOptions>, fn: (b: Awaited<ReturnType<typeof createEtcdBackend>>) => Promise<T>, log: Logger = silentLogger()): Promise<T> {
   const b = await createEtcdBackend({ nodes: [plain.clientUrl], connectTimeoutMs: 4000, ...opts }, log);

@@ -5,13 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { etcdctl, makeTestCerts, startEtcd, type EtcdInstance, type EtcdTlsFiles } from '../harness/etcd.js';
 import { removeDir, tempDir } from '../harness/process.js';
 import { createEtcdBackend, type EtcdBackendOptions } from '../../src/backends/etcd.js';
 import { createEtcdOneShotBackend } from '../../src/backends/etcdOneShot.js';
 import { BackendConfigError, BackendUnavailableError, type Backend } from '../../src/backends/backend.js';
-import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
+import { memoryLogger } from '../harness/memoryLogger.js';
 
 const PASSWORD = 'Sup3r-s3cret-pw';
 
@@ -32,17 +32,6 @@ after(async () => {
   await Promise.all([plain?.stop(), tlsEtcd?.stop()]);
   if (certDir) removeDir(certDir);
 });
-
-function memoryLogger(): { log: Logger; text: () => string } {
-  let buf = '';
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      buf += chunk.toString();
-      cb();
-    },
-  });
-  return { log: createLogger({ level: 'trace', format: 'json', destination: dest }), text: () => buf };
-}
 
 type Opts = Partial<EtcdBackendOptions>;
 

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { startHaproxy, haproxyTestConfig, type HaproxyInstance } from '../harness/haproxy.js';
 import { freePorts, removeDir, tempDir, waitFor } from '../harness/process.js';
 import { applyAction } from '../harness/haproxyModel.js';
@@ -25,6 +24,7 @@ import { SERVER_ACTIONS, type ServerAction } from '../../src/haproxy/runtimeComm
 import { runHaproxyCommand } from '../../src/cli/haproxyCommand.js';
 import { loadOverrides, overridesPath } from '../../src/haproxy/overrides.js';
 import type { ActualServerState } from '../../src/haproxy/plan.js';
+import { captureIo } from '../harness/captureIo.js';
 
 let dir: string;
 let hap: HaproxyInstance | undefined;
@@ -86,16 +86,6 @@ const find = (list: readonly ActualServer[], b: string, s: string): ActualServer
   assert.ok(x, `${b}/${s} present`);
   return x;
 };
-
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += d));
-  stderr.on('data', (d) => (e += d));
-  return { io: { stdout, stderr }, out: () => o, err: () => e };
-}
 
 test('show servers state / show stat / show info / show proc parse real replies', async () => {
   const client = new RuntimeClient(admin);
@@ -194,7 +184,7 @@ test("HAProxy's real effect of every action matches the planner's model", async 
 test('CLI: drain / maint / ready round trips, overrides file, status table and --json', async () => {
   const stateDir = join(dir, 'state');
   const run = async (...argv: string[]) => {
-    const c = capture();
+    const c = captureIo();
     const code = await runHaproxyCommand([...argv, '--socket', admin, '--state-dir', stateDir], c.io);
     return { code, out: c.out(), err: c.err() };
   };
@@ -252,7 +242,7 @@ test('CLI: drain / maint / ready round trips, overrides file, status table and -
 test('CLI: runtime failures exit 1 with a clear message', async () => {
   const stateDir = join(dir, 'state2');
   const run = async (socket: string, ...argv: string[]) => {
-    const c = capture();
+    const c = captureIo();
     const code = await runHaproxyCommand([...argv, '--socket', socket, '--state-dir', stateDir], c.io);
     return { code, out: c.out(), err: c.err() };
   };

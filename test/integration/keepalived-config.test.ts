@@ -8,7 +8,6 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { runKeepalivedCommand } from '../../src/cli/keepalivedCommand.js';
 import { registerKeepalivedHelpers } from '../../src/keepalived/helpers.js';
@@ -24,18 +23,14 @@ import { HELPER_REGISTRATIONS } from '../../src/template/helperSet.js';
 import { TemplateCache } from '../../src/template/templateCache.js';
 import { createNetwork, type TestNetwork } from '../harness/netns.js';
 import { freePorts, removeDir, requireBinary, startProcess, tempDir, waitFor } from '../harness/process.js';
+import { captureIo } from '../harness/captureIo.js';
 
-const REPO = new URL('../..', import.meta.url).pathname;
+import { REPO } from '../harness/cli.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runKeepalivedCommand(args, { stdout, stderr });
-  return { code, out, err };
+  const c = captureIo();
+  const code = await runKeepalivedCommand(args, c.io);
+  return { code, out: c.out(), err: c.err() };
 }
 
 /** A namespace with eth0 and eth1, where keepalived -t can find the interfaces a config names. */

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { runKeepalivedCommand } from '../../src/cli/keepalivedCommand.js';
 import { createNetwork, type TestNetwork } from '../harness/netns.js';
 import { removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
+import { captureIo } from '../harness/captureIo.js';
 
 const HTTP_PORT = 8080;
 const STATS_PORT = 7000;
@@ -36,13 +36,9 @@ frontend web
 }
 
 async function render(args: string[]): Promise<void> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let errText = '';
-  err.on('data', (c: Buffer) => (errText += c.toString()));
-  out.resume();
-  const code = await runKeepalivedCommand(['render', ...args], { stdout: out, stderr: err });
-  assert.equal(code, 0, `render refused: ${errText}`);
+  const c = captureIo();
+  const code = await runKeepalivedCommand(['render', ...args], c.io);
+  assert.equal(code, 0, `render refused: ${c.err()}`);
 }
 
 interface Host {

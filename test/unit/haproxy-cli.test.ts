@@ -1,7 +1,6 @@
 /** `haconfd haproxy …` argument handling, config-file defaults, roles and output formatting (no HAProxy needed). */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHaproxyCommand, statusRows, formatTable, withRoles, type HaproxyCommandDefaults } from '../../src/cli/haproxyCommand.js';
@@ -13,24 +12,15 @@ import { parseClusters } from '../../src/patroni/cluster.js';
 import { Store } from '../../src/store/store.js';
 import { clusterPairs, snapshotOf, threeMembers } from '../harness/patroniKeys.js';
 import { removeDir, tempDir } from '../harness/process.js';
+import { captureIo } from '../harness/captureIo.js';
 
 const dir = tempDir('hap-cli-unit');
 after(() => removeDir(dir));
 
-function capture(): { io: { stdout: PassThrough; stderr: PassThrough }; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += d));
-  stderr.on('data', (d) => (e += d));
-  return { io: { stdout, stderr }, out: () => o, err: () => e };
-}
-
 /** No config file, no HACONFD_* from the test's environment. */
 const EMPTY_CONFDIR = join(dir, 'no-confdir');
 async function run(argv: string[], defaults: HaproxyCommandDefaults = {}): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
+  const c = captureIo();
   const code = await runHaproxyCommand(['-confdir', EMPTY_CONFDIR, ...argv], c.io, { env: {}, ...defaults });
   return { code, out: c.out(), err: c.err() };
 }
@@ -111,10 +101,10 @@ test('the socket comes from haconfd.toml: [haproxy] socket, admin_socket, -confd
   const confdir = join(dir, 'confdir');
   mkdirSync(confdir, { recursive: true });
   writeFileSync(join(confdir, 'haconfd.toml'), '[haproxy]\nsocket = "/nonexistent/confdir.sock"\n');
-  const c = capture();
+  const c = captureIo();
   assert.equal(await runHaproxyCommand(['status', '-confdir', confdir], c.io, { env: {} }), 1);
   assert.match(c.err(), /confdir\.sock does not exist/);
-  const e = capture();
+  const e = captureIo();
   assert.equal(await runHaproxyCommand(['status'], e.io, { env: { HACONFD_CONFIG_FILE: b } }), 1);
   assert.match(e.err(), /admin-socket\.sock does not exist/);
   // A bad socket in the file is a configuration error naming where it came from.

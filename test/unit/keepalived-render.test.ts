@@ -6,7 +6,6 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { runKeepalivedCommand, parseKeepalivedArgs } from '../../src/cli/keepalivedCommand.js';
 import { registerKeepalivedHelpers } from '../../src/keepalived/helpers.js';
 import { renderKeepalivedFiles, shippedTemplatesDir } from '../../src/keepalived/renderFiles.js';
@@ -17,6 +16,7 @@ import { createTemplateEngine } from '../../src/template/engine.js';
 import { LookupCache } from '../../src/template/lookups.js';
 import type { RenderWarning } from '../../src/template/renderData.js';
 import { removeDir, tempDir } from '../harness/process.js';
+import { captureIo } from '../harness/captureIo.js';
 
 const BASE = { interface: 'eth0', vip: '10.0.0.10/24', priority: 101, peer_priority: 100 };
 
@@ -173,13 +173,8 @@ test('render CLI -dest: writes both files, the script 0755, and the config point
 });
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runKeepalivedCommand(args, { stdout, stderr });
-  return { code, out, err };
+  const c = captureIo();
+  const code = await runKeepalivedCommand(args, c.io);
+  return { code, out: c.out(), err: c.err() };
 }
 
