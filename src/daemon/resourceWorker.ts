@@ -6,7 +6,7 @@
 import type { Snapshot } from '../backends/backend.js';
 import type { Logger } from '../log/logger.js';
 import { ResourceError } from '../resource/resourceError.js';
-import { reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
+import { hasReloadStep, reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import type { TemplateCache } from '../template/templateCache.js';
 import { Backoff } from './backoff.js';
@@ -219,7 +219,7 @@ export class ResourceWorker {
       this.reloadPending = false;
       this.retryDue = undefined;
       this.retry.reset();
-      if (this.resource.reloadCmd !== undefined || this.resource.haproxy !== undefined) {
+      if (hasReloadStep(this.resource)) {
         this.lastReloadAt = Date.now();
         this.st = { ...this.st, reloads: this.st.reloads + 1 };
         this.deps.metrics.reloads.inc({ resource: name });

@@ -5,7 +5,7 @@
 import type { Snapshot } from '../backends/backend.js';
 import type { Logger } from '../log/logger.js';
 import { ResourceError } from '../resource/resourceError.js';
-import { reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
+import { hasReloadStep, reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import type { TemplateCache } from '../template/templateCache.js';
 
@@ -36,7 +36,7 @@ export async function runResource(
     let reloaded = false;
     if (result.status === 'committed' && !opts.syncOnly) {
       await reloadResource(resource, opts.log);
-      reloaded = resource.reloadCmd !== undefined;
+      reloaded = hasReloadStep(resource);
     }
     return { resource: resource.name, ok: true, result, reloaded };
   } catch (e) {

@@ -154,7 +154,12 @@ export async function syncResource(
   }
 }
 
-/** Runs the resource's reload_cmd (if any); throws ResourceError('reload') quoting its stderr. */
+/** True when the resource has a reload step (a reload_cmd or an HAProxy reload strategy). */
+export function hasReloadStep(resource: TemplateResource): boolean {
+  return resource.reloadCmd !== undefined || resource.haproxy !== undefined;
+}
+
+/** Runs the resource's reload step (if any); throws ResourceError('reload') quoting its stderr. */
 export async function reloadResource(resource: TemplateResource, log: Logger): Promise<void> {
   if (resource.haproxy !== undefined) {
     const started = Date.now();
