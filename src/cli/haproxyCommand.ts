@@ -210,7 +210,7 @@ export async function runHaproxyCommand(argv: readonly string[], io: HaproxyComm
       io.stderr.write(`haconfd haproxy: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof RuntimeError || e instanceof OverridesFileError || e instanceof Error) {
+    if (e instanceof Error) {
       if (opts.json) io.stdout.write(`${JSON.stringify({ ok: false, error: e.message, kind: e.name })}\n`);
       io.stderr.write(`haconfd haproxy: ${e.message}\n`);
       return 1;
@@ -329,12 +329,8 @@ function loadOverridesQuietly(path: string): OperatorOverride[] {
   }
 }
 
-/** `<backend>/<server>` → that server; `<server>` → every backend having it. */
+/** A bare `<server>` → every backend having it (`<backend>/<server>` is resolved by the caller). */
 function resolveTargets(arg: string, state: readonly ActualServer[]): ServerRef[] {
-  if (arg.includes('/')) {
-    const ref = parseServerRef(arg);
-    return [ref];
-  }
   const server = assertHaproxyIdentifier('server', arg);
   const refs = state.filter((s) => s.server === server).map((s) => ({ backend: s.backend, server: s.server }));
   if (refs.length === 0) throw new RuntimeError(`no backend has a server named '${server}'`);

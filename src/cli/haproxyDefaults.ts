@@ -17,6 +17,7 @@ import { ConfigError, loadConfig, parseConfigFile } from '../config/loadConfig.j
 import type { ParsedFlags } from './flags.js';
 import { DEFAULT_STATE_DIR, overridesPath } from '../haproxy/overrides.js';
 import { joinKeys } from '../store/keys.js';
+import { CONTROLLER_DEFAULTS, controllerEnabled } from '../haproxy/controller/controllerConfig.js';
 
 /** Defaults the caller may supply (e.g. from its own config); the config file wins over them. */
 export interface HaproxyCommandDefaults {
@@ -32,12 +33,11 @@ export interface BackendPatterns {
   readonly read: readonly string[];
 }
 
+/** The controller's default backend names, plus the optional sync listen of the shipped template. */
 export const DEFAULT_PATTERNS: BackendPatterns = {
-  write: ['{cluster}_primary'],
-  read: ['{cluster}_replicas', '{cluster}_read_only', '{cluster}_sync'],
+  write: CONTROLLER_DEFAULTS.writeBackends,
+  read: [...CONTROLLER_DEFAULTS.readBackends, ...CONTROLLER_DEFAULTS.readBackendsWithLeader, '{cluster}_sync'],
 };
-
-export const DEFAULT_NAMESPACE = '/service';
 
 export interface DcsSettings {
   readonly config: Config;
@@ -99,7 +99,7 @@ export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySett
   const where = config.configFile ?? 'config file';
   const haproxy = config.sections['haproxy'];
   const controller = config.sections['controller'];
-  const controllerOn = controller !== undefined && controller['enabled'] !== false;
+  const controllerOn = controllerEnabled(controller);
 
   let socket = input.socket;
   let socketSource: string | undefined = input.socket !== undefined ? '--socket' : undefined;
@@ -130,8 +130,8 @@ export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySett
   const patterns: BackendPatterns = {
     write: tablePatterns(controller, 'write_backends', `${where}: [controller]`) ?? DEFAULT_PATTERNS.write,
     read: [
-      ...(tablePatterns(controller, 'read_backends', `${where}: [controller]`) ?? ['{cluster}_replicas']),
-      ...(tablePatterns(controller, 'read_backends_with_leader', `${where}: [controller]`) ?? ['{cluster}_read_only']),
+      ...(tablePatterns(controller, 'read_backends', `${where}: [controller]`) ?? CONTROLLER_DEFAULTS.readBackends),
+      ...(tablePatterns(controller, 'read_backends_with_leader', `${where}: [controller]`) ?? CONTROLLER_DEFAULTS.readBackendsWithLeader),
       '{cluster}_sync',
     ],
   };
@@ -140,7 +140,7 @@ export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySett
   const configured =
     !input.noRoles &&
     (DCS_FLAGS.some((f) => input.flags.has(f)) || envSets || controllerOn || (config.configFile !== undefined && fileSetsBackend(config.configFile)));
-  const namespace = input.namespace ?? tableString(controller, 'namespace', `${where}: [controller]`) ?? DEFAULT_NAMESPACE;
+  const namespace = input.namespace ?? tableString(controller, 'namespace', `${where}: [controller]`) ?? CONTROLLER_DEFAULTS.namespace;
 
   return {
     socket,

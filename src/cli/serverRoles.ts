@@ -10,6 +10,7 @@
 import type { ClusterModel } from '../patroni/cluster.js';
 import type { MemberRole } from '../patroni/member.js';
 import type { BackendPatterns } from './haproxyDefaults.js';
+import { backendNameOf } from '../haproxy/controller/clusterMapping.js';
 
 export interface ServerRole {
   /** Cluster id (scope, or scope_group). */
@@ -22,7 +23,7 @@ export interface ServerRole {
 }
 
 function matches(pattern: string, clusterId: string, backend: string): boolean {
-  return pattern.replace('{cluster}', clusterId) === backend;
+  return backendNameOf(pattern, clusterId) === backend;
 }
 
 /** The cluster whose patterns name this backend. */

@@ -35,6 +35,7 @@ export function parseServerRef(text: string): ServerRef {
   };
 }
 
-export function formatServerRef(r: ServerRef): string {
-  return `${r.backend}/${r.server}`;
+/** `backend/server`: how a server is named in runtime commands, and the key it is indexed by. */
+export function serverKey(backend: string, server: string): string {
+  return `${backend}/${server}`;
 }

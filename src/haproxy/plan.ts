@@ -19,6 +19,7 @@
  */
 import type { RuntimeCommand, ServerAction } from './runtimeCommand.js';
 import type { ActualServer } from './serversState.js';
+import { serverKey } from './names.js';
 
 export type BackendKind = 'write' | 'read' | 'other';
 
@@ -80,7 +81,6 @@ const ORDER: Record<ServerAction, number> = {
   'health-up': 5,
 };
 
-const refOf = (backend: string, server: string): string => `${backend}/${server}`;
 
 function serving(a: ActualServerState): boolean {
   return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
@@ -120,9 +120,9 @@ export function actionFor(wanted: WantedState, a: ActualServerState): ServerActi
 
 /** Servers the desired state names that HAProxy does not have (for a warning; no command can fix it). */
 export function missingServers(desired: DesiredState, actual: readonly ActualServerState[]): string[] {
-  const have = new Set(actual.map((a) => refOf(a.backend, a.server)));
+  const have = new Set(actual.map((a) => serverKey(a.backend, a.server)));
   const out: string[] = [];
-  for (const b of desired.backends) for (const s of b.servers) if (!have.has(refOf(b.backend, s.server))) out.push(refOf(b.backend, s.server));
+  for (const b of desired.backends) for (const s of b.servers) if (!have.has(serverKey(b.backend, s.server))) out.push(serverKey(b.backend, s.server));
   return out;
 }
 
@@ -133,12 +133,12 @@ export function planServerStates(
 ): RuntimeCommand[] {
   // Rule 2.
   if (!desired.dcsReachable) return [];
-  const actualByRef = new Map(actual.map((a) => [refOf(a.backend, a.server), a] as const));
-  const overrideByRef = new Map(overrides.map((o) => [refOf(o.backend, o.server), o] as const));
+  const actualByRef = new Map(actual.map((a) => [serverKey(a.backend, a.server), a] as const));
+  const overrideByRef = new Map(overrides.map((o) => [serverKey(o.backend, o.server), o] as const));
   const commands: RuntimeCommand[] = [];
   const seen = new Set<string>();
   const emit = (backend: string, server: string, wanted: WantedState, reason: string, guard?: (action: ServerAction, a: ActualServerState) => boolean): void => {
-    const ref = refOf(backend, server);
+    const ref = serverKey(backend, server);
     const a = actualByRef.get(ref);
     if (!a || seen.has(ref)) return;
     const action = actionFor(wanted, a);
@@ -150,7 +150,7 @@ export function planServerStates(
   for (const o of overrides) emit(o.backend, o.server, o.state, `operator ${o.state}`);
   for (const b of desired.backends) {
     for (const s of b.servers) {
-      const ref = refOf(b.backend, s.server);
+      const ref = serverKey(b.backend, s.server);
       if (overrideByRef.has(ref)) continue; // rule 1
       // Rule 3: in failsafe, a serving server of a write backend is never cut.
       const guard = desired.failsafe && b.kind === 'write'

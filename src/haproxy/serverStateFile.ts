@@ -5,7 +5,8 @@
  */
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { parseServersState, type ActualServer } from './serversState.js';
+import { parseServersState, SERVERS_STATE_COLUMNS, type ActualServer } from './serversState.js';
+import { serverKey } from './names.js';
 import type { ConfigServer } from './configServers.js';
 
 export interface FilteredState {
@@ -16,7 +17,7 @@ export interface FilteredState {
   readonly dropped: readonly { readonly ref: string; readonly reason: string }[];
 }
 
-const HEADER = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
+const HEADER = `# ${SERVERS_STATE_COLUMNS.join(' ')}`;
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const isIp = (a: string): boolean => IPV4.test(a) || a.includes(':');
@@ -27,11 +28,11 @@ const isIp = (a: string): boolean => IPV4.test(a) || a.includes(':');
  */
 export function filterServersState(dump: string, newConfig: readonly ConfigServer[]): FilteredState {
   const wanted = new Map<string, ConfigServer>();
-  for (const c of newConfig) wanted.set(`${c.backend}/${c.server}`, c);
+  for (const c of newConfig) wanted.set(serverKey(c.backend, c.server), c);
   const kept: ActualServer[] = [];
   const dropped: { ref: string; reason: string }[] = [];
   for (const s of parseServersState(dump).servers) {
-    const ref = `${s.backend}/${s.server}`;
+    const ref = serverKey(s.backend, s.server);
     const c = wanted.get(ref);
     if (!c) {
       dropped.push({ ref, reason: 'not in the new config' });

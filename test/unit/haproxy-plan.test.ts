@@ -354,30 +354,3 @@ test('plan: random clusters and states — idempotent, and no non-leader ever br
     }
   }
 });
-
-test('clusterViewOf: the Patroni model mapped for the planner', async () => {
-  const { clusterViewOf } = await import('../../src/haproxy/clusterView.js');
-  const member = (name: string, role: string, state: string, noloadbalance = false) =>
-    ({ name, role, state, tags: { noloadbalance, nofailover: false, nosync: false, nostream: false, custom: {} } }) as never;
-  const base = {
-    scope: 'demo', group: null, id: 'demo', dir: '/demo', leaderKnown: true, failsafe: null, failsafeMode: false, paused: false, sync: null, rejected: [],
-    members: [member('pg1', 'primary', 'running'), member('pg2', 'replica', 'streaming', true)],
-    leader: 'pg1',
-  };
-  const v = clusterViewOf(base as never, true, 'confirmed');
-  assert.deepEqual(v, {
-    dcsReachable: true, leader: 'pg1', leaderConfirmation: 'confirmed', failsafe: false,
-    members: [
-      { name: 'pg1', role: 'primary', state: 'running', noloadbalance: false },
-      { name: 'pg2', role: 'replica', state: 'streaming', noloadbalance: true },
-    ],
-  });
-  const fs = clusterViewOf({ ...base, leader: null, failsafeMode: true, failsafe: { pg1: 'http://x' } } as never, true, 'pending');
-  assert.equal(fs.failsafe, true);
-  assert.equal(fs.leader, undefined);
-  assert.equal(clusterViewOf({ ...base, failsafeMode: true, failsafe: { pg1: 'http://x' } } as never, true, 'pending').failsafe, false);
-  assert.equal(clusterViewOf({ ...base, leader: null, failsafeMode: true, failsafe: null } as never, true, 'pending').failsafe, false);
-  // A noloadbalance replica is drained from reads.
-  const d = desireServerStates(v, [{ backend: 'r', kind: 'read', servers: [{ server: 'pg2', member: 'pg2' }] }]);
-  assert.equal(d.backends[0]?.servers[0]?.wanted, 'drain');
-});

@@ -26,7 +26,7 @@ import { NoSuchBackendError, NoSuchServerError } from '../runtimeErrors.js';
 import { pidOf } from '../infoList.js';
 import { backendLayoutOf, backendNameOf, clusterViewOf, leaderlessHold, releasedDesiredState } from './clusterMapping.js';
 import { extractConfigServers } from '../configServers.js';
-import { isHaproxyIdentifier } from '../names.js';
+import { isHaproxyIdentifier, serverKey } from '../names.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
 import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmation.js';
@@ -70,7 +70,6 @@ interface LeaderEpoch {
   changed: boolean;
 }
 
-const refOf = (backend: string, server: string): string => `${backend}/${server}`;
 
 /** Longest a new leader's routing waits for a reload in progress. */
 const REROUTE_HOLD_MS = 1000;
@@ -159,10 +158,10 @@ export class HaproxyController {
       const writeBackends = new Set<string>();
       for (const m of this.clustersOf(snap)) for (const p of this.opts.config.writeBackends) writeBackends.add(backendNameOf(p, m.id));
       const actual = await this.client.showServersState();
-      const have = new Set(actual.map((a) => refOf(a.backend, a.server)));
+      const have = new Set(actual.map((a) => serverKey(a.backend, a.server)));
       const backends = new Set(actual.map((a) => a.backend));
       for (const s of extractConfigServers(newConfigText)) {
-        if (!writeBackends.has(s.backend) || !backends.has(s.backend) || have.has(refOf(s.backend, s.server)) || s.port === undefined) continue;
+        if (!writeBackends.has(s.backend) || !backends.has(s.backend) || have.has(serverKey(s.backend, s.server)) || s.port === undefined) continue;
         if (!isHaproxyIdentifier(s.server) || !/^[A-Za-z0-9.:-]+$/.test(s.addr)) continue;
         const addr = s.addr.includes(':') ? `[${s.addr}]:${s.port}` : `${s.addr}:${s.port}`;
         try {
@@ -448,10 +447,10 @@ export class HaproxyController {
       const writeBackends = backendLayoutOf(m, this.opts.config, actual).layout.filter((l) => l.kind === 'write').map((l) => l.backend);
       if (writeBackends.length === 0) continue;
       const up = writeBackends.every((b) => {
-        const ref = refOf(b, m.leader as string);
-        if (sent.some((c) => c.ok && refOf(c.backend, c.server) === ref && (c.action === 'ready-health-up' || c.action === 'health-up'))) return true;
-        const a = actual.find((x) => refOf(x.backend, x.server) === ref);
-        return a !== undefined && serving(a) && !sent.some((c) => refOf(c.backend, c.server) === ref);
+        const ref = serverKey(b, m.leader as string);
+        if (sent.some((c) => c.ok && serverKey(c.backend, c.server) === ref && (c.action === 'ready-health-up' || c.action === 'health-up'))) return true;
+        const a = actual.find((x) => serverKey(x.backend, x.server) === ref);
+        return a !== undefined && serving(a) && !sent.some((c) => serverKey(c.backend, c.server) === ref);
       });
       if (!up) continue;
       epoch.routed = true;
