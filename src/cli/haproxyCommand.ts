@@ -25,7 +25,7 @@ import { actionFor, type WantedState } from '../haproxy/plan.js';
 import { commandLine, type RuntimeCommand, type ServerAction } from '../haproxy/runtimeCommand.js';
 import { stateNameOf, type ActualServer } from '../haproxy/serversState.js';
 import type { ServerStat } from '../haproxy/statCsv.js';
-import { DEFAULT_STATE_DIR, OverridesFileError, loadOverrides, saveOverrides, withOverride, withoutOverride } from '../haproxy/overrides.js';
+import { DEFAULT_STATE_DIR, loadOverrides, saveOverrides, withOverride, withoutOverride } from '../haproxy/overrides.js';
 import type { OperatorOverride } from '../haproxy/plan.js';
 import { ConfigError } from '../config/loadConfig.js';
 import { createLogger, type Logger } from '../log/logger.js';
