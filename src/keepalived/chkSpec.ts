@@ -3,7 +3,7 @@
  * and the optional, bounded restart attempt. Pure.
  */
 import { isIP } from 'node:net';
-import type { SpecError, ValidationResult } from './spec.js';
+import { PLAIN_PATH, type SpecError, type ValidationResult } from './spec.js';
 
 export type ProbeKind = 'http' | 'tcp' | 'master';
 
@@ -33,7 +33,6 @@ export interface ChkHaproxySpec {
 export const PROBE_KINDS: readonly ProbeKind[] = ['http', 'tcp', 'master'];
 
 const HOST = /^[A-Za-z0-9.-]{1,253}$/;
-const PLAIN_PATH = /^\/[A-Za-z0-9._@+\/-]*$/;
 
 /** Where the master CLI listens: a unix socket path or a TCP host:port. */
 export type MasterAddress = { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };

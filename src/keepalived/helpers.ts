@@ -7,11 +7,11 @@
  *   {{#keepalivedSpec}} … {{/keepalivedSpec}}   → KeepalivedView (viewModel.ts)
  *   {{#chkHaproxySpec}} … {{/chkHaproxySpec}}   → ChkView
  */
-import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../template/engine.js';
+import { helperCall } from '../template/helpers/arguments.js';
 import { renderDataOf, type RenderWarning } from '../template/renderData.js';
 import { resolveChkSpec, resolveKeepalivedSpec } from './resolveSpec.js';
-import { inspectScriptPath } from './scriptPath.js';
+import { scriptPathInspector } from './scriptPath.js';
 import { formatSpecErrors, type KeepalivedSpec, type SpecError } from './spec.js';
 import { mergeStoreValues } from './specInput.js';
 import { chkView, keepalivedView } from './viewModel.js';
@@ -38,22 +38,19 @@ export function assumptionsOf(spec: KeepalivedSpec): RenderWarning[] {
     }));
 }
 
-function optionsOf(args: unknown[]): HelperOptions {
-  return args[args.length - 1] as HelperOptions;
-}
-
 export function registerKeepalivedHelpers(hb: HandlebarsEnv): void {
   hb.registerHelper('keepalivedSpec', function (this: unknown, ...args: unknown[]) {
-    const options = optionsOf(args);
+    const { options } = helperCall('keepalivedSpec', args);
     const rd = renderDataOf(options);
     const vars = mergeStoreValues(rd.vars, rd.store);
-    const r = resolveKeepalivedSpec(vars, { pathFacts: inspectScriptPath });
+    // A fresh inspector each render: the scripts' directories are statted once per render.
+    const r = resolveKeepalivedSpec(vars, { pathFacts: scriptPathInspector() });
     if (!r.ok) throw new KeepalivedSpecError('keepalived spec', r.errors);
     for (const w of assumptionsOf(r.spec)) rd.warnings.push(w);
     return options.fn(keepalivedView(r.spec), { data: options.data });
   });
   hb.registerHelper('chkHaproxySpec', function (this: unknown, ...args: unknown[]) {
-    const options = optionsOf(args);
+    const { options } = helperCall('chkHaproxySpec', args);
     const rd = renderDataOf(options);
     const r = resolveChkSpec(rd.vars);
     if (!r.ok) throw new KeepalivedSpecError('chk_haproxy spec', r.errors);

@@ -15,15 +15,20 @@ function problemOf(path: string, st: Stats): string | undefined {
   return undefined;
 }
 
-export function inspectScriptPath(path: string): PathFacts {
+type StatOf = (path: string) => Stats | undefined;
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+export function inspectScriptPath(path: string, statOf: StatOf = statOrUndefined): PathFacts {
   let p = path;
   for (;;) {
-    let st: Stats | undefined;
-    try {
-      st = statSync(p);
-    } catch {
-      st = undefined;
-    }
+    const st = statOf(p);
     if (st !== undefined) {
       const problem = problemOf(p, st);
       if (problem !== undefined) return { insecure: problem };
@@ -32,4 +37,18 @@ export function inspectScriptPath(path: string): PathFacts {
     if (parent === p) return {};
     p = parent;
   }
+}
+
+/**
+ * inspectScriptPath for the scripts of one render: each path (and the directories the scripts
+ * share, such as /etc) is statted once. Make a fresh one per render, never keep it: ownership and
+ * modes may change between renders.
+ */
+export function scriptPathInspector(): (path: string) => PathFacts {
+  const stats = new Map<string, Stats | undefined>();
+  const statOnce: StatOf = (p) => {
+    if (!stats.has(p)) stats.set(p, statOrUndefined(p));
+    return stats.get(p);
+  };
+  return (path) => inspectScriptPath(path, statOnce);
 }

@@ -103,14 +103,15 @@ export const LIMITS = {
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
-const SCRIPT_PATH = /^\/[A-Za-z0-9._@+\/-]*$/;
+/** A plain absolute path: letters, digits, . _ @ + - and /, nothing a shell would read as syntax. */
+export const PLAIN_PATH = /^\/[A-Za-z0-9._@+\/-]*$/;
 const AUTH_PASS = /^[\x21-\x7e]+$/;
 
 /** Checks an absolute, plain script path (no spaces, quotes or shell syntax). */
 export function scriptPathProblem(path: string): string | undefined {
   if (path === '') return 'is empty';
   if (!path.startsWith('/')) return `"${path}" is not an absolute path`;
-  if (!SCRIPT_PATH.test(path) || path.includes('/../') || path.endsWith('/..')) {
+  if (!PLAIN_PATH.test(path) || path.includes('/../') || path.endsWith('/..')) {
     return `"${path}" must be a plain absolute path (letters, digits, . _ @ + - /)`;
   }
   return undefined;
@@ -145,19 +146,22 @@ function validateVip(vip: VipSpec, iface: string, field: string, errors: SpecErr
   }
 }
 
+/**
+ * A script keepalived runs (chk_script, notify*): a plain absolute path and, with script security
+ * on and the file system consulted, writable by root alone.
+ */
+function checkScript(spec: KeepalivedSpec, ctx: ValidationContext, field: string, path: string, errors: SpecError[]): void {
+  const problem = scriptPathProblem(path);
+  if (problem) errors.push({ field, message: problem });
+  else if (spec.scriptSecurity && ctx.pathFacts) {
+    const facts = ctx.pathFacts(path);
+    if (facts.insecure) errors.push({ field, message: `${path} is writable by non-root (${facts.insecure}); with enable_script_security keepalived would refuse it` });
+  }
+}
+
 function validateCheck(spec: KeepalivedSpec, ctx: ValidationContext, errors: SpecError[]): void {
   const c = spec.check;
-  const scriptProblem = scriptPathProblem(c.script);
-  if (scriptProblem) errors.push({ field: 'chk_script', message: scriptProblem });
-  else if (spec.scriptSecurity && ctx.pathFacts) {
-    const facts = ctx.pathFacts(c.script);
-    if (facts.insecure) {
-      errors.push({
-        field: 'chk_script',
-        message: `${c.script} is writable by non-root (${facts.insecure}); with enable_script_security keepalived would refuse it`,
-      });
-    }
-  }
+  checkScript(spec, ctx, 'chk_script', c.script, errors);
   for (const [field, v] of [['chk_interval', c.interval], ['chk_timeout', c.timeout], ['chk_rise', c.rise], ['chk_fall', c.fall]] as const) {
     if (!intIn(v, [1, 3600])) errors.push({ field, message: `must be a whole number of at least 1 (got ${v})` });
   }
@@ -237,13 +241,7 @@ function validateInstance(spec: KeepalivedSpec, inst: VrrpInstanceSpec, prefix: 
   });
   for (const [key, path] of Object.entries(inst.notify) as [keyof NotifySpec, string | undefined][]) {
     if (path === undefined) continue;
-    const field = f(key === 'notify' ? 'notify' : `notify_${key}`);
-    const problem = scriptPathProblem(path);
-    if (problem) errors.push({ field, message: problem });
-    else if (spec.scriptSecurity && ctx.pathFacts) {
-      const facts = ctx.pathFacts(path);
-      if (facts.insecure) errors.push({ field, message: `${path} is writable by non-root (${facts.insecure}); with enable_script_security keepalived would refuse it` });
-    }
+    checkScript(spec, ctx, f(key === 'notify' ? 'notify' : `notify_${key}`), path, errors);
   }
 }
 

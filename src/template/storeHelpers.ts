@@ -2,10 +2,10 @@
  * confd's store functions as Handlebars helpers: get, getv, gets, getvs, exists, ls, lsdir.
  * Keys are relative to the resource's prefix.
  */
-import type { HelperOptions } from 'handlebars';
 import type { Store } from '../store/store.js';
 import { renderDataOf } from './renderData.js';
 import type { HandlebarsEnv } from './engine.js';
+import { helperCall } from './helpers/arguments.js';
 
 type StoreQuery = (store: Store, key: string, rest: readonly unknown[]) => unknown;
 
@@ -22,9 +22,8 @@ const QUERIES: Record<string, StoreQuery> = {
 export function registerStoreHelpers(hb: HandlebarsEnv): void {
   for (const [name, query] of Object.entries(QUERIES)) {
     hb.registerHelper(name, (...args: unknown[]) => {
-      // Handlebars passes its options object last.
-      const options = args[args.length - 1] as HelperOptions;
-      const [key, ...rest] = args.slice(0, -1);
+      const { params, options } = helperCall(name, args);
+      const [key, ...rest] = params;
       if (typeof key !== 'string') {
         throw new Error(`${name}: expected a key string, got ${key === undefined ? 'nothing' : JSON.stringify(key)}`);
       }

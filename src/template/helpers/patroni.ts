@@ -11,6 +11,7 @@
  */
 import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../engine.js';
+import { helperCall, type HelperCall } from './arguments.js';
 import { renderDataOf, type RenderData } from '../renderData.js';
 import { parseCluster, parseClusters, type ClusterModel, type ClusterSet } from '../../patroni/cluster.js';
 import type { Member, MemberRole, MemberTags } from '../../patroni/member.js';
@@ -188,12 +189,12 @@ function clusterView(c: ClusterModel, index: number, s: ProxySettings): ClusterV
 }
 
 /** Splits Handlebars' trailing options object off the arguments. */
-function split(helper: string, args: unknown[], max: number): { params: unknown[]; options: HelperOptions } {
-  const options = args[args.length - 1] as HelperOptions;
-  const params = args.slice(0, -1);
+function split(helper: string, args: unknown[], max: number): HelperCall {
+  const call = helperCall(helper, args);
+  const { params } = call;
   if (params.length > max) throw new Error(`${helper}: expected at most ${max} argument(s), got ${params.length}`);
   for (const p of params) if (typeof p !== 'string') throw new Error(`${helper}: the directory must be a string, got ${JSON.stringify(p)}`);
-  return { params, options };
+  return call;
 }
 
 function minMembersOf(helper: string, options: HelperOptions): number {
