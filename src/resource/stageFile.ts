@@ -3,8 +3,8 @@
  * rename is atomic), fsynced, with the mode and owner it will have. Compared with the destination
  * before anything else runs.
  */
-import { open, rename, rm, stat, readFile, chown } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { open, rename, rm, stat, readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -26,12 +26,19 @@ export class StageError extends Error {
   override readonly name = 'StageError';
 }
 
-/** Attributes the file should have: as configured, else the existing file's, else 0644 and our ids. */
-export async function desiredAttributes(
-  dest: string,
+/** The destination as it is now; undefined when there is none (or it cannot be statted). */
+export async function statDestination(dest: string): Promise<Stats | undefined> {
+  return stat(dest).catch(() => undefined);
+}
+
+/**
+ * Attributes the file should have: as configured, else the existing file's (`current`, from
+ * statDestination), else 0644 and our ids.
+ */
+export function desiredAttributes(
+  current: Stats | undefined,
   want: { mode: number | undefined; uid: number | undefined; gid: number | undefined },
-): Promise<FileAttributes> {
-  const current = await stat(dest).catch(() => undefined);
+): FileAttributes {
   const uid = want.uid ?? current?.uid ?? process.getuid?.() ?? 0;
   const gid = want.gid ?? current?.gid ?? process.getgid?.() ?? 0;
   return {
@@ -73,9 +80,8 @@ function needsChown(attrs: FileAttributes): boolean {
   return attrs.uid !== uid || attrs.gid !== gid;
 }
 
-/** True when `dest` already has exactly this content, mode and owner. */
-export async function destinationMatches(dest: string, content: Buffer, attrs: FileAttributes): Promise<boolean> {
-  const current = await stat(dest).catch(() => undefined);
+/** True when `dest` (as statted into `current`) already has exactly this content, mode and owner. */
+export async function destinationMatches(dest: string, current: Stats | undefined, content: Buffer, attrs: FileAttributes): Promise<boolean> {
   if (current === undefined) return false;
   if ((current.mode & 0o7777) !== attrs.mode || current.uid !== attrs.uid || current.gid !== attrs.gid) return false;
   if (current.size !== content.length) return false;
@@ -101,5 +107,3 @@ export async function commitStageFile(staged: StagedFile): Promise<void> {
 export async function removeStageFile(staged: StagedFile): Promise<void> {
   await rm(staged.path, { force: true });
 }
-
-export { chown };

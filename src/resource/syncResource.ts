@@ -18,6 +18,7 @@ import {
   destinationMatches,
   readDestination,
   removeStageFile,
+  statDestination,
   writeStageFile,
   type StagedFile,
 } from './stageFile.js';
@@ -110,8 +111,9 @@ export async function syncResource(
   const buffer = Buffer.from(content, 'utf8');
   let attrs;
   try {
-    attrs = await desiredAttributes(resource.dest, resource);
-    if (await destinationMatches(resource.dest, buffer, attrs)) {
+    const current = await statDestination(resource.dest);
+    attrs = desiredAttributes(current, resource);
+    if (await destinationMatches(resource.dest, current, buffer, attrs)) {
       log.debug({ dest: resource.dest }, 'in sync');
       return done('unchanged');
     }
