@@ -23,11 +23,16 @@ export interface WorkerDeps {
   readonly minReloadIntervalMs: number;
   readonly metrics: DaemonMetrics;
   readonly log: Logger;
-  /** Runs the resource's reload step; defaults to its reload_cmd. */
-  reload?(resource: TemplateResource, log: Logger): Promise<void>;
+  /**
+   * Runs the resource's reload step; defaults to its reload_cmd. May resolve to
+   * 'applied-at-runtime' when the change reached the service without a reload (not counted as one).
+   */
+  reload?(resource: TemplateResource, log: Logger): Promise<ReloadStepOutcome | void>;
   /** Called after every pass (for tests, benchmarks and the controller). */
   onPassDone?(resource: TemplateResource, outcome: WorkerPassOutcome): void;
 }
+
+export type ReloadStepOutcome = 'reloaded' | 'applied-at-runtime';
 
 export type WorkerPassOutcome =
   | { readonly ok: true; readonly result: SyncResult; readonly reloaded: boolean }
@@ -215,11 +220,11 @@ export class ResourceWorker {
   private async reload(revision: number): Promise<boolean> {
     const name = this.resource.name;
     try {
-      await (this.deps.reload ?? reloadResource)(this.resource, this.deps.log.child({ revision }));
+      const how = await (this.deps.reload ?? reloadResource)(this.resource, this.deps.log.child({ revision }));
       this.reloadPending = false;
       this.retryDue = undefined;
       this.retry.reset();
-      if (hasReloadStep(this.resource)) {
+      if (how !== 'applied-at-runtime' && hasReloadStep(this.resource)) {
         this.lastReloadAt = Date.now();
         this.st = { ...this.st, reloads: this.st.reloads + 1 };
         this.deps.metrics.reloads.inc({ resource: name });

@@ -1,6 +1,7 @@
 /**
- * Extracts `server <name> <addr>:<port>` lines per backend (`listen` or `backend` section) from a
- * rendered haproxy.cfg. Pure; only what the server-state file filter needs, not a config parser.
+ * A rendered haproxy.cfg split into its sections (`global`, `defaults`, `listen`, `backend` …), and
+ * the `server <name> <addr>:<port>` lines of every `listen`/`backend`. Pure; only what the
+ * server-state file filter and the runtime membership diff need, not a config parser.
  */
 
 export interface ConfigServer {
@@ -10,6 +11,25 @@ export interface ConfigServer {
   readonly addr: string;
   /** Port, or undefined when the line has none. */
   readonly port: number | undefined;
+}
+
+export interface ConfigLine {
+  /** The line without its indentation and trailing blanks (comments kept, except whole-line ones). */
+  readonly text: string;
+  /** Whitespace-separated words with a trailing ` # comment` removed. */
+  readonly words: readonly string[];
+}
+
+export interface ConfigSection {
+  /** `global`, `defaults`, `listen`, `backend`, `frontend` …; '' for lines before any section. */
+  readonly kind: string;
+  /** The section's name ('' when it has none). */
+  readonly name: string;
+  /** `from <defaults>` on the header (HAProxy ≥ 2.4 named defaults), if given. */
+  readonly from: string | undefined;
+  readonly header: string;
+  /** Every non-blank, non-comment line after the header. */
+  readonly lines: readonly ConfigLine[];
 }
 
 const SECTION = /^(listen|backend|frontend|defaults|global|peers|resolvers|userlist|program|http-errors|ring|mailers|cache)\b\s*(\S*)/;
@@ -33,24 +53,40 @@ export function splitServerAddress(text: string): { addr: string; port: number |
   return { addr: t, port: undefined };
 }
 
-export function extractConfigServers(configText: string): ConfigServer[] {
-  const out: ConfigServer[] = [];
-  let backend: string | undefined;
+export function parseConfigSections(configText: string): ConfigSection[] {
+  const out: ConfigSection[] = [];
+  let current: { kind: string; name: string; from: string | undefined; header: string; lines: ConfigLine[] } = { kind: '', name: '', from: undefined, header: '', lines: [] };
+  out.push(current);
   for (const raw of configText.split('\n')) {
-    const line = raw.replace(/(^|\s)#.*$/, '').trim();
-    if (line === '') continue;
-    const startsSection = !/^\s/.test(raw) || SECTION.test(line);
-    const sec = SECTION.exec(line);
-    if (sec && startsSection) {
-      const kind = sec[1];
-      backend = kind === 'listen' || kind === 'backend' ? (sec[2] as string) : undefined;
+    const text = raw.trim();
+    if (text === '' || text.startsWith('#')) continue;
+    const words = text.replace(/(^|\s)#.*$/, '').trim().split(/\s+/);
+    const sec = SECTION.exec(text);
+    if (sec && (!/^\s/.test(raw) || SECTION.test(text))) {
+      const fromAt = words.indexOf('from');
+      current = { kind: sec[1] as string, name: sec[2] === 'from' ? '' : (sec[2] as string), from: fromAt > 0 ? words[fromAt + 1] : undefined, header: text, lines: [] };
+      out.push(current);
       continue;
     }
-    if (backend === undefined) continue;
-    const f = line.split(/\s+/);
-    if (f[0] !== 'server' || f.length < 3) continue;
-    const { addr, port } = splitServerAddress(f[2] as string);
-    out.push({ backend, server: f[1] as string, addr, port });
+    current.lines.push({ text, words });
+  }
+  return out.filter((s) => s.kind !== '' || s.lines.length > 0);
+}
+
+/** True for a section that holds servers (`listen`, `backend`). */
+export function isProxyWithServers(s: Pick<ConfigSection, 'kind'>): boolean {
+  return s.kind === 'listen' || s.kind === 'backend';
+}
+
+export function extractConfigServers(configText: string): ConfigServer[] {
+  const out: ConfigServer[] = [];
+  for (const s of parseConfigSections(configText)) {
+    if (!isProxyWithServers(s)) continue;
+    for (const l of s.lines) {
+      if (l.words[0] !== 'server' || l.words.length < 3) continue;
+      const { addr, port } = splitServerAddress(l.words[2] as string);
+      out.push({ backend: s.name, server: l.words[1] as string, addr, port });
+    }
   }
   return out;
 }

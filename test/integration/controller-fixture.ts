@@ -21,7 +21,7 @@ import { stateNameOf, type ActualServer } from '../../src/haproxy/serversState.j
 import { HaproxyController } from '../../src/haproxy/controller/controller.js';
 import { parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
-import { freePorts, removeDir, requireBinary, tempDir } from '../harness/process.js';
+import { freePorts, removeDir, requireBinary, tempDir, waitFor } from '../harness/process.js';
 import { clusterPairs, snapshotOf, type MemberSpec } from '../harness/patroniKeys.js';
 import { memoryLogger } from '../harness/memoryLogger.js';
 
@@ -32,6 +32,8 @@ export class FakeNode {
   state = 'running';
   /** GET /patroni never answers (the connection stays open). */
   hang = false;
+  /** The stand-in Postgres keeps connections open after answering (a long session). */
+  hold = false;
   tags: Record<string, unknown> | undefined;
   readonly apiRequests: string[] = [];
   private tcp: TcpServer | undefined;
@@ -46,7 +48,8 @@ export class FakeNode {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
       s.on('error', () => undefined);
-      s.end(`${this.name}\n`);
+      if (this.hold) s.write(`${this.name}\n`);
+      else s.end(`${this.name}\n`);
     });
     this.http = createHttpServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -236,4 +239,36 @@ export async function withRig(fn: (rig: Rig) => Promise<void>, opts: RigOptions 
   } finally {
     await rig.close();
   }
+}
+
+export const W = 'demo_primary';
+export const R = 'demo_replicas';
+
+export async function waitStates(rig: Rig, backend: string, want: Record<string, string>, timeoutMs = 3000): Promise<void> {
+  let last: Record<string, string> = {};
+  await waitFor(`${backend} to be ${JSON.stringify(want)}`, async () => {
+    last = await rig.states(backend);
+    return Object.entries(want).every(([s, st]) => last[s] === st);
+  }, timeoutMs, 10).catch((e: Error) => {
+    throw new Error(`${e.message}; last: ${JSON.stringify(last)}`);
+  });
+}
+
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = registry.getSingleMetric(name);
+  if (!m) return NaN;
+  const data = await m.get();
+  return data.values
+    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+    .reduce((a, v) => a + v.value, 0);
+}
+
+/** The rig's cluster led by pg1 and the controller settled on it. */
+export async function steady(rig: Rig, table: Record<string, unknown> = {}, o: { dcsReachable?: () => boolean; registry?: Registry } = {}): Promise<HaproxyController> {
+  const c = rig.controller(table, o);
+  c.setSnapshot(rig.snapshot('pg1'));
+  c.start();
+  await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+  await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+  return c;
 }

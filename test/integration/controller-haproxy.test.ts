@@ -10,23 +10,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { sleep, waitFor } from '../harness/process.js';
-import { withRig, type Rig } from './controller-fixture.js';
+import { metricValue, steady, waitStates, withRig, type Rig, W, R } from './controller-fixture.js';
 import { HaproxyController } from '../../src/haproxy/controller/controller.js';
 import { parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
 import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
 
-const W = 'demo_primary';
-const R = 'demo_replicas';
-
-async function waitStates(rig: Rig, backend: string, want: Record<string, string>, timeoutMs = 3000): Promise<void> {
-  let last: Record<string, string> = {};
-  await waitFor(`${backend} to be ${JSON.stringify(want)}`, async () => {
-    last = await rig.states(backend);
-    return Object.entries(want).every(([s, st]) => last[s] === st);
-  }, timeoutMs, 10).catch((e: Error) => {
-    throw new Error(`${e.message}; last: ${JSON.stringify(last)}`);
-  });
-}
 
 /** Samples a backend every ~10 ms while `during` runs; returns every distinct state seen per server. */
 async function sampleStates(rig: Rig, backend: string, during: () => Promise<void>): Promise<Record<string, Set<string>>> {
@@ -45,25 +33,6 @@ async function sampleStates(rig: Rig, backend: string, during: () => Promise<voi
     await sampler;
   }
   return seen;
-}
-
-async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = registry.getSingleMetric(name);
-  if (!m) return NaN;
-  const data = await m.get();
-  return data.values
-    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
-    .reduce((a, v) => a + v.value, 0);
-}
-
-/** The rig's cluster led by pg1 and the controller settled on it. */
-async function steady(rig: Rig, table: Record<string, unknown> = {}, o: { dcsReachable?: () => boolean; registry?: Registry } = {}): Promise<HaproxyController> {
-  const c = rig.controller(table, o);
-  c.setSnapshot(rig.snapshot('pg1'));
-  c.start();
-  await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
-  await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
-  return c;
 }
 
 describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () => {

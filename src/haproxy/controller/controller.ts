@@ -30,8 +30,9 @@ import { isHaproxyIdentifier, serverKey } from '../names.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
 import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmation.js';
+import { RuntimeMembership, type MembershipOutcome } from './runtimeMembership.js';
 
-export type ReconcileTrigger = 'start' | 'snapshot' | 'timer' | 'confirmation' | 'reload' | 'manual';
+export type ReconcileTrigger = 'start' | 'snapshot' | 'timer' | 'confirmation' | 'reload' | 'membership' | 'manual';
 
 export interface SentCommand extends RuntimeCommand {
   readonly ok: boolean;
@@ -83,6 +84,8 @@ export class HaproxyController {
   private readonly client: RuntimeClient;
   private readonly now: () => number;
   private readonly confirmations: LeaderConfirmations;
+  /** Undefined when `runtime_membership = false`. */
+  private readonly membership: RuntimeMembership | undefined;
   private snapshot: Snapshot | undefined;
   private snapshotAt = 0;
   private readonly epochs = new Map<string, LeaderEpoch>();
@@ -112,6 +115,43 @@ export class HaproxyController {
       verifyTls: c.apiVerifyTls,
       onSettled: (s) => this.onConfirmation(s),
     });
+    this.membership = c.runtimeMembership
+      ? new RuntimeMembership({ client: this.client, log: opts.log, metrics: this.metrics, removalGraceMs: c.removalGraceMs, now: this.now })
+      : undefined;
+  }
+
+  /**
+   * At start-up: takes `dest` as the config the running worker loaded if it started after the file
+   * was written, so membership changes can skip the reload from the first one.
+   */
+  async adoptRunningConfig(dest: string): Promise<boolean> {
+    return (await this.membership?.adopt(dest)) ?? false;
+  }
+
+  /** A reload of `dest` succeeded: the running worker has `text`. */
+  noteLoaded(dest: string, text: string): void {
+    this.membership?.noteLoaded(dest, text);
+  }
+
+  /** A reload of `dest` failed: what the worker runs is no longer known. */
+  forgetLoaded(dest: string): void {
+    this.membership?.forget(dest);
+  }
+
+  /**
+   * `text` was just committed to `dest`: if it only adds or removes servers, applies that through
+   * the runtime API (no reload) and gives the new servers their roles at once. `applied: false`
+   * (with the reason) means the caller must reload.
+   */
+  async applyMembership(dest: string, text: string): Promise<MembershipOutcome> {
+    if (this.membership === undefined) return { applied: false, reason: 'runtime_membership = false' };
+    await this.settle();
+    const outcome = await this.membership.apply(dest, text);
+    if (outcome.applied) {
+      this.trigger('membership');
+      await this.settle();
+    }
+    return outcome;
   }
 
   /** The latest reconcile's report (tests, logs). */
@@ -317,8 +357,11 @@ export class HaproxyController {
     }
     const sent: SentCommand[] = [];
     try {
-      const actual = await this.client.showServersState();
+      const all = await this.client.showServersState();
       if (triggers.some((t) => t !== 'snapshot' && t !== 'confirmation')) await this.checkWorker(triggers);
+      // Servers removed from the config and waiting for `del server` are not steered.
+      await this.membership?.sweep(all);
+      const actual = this.membership ? this.membership.steerable(all) : all;
 
       const reachable = this.opts.dcsReachable ? await this.opts.dcsReachable() : true;
       let released: string | undefined;
@@ -435,6 +478,8 @@ export class HaproxyController {
     if (this.workerPid !== undefined && pid !== this.workerPid) {
       this.metrics.workerChanges.inc();
       this.opts.log.info({ from: this.workerPid, to: pid, triggers }, 'new HAProxy worker (reload or restart): pushing the DCS-known roles and operator overrides again');
+      // Not a reload haconfd runs: the new worker loaded whatever the file held when it started.
+      if (this.reloadingSince === undefined) await this.membership?.readopt();
     }
     this.workerPid = pid;
   }

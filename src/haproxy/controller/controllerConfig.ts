@@ -16,6 +16,8 @@
  *   write_backends = ["{cluster}_primary"]
  *   read_backends = ["{cluster}_replicas"]
  *   read_backends_with_leader = ["{cluster}_read_only"]
+ *   runtime_membership = true              # members added/removed through add/del server, no reload
+ *   removal_grace = "30s"                  # a removed server's sessions are shut after this, so it can be deleted
  */
 import { parseDuration } from '../../resource/duration.js';
 import { nearest } from '../../cli/suggest.js';
@@ -40,6 +42,9 @@ export interface ControllerConfig {
   readonly writeBackends: readonly string[];
   readonly readBackends: readonly string[];
   readonly readBackendsWithLeader: readonly string[];
+  /** Apply a haproxy.cfg that only adds/removes servers through the runtime API instead of reloading. */
+  readonly runtimeMembership: boolean;
+  readonly removalGraceMs: number;
 }
 
 export class ControllerConfigError extends Error {
@@ -60,12 +65,13 @@ export const CONTROLLER_DEFAULTS = {
   writeBackends: ['{cluster}_primary'],
   readBackends: ['{cluster}_replicas'],
   readBackendsWithLeader: ['{cluster}_read_only'],
+  removalGraceMs: 30_000,
 } as const;
 
 const KEYS = [
   'socket', 'namespace', 'scopes', 'interval', 'confirm_timeout', 'confirm_poll_interval', 'confirm_request_timeout',
   'api_verify_tls', 'socket_timeout', 'overrides_file', 'dcs_down_release', 'write_backends', 'read_backends',
-  'read_backends_with_leader', 'enabled',
+  'read_backends_with_leader', 'enabled', 'runtime_membership', 'removal_grace',
 ] as const;
 
 const PATTERN = /^[A-Za-z0-9_.:-]*(\{cluster\}[A-Za-z0-9_.:-]*)?$/;
@@ -140,6 +146,8 @@ export function parseControllerConfig(
   }
   const verify = table['api_verify_tls'];
   if (verify !== undefined && typeof verify !== 'boolean') throw new ControllerConfigError('api_verify_tls must be true or false');
+  const runtimeMembership = table['runtime_membership'];
+  if (runtimeMembership !== undefined && typeof runtimeMembership !== 'boolean') throw new ControllerConfigError('runtime_membership must be true or false');
   const stateDir = typeof haproxyTable['state_dir'] === 'string' && haproxyTable['state_dir'] !== '' ? haproxyTable['state_dir'] : undefined;
   const confirmPollMs = duration(table, 'confirm_poll_interval', CONTROLLER_DEFAULTS.confirmPollMs, 5, 5000);
   const confirmTimeoutMs = duration(table, 'confirm_timeout', CONTROLLER_DEFAULTS.confirmTimeoutMs, 100, 300_000);
@@ -159,5 +167,7 @@ export function parseControllerConfig(
     writeBackends: patterns(table, 'write_backends', CONTROLLER_DEFAULTS.writeBackends),
     readBackends: patterns(table, 'read_backends', CONTROLLER_DEFAULTS.readBackends),
     readBackendsWithLeader: patterns(table, 'read_backends_with_leader', CONTROLLER_DEFAULTS.readBackendsWithLeader),
+    runtimeMembership: runtimeMembership === undefined ? true : runtimeMembership,
+    removalGraceMs: duration(table, 'removal_grace', CONTROLLER_DEFAULTS.removalGraceMs, 0, 86_400_000),
   };
 }

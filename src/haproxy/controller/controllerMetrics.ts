@@ -11,12 +11,13 @@ export class ControllerMetrics {
   readonly missingServers: Gauge;
   readonly workerChanges: Counter;
   readonly dcsHold: Gauge;
+  readonly membership: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.commands = new Counter({
       name: 'haconfd_controller_commands_total',
-      help: 'Runtime commands sent to HAProxy by action (maint, drain, ready, ready-health-down, ready-health-up, health-up), backend kind and result',
+      help: 'Runtime commands sent to HAProxy by action (maint, drain, ready, ready-health-down, ready-health-up, health-up; add, del, shutdown-sessions for membership), backend kind (write, read, other, membership) and result',
       labelNames: ['action', 'kind', 'result'] as const,
       registers,
     });
@@ -64,6 +65,12 @@ export class ControllerMetrics {
     this.dcsHold = new Gauge({
       name: 'haconfd_controller_dcs_hold',
       help: '1 while the controller changes nothing because the DCS is unreachable (or no snapshot yet)',
+      registers,
+    });
+    this.membership = new Counter({
+      name: 'haconfd_controller_membership_changes_total',
+      help: 'Committed haproxy.cfg changes by how they reached HAProxy: runtime (add/del server, no reload) or reload',
+      labelNames: ['outcome'] as const,
       registers,
     });
   }

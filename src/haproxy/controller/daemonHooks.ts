@@ -14,6 +14,14 @@ import type { Daemon, DaemonOptions } from '../../daemon/daemon.js';
 import type { Logger } from '../../log/logger.js';
 import { HaproxyController } from './controller.js';
 import { controllerEnabled, parseControllerConfig } from './controllerConfig.js';
+import { loadResourceSet } from '../../daemon/resourceSet.js';
+import { createLogger } from '../../log/logger.js';
+
+/** The dest of every conf.d resource that reloads HAProxy through a `[template.haproxy]` table. */
+function haproxyDests(config: Config): string[] {
+  const { resources } = loadResourceSet(config, createLogger({ level: 'silent', format: 'json' }));
+  return resources.filter((r) => r.haproxy !== undefined).map((r) => r.dest);
+}
 
 export interface ControllerHooks {
   readonly options: Required<Pick<DaemonOptions, 'onSnapshot' | 'onPassDone' | 'reload'>>;
@@ -29,6 +37,7 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks | 
   const cc = parseControllerConfig(table as Record<string, unknown>, config.sections['haproxy'] ?? {});
   let controller: HaproxyController | undefined;
   let early: Snapshot | undefined;
+  let adopting: Promise<unknown> = Promise.resolve();
   return {
     options: {
       onSnapshot: (s) => {
@@ -38,14 +47,32 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks | 
       onPassDone: (_resource, outcome) => {
         if (outcome.ok && outcome.reloaded) controller?.notifyReload();
       },
-      // The resource's own reload step, unchanged; HAProxy reloads run under the controller's watch.
+      // An HAProxy resource's change that only adds or removes servers is applied through the
+      // runtime API; anything else is the resource's own reload step, run under the controller's watch.
       reload: async (resource, rlog) => {
         const { reloadResource } = await import('../../resource/syncResource.js');
         if (resource.haproxy === undefined || controller === undefined) return reloadResource(resource, rlog);
         const c = controller;
+        await adopting;
         const text = await readFile(resource.dest, 'utf8').catch(() => undefined);
-        if (text !== undefined) await c.prepareReload(text);
-        return c.duringReload(() => reloadResource(resource, rlog));
+        if (text !== undefined) {
+          const started = Date.now();
+          const o = await c.applyMembership(resource.dest, text);
+          if (o.applied) {
+            rlog.info({ resource: resource.name, added: o.added, removed: o.removed, waiting: o.waiting, durationMs: Date.now() - started }, 'applied through the runtime API: no reload');
+            return 'applied-at-runtime';
+          }
+          rlog.info({ resource: resource.name }, `reloading HAProxy: ${o.reason}`);
+          await c.prepareReload(text);
+        }
+        try {
+          await c.duringReload(() => reloadResource(resource, rlog));
+        } catch (e) {
+          c.forgetLoaded(resource.dest);
+          throw e;
+        }
+        if (text !== undefined) c.noteLoaded(resource.dest, text);
+        return 'reloaded';
       },
     },
     attach(daemon) {
@@ -57,6 +84,9 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks | 
       });
       controller.start();
       if (early) controller.setSnapshot(early);
+      // The configs the running HAProxy already loaded (so the first membership change needs no reload).
+      const c = controller;
+      adopting = Promise.all(haproxyDests(config).map((dest) => c.adoptRunningConfig(dest)));
       return controller;
     },
     async stop() {

@@ -1,0 +1,246 @@
+/**
+ * Membership changes without a reload, against a real HAProxy 2.6 running the shipped
+ * haproxy.cfg.hbs (test/integration/controller-fixture.ts): a member added to the rendered file
+ * becomes `add server` with every keyword, a member removed becomes `del server` (after its
+ * sessions, bounded by removal_grace), the worker is never replaced — and everything that cannot go
+ * through the runtime API falls back to a reload with its reason.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { waitFor } from '../harness/process.js';
+import { startCli } from '../harness/cli.js';
+import { writeHaproxyResource } from '../harness/haproxyResource.js';
+import { clusterPairs } from '../harness/patroniKeys.js';
+import { metricValue, steady, waitStates, withRig, type Rig, W, R } from './controller-fixture.js';
+import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
+import type { HaproxyController } from '../../src/haproxy/controller/controller.js';
+
+/** The rendered file plus member pg4 (a replica answering on pg3's ports) in every listen. */
+function withPg4(cfg: string): string {
+  return cfg.replace(/^(\s+server pg3 .*)$/gm, (line) => `${line}\n${line.replace('pg3', 'pg4')}`);
+}
+
+function withoutPg3(cfg: string): string {
+  return cfg.replace(/^\s+server pg3 .*\n/gm, '');
+}
+
+function snapshotWithPg4(rig: Rig): ReturnType<Rig['snapshot']> {
+  const pg4 = rig.node('pg3').member();
+  return rig.snapshot('pg1', [['/service/demo/members/pg4', JSON.stringify({ conn_url: `postgres://127.0.0.1:${pg4.port}/postgres`, api_url: `http://127.0.0.1:${pg4.apiPort}/patroni`, state: 'running', role: 'replica', version: '3.0.2' })]]);
+}
+
+/** Steady controller that knows the rig's file as the running config (as after a reload it ran). */
+async function steadyKnowing(rig: Rig, table: Record<string, unknown> = {}, registry = new Registry()): Promise<HaproxyController> {
+  const c = await steady(rig, table, { registry });
+  c.noteLoaded(rig.cfgFile, readFileSync(rig.cfgFile, 'utf8'));
+  return c;
+}
+
+async function commit(rig: Rig, c: HaproxyController, cfg: string): Promise<Awaited<ReturnType<HaproxyController['applyMembership']>>> {
+  writeFileSync(rig.cfgFile, cfg);
+  return c.applyMembership(rig.cfgFile, cfg);
+}
+
+describe('membership through the runtime API (real HAProxy)', { timeout: 120_000 }, () => {
+  test('a member added: add server with every keyword, checks on, its roles at once; no reload; a later reload keeps it', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steadyKnowing(rig, {}, registry);
+      const pid = await rig.haproxy.workerPid();
+      c.setSnapshot(snapshotWithPg4(rig));
+      const o = await commit(rig, c, withPg4(readFileSync(rig.cfgFile, 'utf8')));
+      assert.ok(o.applied, JSON.stringify(o));
+      assert.deepEqual([...o.added].sort(), ['demo_primary/pg4', 'demo_replicas/pg4']);
+      assert.equal(await rig.haproxy.workerPid(), pid, 'no reload: the same worker');
+      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint', pg4: 'maint' });
+      // A replica: ready, starting DOWN; HAProxy's checks (enabled after the add) make it UP.
+      await waitStates(rig, R, { pg1: 'drain', pg4: 'up' }, 8000);
+      const pg4 = (await rig.servers()).find((s) => s.backend === R && s.server === 'pg4');
+      assert.equal(pg4?.checkPort, rig.node('pg3').apiPort, 'check port from the server line');
+      assert.equal(pg4?.port, rig.node('pg3').pgPort);
+      assert.equal(await metricValue(registry, 'haconfd_controller_commands_total', { action: 'add', kind: 'membership', result: 'ok' }), 2);
+      assert.equal(await metricValue(registry, 'haconfd_controller_membership_changes_total', { outcome: 'runtime' }), 1);
+      assert.ok(rig.logs.some((l) => l.includes('demo_replicas/pg4 added at runtime')));
+
+      // A reload later (any other change) reads the file, which has pg4: it stays, in its role.
+      const cfg = readFileSync(rig.cfgFile, 'utf8');
+      const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
+      const r = await c.duringReload(() => reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: cfg }, rig.log));
+      assert.ok(r.confirmed && r.newPid !== pid);
+      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint', pg4: 'maint' });
+      await waitStates(rig, R, { pg1: 'drain', pg4: 'up' }, 8000);
+    }, { checkInter: '300ms' });
+  });
+
+  test('a member removed: MAINT and del server at once when it has no sessions; no reload', async () => {
+    await withRig(async (rig) => {
+      const c = await steadyKnowing(rig);
+      const pid = await rig.haproxy.workerPid();
+      c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
+      const o = await commit(rig, c, withoutPg3(readFileSync(rig.cfgFile, 'utf8')));
+      assert.ok(o.applied, JSON.stringify(o));
+      assert.deepEqual([...o.removed].sort(), ['demo_primary/pg3', 'demo_replicas/pg3']);
+      assert.deepEqual(o.waiting, []);
+      assert.equal(await rig.haproxy.workerPid(), pid);
+      assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'maint' });
+      assert.deepEqual(await rig.states(R), { pg1: 'drain', pg2: 'up' });
+      for (let i = 0; i < 4; i++) assert.equal(await rig.through(rig.ports.read), 'pg2');
+    }, { checkInter: '30s' });
+  });
+
+  test('a removed member with a session: it waits drained (no new connections, its session kept), sessions shut after removal_grace, then deleted', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steadyKnowing(rig, { removal_grace: '1s', interval: '100ms' }, registry);
+      rig.node('pg3').hold = true;
+      const held: Socket[] = [];
+      let onPg3: Socket | undefined;
+      for (let i = 0; i < 6 && onPg3 === undefined; i++) {
+        const s = connect({ host: '127.0.0.1', port: rig.ports.read });
+        held.push(s);
+        const who = await new Promise<string>((resolve) => {
+          s.once('data', (d: Buffer) => resolve(d.toString('utf8').trim()));
+          s.once('error', () => resolve('error'));
+          s.once('close', () => resolve('closed'));
+        });
+        if (who === 'pg3') onPg3 = s;
+      }
+      assert.ok(onPg3, 'a session through the read port on pg3');
+      const closed = new Promise<number>((resolve) => onPg3?.once('close', () => resolve(Date.now())));
+      try {
+        c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
+        const started = Date.now();
+        const o = await commit(rig, c, withoutPg3(readFileSync(rig.cfgFile, 'utf8')));
+        assert.ok(o.applied, JSON.stringify(o));
+        assert.deepEqual(o.waiting, ['demo_replicas/pg3'], 'the server with a session waits');
+        assert.equal((await rig.states(R))['pg3'], 'drain', 'drained, its session kept');
+        for (let i = 0; i < 4; i++) assert.equal(await rig.through(rig.ports.read), 'pg2', 'no new connection goes to it');
+        const reconciled = await c.reconcileNow();
+        assert.ok(!reconciled.commands.some((x) => x.server === 'pg3'), 'the planner leaves it alone');
+        await waitFor('demo_replicas/pg3 deleted', async () => !('pg3' in (await rig.states(R))), 5000, 50);
+        const closedAt = await closed;
+        assert.ok(closedAt - started >= 900, `sessions kept for the grace (${closedAt - started} ms)`);
+        assert.ok(rig.logs.some((l) => l.includes('still has sessions: shutting them down')));
+        assert.equal(await metricValue(registry, 'haconfd_controller_commands_total', { action: 'del', kind: 'membership', result: 'ok' }), 2);
+      } finally {
+        for (const s of held) s.destroy();
+      }
+    }, { checkInter: '30s' });
+  });
+
+  test('a member removed and back before its removal completed: kept, given its role again', async () => {
+    await withRig(async (rig) => {
+      const c = await steadyKnowing(rig, { removal_grace: '1h' });
+      // A session on pg1 (the leader, through the write port): removing pg1 from the file makes it wait.
+      rig.node('pg1').hold = true;
+      const s = connect({ host: '127.0.0.1', port: rig.ports.write });
+      await new Promise((r) => s.once('data', r));
+      try {
+        const cfg = readFileSync(rig.cfgFile, 'utf8');
+        const o1 = await commit(rig, c, cfg.replace(/^\s+server pg1 .*\n/gm, ''));
+        assert.ok(o1.applied && o1.waiting.includes('demo_primary/pg1'), JSON.stringify(o1));
+        assert.equal((await rig.states(W))['pg1'], 'drain');
+        const o2 = await commit(rig, c, cfg);
+        // demo_replicas/pg1 had no session and was deleted at once: it is added again.
+        assert.ok(o2.applied && o2.added.join() === 'demo_replicas/pg1' && o2.waiting.length === 0, JSON.stringify(o2));
+        assert.ok(rig.logs.some((l) => l.includes('demo_primary/pg1 is back before its removal completed')));
+        await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+        await waitStates(rig, R, { pg1: 'drain' });
+      } finally {
+        s.destroy();
+      }
+    }, { checkInter: '30s' });
+  });
+
+  test('bad input: every change that cannot go through the runtime API is refused with its reason (the caller reloads)', async () => {
+    await withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steady(rig, {}, { registry });
+      const cfg = readFileSync(rig.cfgFile, 'utf8');
+      // The running config is not known (nothing noted or adopted).
+      const unknown = await c.applyMembership(rig.cfgFile, withPg4(cfg));
+      assert.ok(!unknown.applied && /not known/.test(unknown.reason), JSON.stringify(unknown));
+      c.noteLoaded(rig.cfgFile, cfg);
+      // Something besides server lines changed.
+      const other = await c.applyMembership(rig.cfgFile, cfg.replace(/timeout connect \S+/, 'timeout connect 7s'));
+      assert.ok(!other.applied && /timeout connect 7s.*not a server line/.test(other.reason), JSON.stringify(other));
+      // A server line changed (address).
+      const moved = await c.applyMembership(rig.cfgFile, cfg.replace(/(server pg2 127\.0\.0\.1):\d+/, '$1:1'));
+      assert.ok(!moved.applied && /demo_primary\/pg2 changed/.test(moved.reason), JSON.stringify(moved));
+      // A server HAProxy already has (added by hand) under the name the file adds.
+      await rig.client.send(`add server ${W}/pg4 127.0.0.1:1`);
+      const exists = await c.applyMembership(rig.cfgFile, withPg4(cfg));
+      assert.ok(!exists.applied && /demo_primary\/pg4 already exists/.test(exists.reason), JSON.stringify(exists));
+      await rig.client.send(`del server ${W}/pg4`);
+      // A keyword HAProxy refuses for dynamic servers: its own error is the reason.
+      const refused = await c.applyMembership(rig.cfgFile, withPg4(cfg).replace(/(server pg4 \S+)/g, '$1 redir http://x'));
+      assert.ok(!refused.applied && /add server demo_(primary|replicas)\/pg4/.test(refused.reason), JSON.stringify(refused));
+      // Switched off.
+      const off = await rig.controller({ runtime_membership: false }).applyMembership(rig.cfgFile, withPg4(cfg));
+      assert.ok(!off.applied && /runtime_membership = false/.test(off.reason));
+      assert.equal(await metricValue(registry, 'haconfd_controller_membership_changes_total', { outcome: 'reload' }), 5);
+      assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'maint', pg3: 'maint' }, 'nothing else changed');
+    }, { checkInter: '30s' });
+  });
+
+  test('start-up adoption: the file is taken as running only when the worker started after it was written', async () => {
+    await withRig(async (rig) => {
+      const c = await steady(rig);
+      const info = await rig.client.showInfo();
+      const started = Number(info['Start_time_sec']);
+      utimesSync(rig.cfgFile, started - 5, started - 5);
+      assert.equal(await c.adoptRunningConfig(rig.cfgFile), true);
+      c.setSnapshot(snapshotWithPg4(rig));
+      const o = await commit(rig, c, withPg4(readFileSync(rig.cfgFile, 'utf8')));
+      assert.ok(o.applied, JSON.stringify(o));
+      // Written after the worker started (edited by hand, or rendered while HAProxy was not reloaded): not trusted.
+      utimesSync(rig.cfgFile, started + 5, started + 5);
+      assert.equal(await c.adoptRunningConfig(rig.cfgFile), false);
+      const o2 = await c.applyMembership(rig.cfgFile, withoutPg3(readFileSync(rig.cfgFile, 'utf8')));
+      assert.ok(!o2.applied && /not known/.test(o2.reason));
+      assert.equal(await c.adoptRunningConfig(join(rig.dir, 'missing.cfg')), false, 'a missing file is not adopted');
+    }, { checkInter: '30s' });
+  });
+
+  test('through the daemon: members joining and leaving the DCS reach HAProxy without a reload (the first change reloads: nothing to vouch for)', async () => {
+    await withRig(async (rig) => {
+      const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '300ms', hardStopAfter: '5s' });
+      assert.equal(paths.cfgFile, rig.cfgFile);
+      assert.equal(paths.masterSocket, rig.haproxy.masterSocket);
+      writeFileSync(join(paths.confdir, 'haconfd.toml'), `[controller]\nsocket = ${JSON.stringify(rig.socket)}\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "200ms"\n`);
+      const data = join(rig.dir, 'dcs.json');
+      const members = (names: readonly string[]) => names.map((n) => (n === 'pg4' ? { ...rig.node('pg3').member(), name: 'pg4' } : rig.node(n).member()));
+      const publish = (names: readonly string[]): void => writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', members(names), 'pg1'))));
+      publish(['pg1', 'pg2', 'pg3']);
+      const logFile = join(rig.dir, 'haconfd.log');
+      const haconfd = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', paths.confdir, '-log-format', 'json'], { logFile, cwd: rig.dir });
+      const logged = (text: string): number => haconfd.log().split('\n').filter((l) => l.includes(text)).length;
+      try {
+        await waitFor('haconfd steering pg1', () => logged('confirmed as a running primary') > 0, 15_000, 50);
+        await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' }, 8000);
+        // The start-up render differs from the rig's file (other vars): committed and reloaded.
+        await waitFor('the start-up reload', () => logged('"msg":"reloaded"') === 1, 15_000, 50);
+        const pid = await rig.haproxy.workerPid();
+
+        publish(['pg1', 'pg2', 'pg3', 'pg4']);
+        await waitFor('pg4 applied through the runtime API', () => logged('applied through the runtime API: no reload') === 1, 15_000, 50);
+        await waitStates(rig, W, { pg1: 'up', pg4: 'maint' });
+        await waitStates(rig, R, { pg1: 'drain', pg4: 'up' }, 8000);
+        assert.match(readFileSync(rig.cfgFile, 'utf8'), /server pg4 /, 'the file has it, so a later reload keeps it');
+
+        publish(['pg1', 'pg2', 'pg4']);
+        await waitFor('pg3 removed through the runtime API', () => logged('applied through the runtime API: no reload') === 2, 15_000, 50);
+        await waitFor('pg3 gone from HAProxy', async () => !('pg3' in (await rig.states(W))) && !('pg3' in (await rig.states(R))), 5000, 50);
+        assert.equal(await rig.haproxy.workerPid(), pid, 'the same worker throughout');
+        assert.equal(logged('"msg":"reloaded"'), 1, 'one reload in all: the first change');
+        assert.ok(!/"level":(50|60)/.test(haconfd.log()), haconfd.log());
+      } finally {
+        await haconfd.stop();
+      }
+    }, { checkInter: '30s' });
+  });
+});

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addServerLine, diffMembership } from '../../src/haproxy/membershipDiff.js';
+
+const cfg = (servers: readonly string[], extra = ''): string => `global
+    stats socket /run/haproxy/admin.sock mode 600 level admin
+defaults
+    mode tcp
+    default-server maxconn 50
+    timeout connect 1s
+listen demo_primary
+    bind 127.0.0.1:5000
+    option httpchk
+    # a comment line
+    default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none
+${servers.map((s) => `    server ${s} 10.0.0.${s.slice(2)}:5432 maxconn 100 check port 8008`).join('\n')}
+listen demo_replicas
+    bind 127.0.0.1:5001
+    balance roundrobin${extra}
+    default-server inter 3s
+${servers.map((s) => `    server ${s} 10.0.0.${s.slice(2)}:5432 check port 8008`).join('\n')}
+`;
+
+test('membership diff: a member added → add server with every keyword, default-server first, init-addr dropped', () => {
+  const d = diffMembership(cfg(['pg1', 'pg2']), cfg(['pg1', 'pg2', 'pg3']));
+  assert.equal(d.kind, 'runtime');
+  if (d.kind !== 'runtime') return;
+  assert.deepEqual(d.removed, []);
+  assert.deepEqual(d.added.map(addServerLine), [
+    'add server demo_primary/pg3 10.0.0.3:5432 maxconn 50 inter 3s fall 3 rise 2 on-marked-down shutdown-sessions maxconn 100 check port 8008',
+    'add server demo_replicas/pg3 10.0.0.3:5432 maxconn 50 inter 3s check port 8008',
+  ]);
+  assert.ok(d.added.every((s) => s.health && !s.agent && s.addr === '10.0.0.3' && s.port === 5432));
+});
+
+test('membership diff: a member removed → del server in every backend', () => {
+  const d = diffMembership(cfg(['pg1', 'pg2', 'pg3']), cfg(['pg1', 'pg3']));
+  assert.deepEqual(d, { kind: 'runtime', added: [], removed: [{ backend: 'demo_primary', server: 'pg2' }, { backend: 'demo_replicas', server: 'pg2' }] });
+});
+
+test('membership diff: identical, or only whole-line comments and blank lines differ → same', () => {
+  assert.deepEqual(diffMembership(cfg(['pg1']), cfg(['pg1'])), { kind: 'same' });
+  assert.deepEqual(diffMembership(cfg(['pg1']), `# header\n\n${cfg(['pg1']).replace('    # a comment line\n', '')}`), { kind: 'same' });
+});
+
+test('membership diff: anything outside server lines needs a reload, and the reason names the line', () => {
+  const d = diffMembership(cfg(['pg1']), cfg(['pg1']).replace('timeout connect 1s', 'timeout connect 2s'));
+  assert.equal(d.kind, 'reload');
+  assert.match(d.kind === 'reload' ? d.reason : '', /"defaults".*timeout connect 2s/);
+  assert.equal(diffMembership(cfg(['pg1']), `${cfg(['pg1'])}listen other\n    bind :1\n    server a 1.1.1.1:1\n`).kind, 'reload');
+  assert.equal(diffMembership(cfg(['pg1']), cfg(['pg1']).replace('default-server inter 3s fall', 'default-server inter 2s fall')).kind, 'reload');
+});
+
+test('membership diff: a changed server line (address, keywords) needs a reload', () => {
+  const d = diffMembership(cfg(['pg1', 'pg2']), cfg(['pg1', 'pg2']).replace('10.0.0.2:5432 maxconn 100', '10.0.0.9:5432 maxconn 100'));
+  assert.equal(d.kind, 'reload');
+  assert.match(d.kind === 'reload' ? d.reason : '', /demo_primary\/pg2 changed/);
+});
+
+test('membership diff: map-based balance cannot take dynamic servers; consistent hashing can; removal is fine', () => {
+  for (const algo of ['static-rr', 'source', 'uri', 'hdr(host)']) {
+    const d = diffMembership(cfg(['pg1'], `\n    balance ${algo}`), cfg(['pg1', 'pg2'], `\n    balance ${algo}`));
+    assert.equal(d.kind, 'reload', algo);
+    assert.match(d.kind === 'reload' ? d.reason : '', /demo_replicas uses balance/);
+  }
+  assert.equal(diffMembership(cfg(['pg1'], '\n    balance source\n    hash-type consistent'), cfg(['pg1', 'pg2'], '\n    balance source\n    hash-type consistent')).kind, 'runtime');
+  assert.equal(diffMembership(cfg(['pg1', 'pg2'], '\n    balance static-rr'), cfg(['pg1'], '\n    balance static-rr')).kind, 'runtime');
+});
+
+test('membership diff: named defaults (from) are inherited, including their default-server and balance', () => {
+  const base = (servers: string[]): string => `defaults base\n    default-server weight 7\n    balance static-rr\ndefaults\n    mode tcp\nbackend b from base\n${servers.map((s) => `    server ${s} 127.0.0.1:1`).join('\n')}\nbackend c\n    server x 127.0.0.1:1\n`;
+  const d = diffMembership(base(['a']), base(['a', 'b']));
+  assert.equal(d.kind, 'reload');
+  assert.match(d.kind === 'reload' ? d.reason : '', /static-rr/);
+  const named = `defaults base\n    default-server weight 7\ndefaults x from base\n    mode tcp\nbackend b\n    server a 127.0.0.1:1\n`;
+  const n = diffMembership(named, `${named}    server b 127.0.0.1:2 check\n`);
+  assert.equal(n.kind, 'runtime');
+  assert.deepEqual(n.kind === 'runtime' ? n.added.map(addServerLine) : [], ['add server b/b 127.0.0.1:2 weight 7 check']);
+});
+
+test('membership diff: no-check after check turns health checks off; agent-check is noticed', () => {
+  const a = 'backend b\n    default-server check agent-check agent-port 1\n    server a 127.0.0.1:1\n';
+  const d = diffMembership(a, `${a}    server b 127.0.0.1:2 no-check\n`);
+  assert.equal(d.kind, 'runtime');
+  if (d.kind !== 'runtime') return;
+  assert.equal(d.added[0]?.health, false);
+  assert.equal(d.added[0]?.agent, true);
+});
+
+test('membership diff bad input: values that could smuggle a command, odd server lines → reload with a reason, never a line', () => {
+  const a = 'backend b\n    server a 127.0.0.1:1\n';
+  for (const [line, why] of [
+    ['    server b 127.0.0.1:2 ssl crt "/x;y"\n', /cannot go through the runtime API/],
+    ['    server b 127.0.0.1:2 x\\y\n', /cannot go through the runtime API/],
+    ['    server b\n', /incomplete server line/],
+    ['    server a 127.0.0.1:9\n', /declares server a twice/],
+  ] as const) {
+    const d = diffMembership(a, `${a}${line}`);
+    assert.equal(d.kind, 'reload', line);
+    assert.match(d.kind === 'reload' ? d.reason : '', why, line);
+  }
+  const late = 'backend b\n    server a 127.0.0.1:1\n    default-server check\n';
+  const d = diffMembership(late, `${late}    server b 127.0.0.1:2\n`);
+  assert.match(d.kind === 'reload' ? d.reason : '', /default-server after a server line/);
+  assert.equal(diffMembership('backend b\n    server a 1.1.1.1:1\n', 'backend b\n    server a 1.1.1.1:1\n    server b;c 1.1.1.1:2\n').kind, 'reload');
+  assert.equal(diffMembership('', '').kind, 'same');
+});
