@@ -30,6 +30,11 @@ describe('[controller] config', () => {
     assert.equal(c.namespace, '/service');
     assert.deepEqual(c.writeBackends, ['{cluster}_primary']);
     assert.equal(c.overridesFile, '/var/lib/haconfd/haproxy-overrides.json');
+    assert.equal(c.runtimeMembership, true);
+    assert.equal(c.removalGraceMs, 30_000);
+    const m = parseControllerConfig({ socket: 'x', runtime_membership: false, removal_grace: '0s' });
+    assert.equal(m.runtimeMembership, false);
+    assert.equal(m.removalGraceMs, 0);
   });
   test('socket and state dir fall back to [haproxy]', () => {
     const c = parseControllerConfig({}, { socket: 'ipv4@127.0.0.1:9999', state_dir: '/srv/state' });
@@ -48,6 +53,8 @@ describe('[controller] config', () => {
     assert.throws(() => parseControllerConfig({ socket: 'x', write_backends: 'demo' }), /list of strings/);
     assert.throws(() => parseControllerConfig({ socket: 'ipv4@host' }), /socket/);
     assert.throws(() => parseControllerConfig({ socket: 'x', api_verify_tls: 'no' }), /api_verify_tls/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', runtime_membership: 'yes' }), /runtime_membership must be true or false/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', removal_grace: '-1s' }), /removal_grace/);
   });
   test('enabled', () => {
     assert.equal(controllerEnabled(undefined), false);
