@@ -3,7 +3,7 @@
  * '/service/demo' itself and the range ['/service/demo/', '/service/demo0') — '0' is the byte after
  * '/' — so '/service/demo2' and '/service/demo-x' are never read or watched. Pure.
  */
-import { isUnderPrefix, normalizeKey } from '../store/keys.js';
+import { distinctPrefixes, normalizeKey } from '../store/keys.js';
 
 export interface KeyRange {
   readonly key: Buffer;
@@ -11,12 +11,6 @@ export interface KeyRange {
   readonly rangeEnd?: Buffer;
   /** The prefix the range belongs to, for messages. */
   readonly prefix: string;
-}
-
-/** Normalises prefixes and drops duplicates and prefixes nested in another one. Sorted. */
-export function distinctPrefixes(prefixes: readonly string[]): string[] {
-  const norm = [...new Set(prefixes.map(normalizeKey))].sort();
-  return norm.filter((p) => !norm.some((q) => q !== p && isUnderPrefix(p, q)));
 }
 
 /** The one or two ranges of one (normalised) prefix. */

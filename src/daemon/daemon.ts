@@ -20,7 +20,7 @@ import { advanceSnapshot } from './liveSnapshot.js';
 import { startHttpEndpoint, type Readiness } from './httpEndpoint.js';
 import { DaemonMetrics } from './metrics.js';
 import { ResourceWorker, type WorkerDeps } from './resourceWorker.js';
-import { foldPrefixes, loadResourceSet, type ResourceSet } from './resourceSet.js';
+import { loadResourceSet, resourceSetOf, type ResourceSet } from './resourceSet.js';
 
 export interface DaemonOptions {
   /** Builds the config again (SIGHUP); throws when the new one is invalid. */
@@ -216,8 +216,7 @@ export class Daemon {
       }
     }
     if (kept.length === 0) return fresh;
-    const resources = [...fresh.resources, ...kept];
-    return { resources, errors: fresh.errors, prefixes: foldPrefixes(resources.flatMap((r) => r.keys)) };
+    return resourceSetOf([...fresh.resources, ...kept], fresh.errors);
   }
 
   // ---- interval mode ----
@@ -239,11 +238,7 @@ export class Daemon {
           await w.runNow();
         }
       }
-      if (!snap && this.snapshot === undefined && this.lastReadError instanceof BackendConfigError) {
-        this.log.fatal({ backend: this.config.backend }, 'giving up at start-up: the backend configuration must be fixed');
-        this.exitCode = 2;
-        return;
-      }
+      if (!snap && this.gaveUpAtStartup()) return;
       const intervalMs = this.config.intervalSeconds * 1000;
       await this.sleep(snap ? intervalMs : Math.min(backoff.next(), intervalMs));
     }
@@ -304,15 +299,22 @@ export class Daemon {
       if (this.stopping) return undefined;
       const snap = await this.readOnce();
       if (snap) return snap;
-      if (this.snapshot === undefined && this.lastReadError instanceof BackendConfigError) {
-        this.log.fatal({ backend: this.config.backend }, 'giving up at start-up: the backend configuration must be fixed');
-        this.exitCode = 2;
-        return undefined;
-      }
+      if (this.gaveUpAtStartup()) return undefined;
       const d = backoff.next();
       this.log.warn({ retryInMs: d }, 'backend unavailable; keeping the last good files');
       await this.sleep(d);
     }
+  }
+
+  /**
+   * At start-up (no snapshot yet) a read refused for its configuration (credentials, TLS) ends the
+   * daemon with exit 2: says so and returns true. Otherwise false (keep trying).
+   */
+  private gaveUpAtStartup(): boolean {
+    if (this.snapshot !== undefined || !(this.lastReadError instanceof BackendConfigError)) return false;
+    this.log.fatal({ backend: this.config.backend }, 'giving up at start-up: the backend configuration must be fixed');
+    this.exitCode = 2;
+    return true;
   }
 
   private markReachable(up: boolean): void {

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { loadResources } from '../resource/loadResources.js';
 import type { ResourceConfigError } from '../resource/templateResource.js';
 import type { TemplateResource } from '../resource/templateResource.js';
-import { isUnderPrefix } from '../store/keys.js';
+import { distinctPrefixes } from '../store/keys.js';
 
 export interface ResourceSet {
   readonly resources: readonly TemplateResource[];
@@ -14,11 +14,9 @@ export interface ResourceSet {
   readonly prefixes: readonly string[];
 }
 
-export function foldPrefixes(keys: readonly string[]): string[] {
-  const sorted = [...new Set(keys)].sort((a, b) => a.length - b.length);
-  const out: string[] = [];
-  for (const k of sorted) if (!out.some((p) => isUnderPrefix(k, p))) out.push(k);
-  return out.sort();
+/** The set of these resources: their prefixes are worked out here. */
+export function resourceSetOf(resources: readonly TemplateResource[], errors: readonly ResourceConfigError[]): ResourceSet {
+  return { resources, errors, prefixes: distinctPrefixes(resources.flatMap((r) => r.keys)) };
 }
 
 export function loadResourceSet(config: Config, log: Logger, cwd = process.cwd()): ResourceSet {
@@ -28,5 +26,5 @@ export function loadResourceSet(config: Config, log: Logger, cwd = process.cwd()
     cwd,
   });
   for (const e of errors) log.error({ file: e.file }, e.message);
-  return { resources, errors, prefixes: foldPrefixes(resources.flatMap((r) => r.keys)) };
+  return resourceSetOf(resources, errors);
 }

@@ -23,3 +23,9 @@ export function isUnderPrefix(key: string, prefix: string): boolean {
   if (!key.startsWith(prefix.slice(0, plen))) return false;
   return key.length === plen || key.charCodeAt(plen) === 47;
 }
+
+/** Normalises prefixes and drops duplicates and prefixes nested in another one. Sorted. */
+export function distinctPrefixes(prefixes: readonly string[]): string[] {
+  const norm = [...new Set(prefixes.map(normalizeKey))].sort();
+  return norm.filter((p) => !norm.some((q) => q !== p && isUnderPrefix(p, q)));
+}

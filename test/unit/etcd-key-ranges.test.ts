@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBytes, distinctPrefixes, rangesOfPrefix, rangesOfPrefixes } from '../../src/backends/etcdKeyRanges.js';
+import { decodeBytes, rangesOfPrefix, rangesOfPrefixes } from '../../src/backends/etcdKeyRanges.js';
+import { distinctPrefixes } from '../../src/store/keys.js';
 
 const inRange = (key: string, r: { key: Buffer; rangeEnd?: Buffer }): boolean => {
   const k = Buffer.from(key);
