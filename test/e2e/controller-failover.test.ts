@@ -85,4 +85,11 @@ describe('controller failover acceptance on a real Patroni cluster', { timeout: 
     const routed = rig.haconfdLog().filter((l) => String(l['msg']).startsWith('writes routed to')).length;
     assert.ok(routed >= SWITCHOVERS + KILLS, `${routed} routed lines`);
   });
+
+  test('membership: the killed member leaving and coming back went through the runtime API, not only reloads', () => {
+    assert.ok(rig);
+    if (KILLS === 0) return;
+    const applied = rig.haconfdLog().filter((l) => l['msg'] === 'applied through the runtime API: no reload');
+    assert.ok(applied.some((l) => Array.isArray(l['added']) && (l['added'] as unknown[]).length > 0), `a member added at runtime: ${JSON.stringify(applied)}`);
+  });
 });

@@ -335,6 +335,11 @@ export interface FailoverResult {
   readonly outageMs: number;
   /** The key changed → first successful write through HAProxy (the part of the outage a proxy can act on). */
   readonly outageAfterKeyMs: number | undefined;
+  /**
+   * Patroni's own write gap, no proxy involved: the last write the old leader accepted directly
+   * (polled every 10 ms) → the first the new leader accepted directly. No proxy can do better.
+   */
+  readonly directGapMs: number | undefined;
   readonly attempts: Attempt[];
 }
 
@@ -347,6 +352,26 @@ async function pollDirect(port: number, since: number, deadlineMs: number): Prom
     await sleep(10);
   }
   return undefined;
+}
+
+/** Writes straight to `port` every 10 ms until stopped; resolves to the start of the last that succeeded. */
+function probeDirect(port: number): { stop(): Promise<number | undefined> } {
+  let running = true;
+  let lastOk: number | undefined;
+  const loop = (async () => {
+    while (running) {
+      const t = Date.now();
+      if ((await pgQuery(port, WRITE_SQL, 300)).ok) lastOk = t;
+      await sleep(10);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return lastOk;
+    },
+  };
 }
 
 /**
@@ -408,6 +433,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
   const client = new WriteClient(rig.ports.write);
   const beginAt = Date.now();
   client.start();
+  const oldProbe = probeDirect(cluster.node(from).pgPort);
   await sleep(300);
   let to: string;
   let newKeyAt = 0;
@@ -417,9 +443,11 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
       return c ? { to: c.value as string, at: c.at } : undefined;
     }, 60_000, 5);
   let directAt: number | undefined;
+  let oldLastOk: number | undefined;
   if (kind === 'switchover') {
     const sw = cluster.switchover();
     const k = await waitNewKey();
+    oldLastOk = await oldProbe.stop();
     to = k.to;
     newKeyAt = k.at;
     directAt = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
@@ -427,6 +455,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
   } else {
     await cluster.node(from).kill9();
     const k = await waitNewKey();
+    oldLastOk = await oldProbe.stop();
     to = k.to;
     newKeyAt = k.at;
     directAt = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
@@ -473,7 +502,8 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
     lastOk = a.start;
   }
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, attempts };
+  const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts };
 }
 
 /** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */
@@ -490,5 +520,5 @@ export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
 
 export function describeFailover(r: FailoverResult): string {
   const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
-  return `${r.kind} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
+  return `${r.kind} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed; Patroni's own direct gap ${r.directGapMs ?? '?'} ms), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
 }
