@@ -2,6 +2,7 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Backend } from './backend.js';
+import type { EtcdOptions } from './etcdOptions.js';
 
 export interface CreateBackendOptions {
   /**
@@ -22,37 +23,20 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
       return new EnvBackend();
     }
     case 'etcdv3': {
+      const etcdOptions: EtcdOptions = {
+        nodes: config.nodes,
+        ...(Object.keys(config.tls).length > 0 ? { tls: config.tls } : {}),
+        ...(config.auth ? { auth: config.auth } : {}),
+        connectTimeoutMs: config.connectTimeoutMs,
+      };
       if (opts.oneShot) {
         const { createEtcdOneShotBackend } = await import('./etcdOneShot.js');
-        return createEtcdOneShotBackend(
-          {
-            nodes: config.nodes,
-            ...(Object.keys(config.tls).length > 0 ? { tls: config.tls } : {}),
-            ...(config.auth ? { auth: config.auth } : {}),
-            connectTimeoutMs: config.connectTimeoutMs,
-          },
-          log,
-        );
+        return createEtcdOneShotBackend(etcdOptions, log);
       }
       // Loaded by path so the gRPC stack is only paid for when etcd is used.
       const etcdModule = './etcd.js';
-      const mod = (await import(etcdModule)) as {
-        createEtcdBackend(opts: {
-          nodes: readonly string[];
-          tls?: { cert?: string; key?: string; ca?: string };
-          auth?: { username: string; password: string };
-          connectTimeoutMs: number;
-        }, log: Logger): Promise<Backend>;
-      };
-      return mod.createEtcdBackend(
-        {
-          nodes: config.nodes,
-          ...(Object.keys(config.tls).length > 0 ? { tls: config.tls } : {}),
-          ...(config.auth ? { auth: config.auth } : {}),
-          connectTimeoutMs: config.connectTimeoutMs,
-        },
-        log,
-      );
+      const mod = (await import(etcdModule)) as { createEtcdBackend(opts: EtcdOptions, log: Logger): Promise<Backend> };
+      return mod.createEtcdBackend(etcdOptions, log);
     }
   }
 }

@@ -9,21 +9,12 @@
  */
 import type { Logger } from '../log/logger.js';
 import { BackendUnavailableError, type Backend, type Snapshot, type Watch, type WatchHandlers } from './backend.js';
-import { EtcdConnection, type EtcdConnectionOptions } from './etcdConnection.js';
-import { etcdErrorKind } from './etcdErrors.js';
-import { readPrefixes } from './etcdRead.js';
+import { EtcdConnection } from './etcdConnection.js';
+import type { EtcdOptions } from './etcdOptions.js';
+import { readPrefixes, readRetryingCompaction } from './etcdRead.js';
 import { EtcdWatch } from './etcdWatch.js';
 
-export interface EtcdBackendOptions extends EtcdConnectionOptions {
-  /** 'http://h:2379' | 'https://h:2379' | 'h:2379'; the caller applies the default ['127.0.0.1:2379']. */
-  nodes: readonly string[];
-  /** File paths: -client-cert, -client-key, -client-ca-keys. */
-  tls?: { cert?: string; key?: string; ca?: string };
-  /** -basic-auth -username -password. */
-  auth?: { username: string; password: string };
-  /** Bound on connecting (and on each read): e.g. 5000. */
-  connectTimeoutMs: number;
-}
+export type EtcdBackendOptions = EtcdOptions;
 
 export class EtcdBackend implements Backend {
   readonly name = 'etcdv3';
@@ -41,18 +32,9 @@ export class EtcdBackend implements Backend {
 
   async read(prefixes: readonly string[]): Promise<Snapshot> {
     const t0 = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const snap = await readPrefixes(this.conn, prefixes);
-        this.log.debug({ prefixes, revision: snap.revision, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read');
-        return snap;
-      } catch (e) {
-        // A multi-transaction read whose revision was compacted between two transactions: again.
-        if (etcdErrorKind(e) === 'compacted' && attempt < 3) continue;
-        if (e instanceof Error && (e.name === 'BackendConfigError' || e.name === 'BackendUnavailableError')) throw e;
-        throw new BackendUnavailableError(`etcd read failed at ${this.conn.urls.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
+    const snap = await readRetryingCompaction(this.conn.urls, () => readPrefixes(this.conn, prefixes));
+    this.log.debug({ prefixes, revision: snap.revision, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read');
+    return snap;
   }
 
   watch(prefixes: readonly string[], afterRevision: number, handlers: WatchHandlers): EtcdWatch & Watch {

@@ -6,17 +6,11 @@
 import type { Logger } from '../log/logger.js';
 import { BackendConfigError, BackendUnavailableError } from './backend.js';
 import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
-import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
-import { EtcdNode, loadCredentials, type EtcdAuth, type EtcdTlsFiles } from './etcdNode.js';
+import type { EtcdEndpoint } from './etcdNodes.js';
+import { EtcdNode } from './etcdNode.js';
+import { resolveEtcdOptions, type EtcdOptions } from './etcdOptions.js';
 
-
-export interface EtcdConnectionOptions {
-  nodes: readonly string[];
-  /** File paths (-client-cert, -client-key, -client-ca-keys). */
-  tls?: EtcdTlsFiles;
-  auth?: EtcdAuth;
-  connectTimeoutMs: number;
-}
+export type EtcdConnectionOptions = EtcdOptions;
 
 export function timeoutAfter<T>(p: Promise<T>, ms: number, what: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -40,14 +34,11 @@ export class EtcdConnection {
     opts: EtcdConnectionOptions,
     private readonly log: Logger,
   ) {
-    const creds = loadCredentials(opts.tls);
-    this.endpoints = parseEtcdNodes(opts.nodes, creds !== undefined);
-    if (opts.auth !== undefined && opts.auth.username === '') {
-      throw new BackendConfigError('etcd: -basic-auth needs -username');
-    }
-    this.username = opts.auth?.username;
-    this.connectTimeoutMs = opts.connectTimeoutMs > 0 ? opts.connectTimeoutMs : 5000;
-    this.nodes = this.endpoints.map((e) => new EtcdNode(e, creds, opts.auth, this.connectTimeoutMs));
+    const { credentials, endpoints, auth, connectTimeoutMs } = resolveEtcdOptions(opts);
+    this.endpoints = endpoints;
+    this.username = auth?.username;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.nodes = this.endpoints.map((e) => new EtcdNode(e, credentials, auth, this.connectTimeoutMs));
   }
 
   get urls(): string[] {

@@ -10,8 +10,6 @@ import type { IOptions } from 'etcd3/lib/options.js';
 import type { Credentials, EtcdAuth } from './etcdCredentials.js';
 import type { EtcdEndpoint } from './etcdNodes.js';
 
-export { loadCredentials, type Credentials, type EtcdAuth, type EtcdTlsFiles } from './etcdCredentials.js';
-
 export type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;

@@ -9,21 +9,15 @@ import http2 from 'node:http2';
 import type { Logger } from '../log/logger.js';
 import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from './backend.js';
 import { decodeAuthenticateToken, encodeAuthenticateRequest } from './etcdAuthWire.js';
-import { loadCredentials, type Credentials, type EtcdAuth, type EtcdTlsFiles } from './etcdCredentials.js';
+import type { Credentials, EtcdAuth } from './etcdCredentials.js';
 import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
 import type { KeyRange } from './etcdKeyRanges.js';
-import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
-import { readDescription, readRanges, readRangesOf } from './etcdRead.js';
+import type { EtcdEndpoint } from './etcdNodes.js';
+import { resolveEtcdOptions, type EtcdOptions } from './etcdOptions.js';
+import { readDescription, readRanges, readRangesOf, readRetryingCompaction } from './etcdRead.js';
 import { unaryCall } from './grpcUnary.js';
 
-export interface EtcdOneShotOptions {
-  /** 'http://h:2379' | 'https://h:2379' | 'h:2379'. */
-  nodes: readonly string[];
-  tls?: EtcdTlsFiles;
-  auth?: EtcdAuth;
-  /** Bound on the whole read, over every endpoint: e.g. 5000. */
-  connectTimeoutMs: number;
-}
+export type EtcdOneShotOptions = EtcdOptions;
 
 /** Flow-control window: a 10,000-key prefix is ~1.5 MB; the 64 KB default costs round trips. */
 const WINDOW = 16 * 1024 * 1024;
@@ -53,18 +47,9 @@ export class EtcdOneShotBackend implements Backend {
   async read(prefixes: readonly string[]): Promise<Snapshot> {
     const t0 = performance.now();
     const ranges = readRangesOf(prefixes);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const snap = await this.readOnAnyEndpoint(readDescription(prefixes), ranges);
-        this.log.debug({ prefixes, revision: snap.revision, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read (one-shot)');
-        return snap;
-      } catch (e) {
-        // A multi-transaction read whose revision was compacted between two transactions: again.
-        if (etcdErrorKind(e) === 'compacted' && attempt < 3) continue;
-        if (e instanceof BackendConfigError || e instanceof BackendUnavailableError) throw e;
-        throw new BackendUnavailableError(`etcd read failed at ${this.urls.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
+    const snap = await readRetryingCompaction(this.urls, () => this.readOnAnyEndpoint(readDescription(prefixes), ranges));
+    this.log.debug({ prefixes, revision: snap.revision, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read (one-shot)');
+    return snap;
   }
 
   /**
@@ -199,12 +184,7 @@ export class EtcdOneShotBackend implements Backend {
  * one-shot backend. Connects on read().
  */
 export async function createEtcdOneShotBackend(opts: EtcdOneShotOptions, log: Logger): Promise<EtcdOneShotBackend> {
-  const creds = loadCredentials(opts.tls);
-  const endpoints = parseEtcdNodes(opts.nodes, creds !== undefined);
-  if (opts.auth !== undefined && opts.auth.username === '') {
-    throw new BackendConfigError('etcd: -basic-auth needs -username');
-  }
-  const timeout = opts.connectTimeoutMs > 0 ? opts.connectTimeoutMs : 5000;
-  log.debug({ endpoints: endpoints.map((e) => e.url), username: opts.auth?.username, tls: creds !== undefined }, 'etcd one-shot reader configured');
-  return new EtcdOneShotBackend(endpoints, creds, opts.auth, timeout, log);
+  const { credentials, endpoints, auth, connectTimeoutMs } = resolveEtcdOptions(opts);
+  log.debug({ endpoints: endpoints.map((e) => e.url), username: auth?.username, tls: credentials !== undefined }, 'etcd one-shot reader configured');
+  return new EtcdOneShotBackend(endpoints, credentials, auth, connectTimeoutMs, log);
 }

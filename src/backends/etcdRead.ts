@@ -3,8 +3,9 @@
  * transactions: the first one is answered at the current revision R, any further one (etcd allows
  * 128 operations per transaction) is read at R explicitly.
  */
-import type { Snapshot } from './backend.js';
+import { BackendUnavailableError, type Snapshot } from './backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
+import { etcdErrorKind } from './etcdErrors.js';
 import { rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
 import { decodeReadTxnText, encodeReadTxn } from './etcdWire.js';
 
@@ -41,4 +42,22 @@ export async function readRanges(txn: RawTxn, ranges: readonly KeyRange[]): Prom
 export async function readPrefixes(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
   const ranges = readRangesOf(prefixes);
   return conn.call(readDescription(prefixes), (node, deadline) => readRanges((req) => node.rawKvCall('Txn', req, deadline), ranges));
+}
+
+/**
+ * Runs `read` again (up to three attempts in all) when its revision was compacted between two of
+ * its transactions. Backend errors pass through; anything else becomes BackendUnavailableError
+ * naming `urls`.
+ */
+export async function readRetryingCompaction(urls: readonly string[], read: () => Promise<Snapshot>): Promise<Snapshot> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (etcdErrorKind(e) === 'compacted' && attempt < 3) continue;
+      // BackendConfigError and BackendUnavailableError (told by name) pass through as they are.
+      if (e instanceof Error && (e.name === 'BackendConfigError' || e.name === 'BackendUnavailableError')) throw e;
+      throw new BackendUnavailableError(`etcd read failed at ${urls.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { YAMLError } from 'yaml';
 import type { Backend, Snapshot, Watch, WatchHandlers } from './backend.js';
 import { BackendUnavailableError } from './backend.js';
-import { isUnderPrefix } from '../store/keys.js';
+import { restrictSnapshot } from '../store/snapshot.js';
 
 /** Flattens a parsed document into absolute keys with string values. */
 export function flattenDocument(doc: unknown, into: Map<string, string>, path = ''): void {
@@ -94,9 +94,7 @@ export class FileBackend implements Backend {
       this.lastText = joined;
       this.revision++;
     }
-    const pairs = new Map<string, string>();
-    for (const [k, v] of all) if (prefixes.some((p) => isUnderPrefix(k, p))) pairs.set(k, v);
-    return { revision: this.revision, pairs };
+    return restrictSnapshot({ revision: this.revision, pairs: all }, prefixes);
   }
 
   watch(_prefixes: readonly string[], _afterRevision: number, handlers: WatchHandlers): Watch {
