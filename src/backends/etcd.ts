@@ -3,8 +3,8 @@
  * used: it pulls in gRPC (~180 ms of module loading).
  *
  * - read: every prefix at one revision (etcdRead.ts).
- * - watch: one stream, one etcd watch per key range of each distinct prefix, resumed from the last
- *   seen revision after any disconnect, on any endpoint (etcdWatch.ts).
+ * - watch: one stream, one etcd watch over a range spanning the distinct prefixes, resumed from the
+ *   last seen revision after any disconnect, on any endpoint (etcdWatch.ts).
  * - errors: credentials/TLS → BackendConfigError, outages → BackendUnavailableError (etcdErrors.ts).
  */
 import type { Logger } from '../log/logger.js';

@@ -35,7 +35,7 @@ interface RangeState {
   readonly range: WatchRange;
   /** Revision to (re)start from; 0 = "now". */
   next: number;
-  /** watch_id on the current stream, while created or being created. */
+  /** watch_id on the current stream, while created or being created; undefined before that. */
   id: number | undefined;
   created: boolean;
   /** Re-created after a compaction; onResync is due once it is created. */
@@ -49,8 +49,8 @@ function toChangeEvent(ev: IEvent): ChangeEvent {
 }
 
 export class EtcdWatch implements Watch {
-  private readonly ranges: RangeState[];
-  private readonly byId = new Map<number, RangeState>();
+  /** The one range watched; undefined when there is no prefix to watch. */
+  private readonly state: RangeState | undefined;
   private stream: WatchStream | undefined;
   private node: EtcdNode | undefined;
   private generation = 0;
@@ -76,8 +76,8 @@ export class EtcdWatch implements Watch {
   ) {
     const start = afterRevision > 0 ? afterRevision + 1 : 0;
     const range = watchRangeOfPrefixes(prefixes);
-    this.ranges = range ? [{ range, next: start, id: undefined, created: false, resyncDue: false }] : [];
-    if (this.ranges.length > 0) void this.open();
+    this.state = range ? { range, next: start, id: undefined, created: false, resyncDue: false } : undefined;
+    if (this.state !== undefined) void this.open();
     // Nothing to watch: nothing to be disconnected from either.
     else queueMicrotask(() => this.closed || this.safely(() => this.handlers.onStatus?.('connected')));
   }
@@ -93,6 +93,8 @@ export class EtcdWatch implements Watch {
   }
 
   private async open(): Promise<void> {
+    const r = this.state;
+    if (r === undefined) return;
     const gen = ++this.generation;
     const node = this.conn.order()[0];
     if (node === undefined || this.closed) return;
@@ -118,20 +120,18 @@ export class EtcdWatch implements Watch {
     }
     this.stream = stream;
     this.log.trace({ endpoint: node.endpoint.url }, 'etcd watch: stream open');
-    this.byId.clear();
     stream.on('data', (res: IWatchResponse) => {
       if (gen === this.generation) this.onResponse(gen, node, res);
     });
     stream.on('error', (err: Error) => this.fail(gen, node, err));
     stream.on('end', () => this.fail(gen, node, new Error('watch stream ended by the server')));
-    for (const r of this.ranges) this.create(stream, r);
+    this.create(stream, r);
   }
 
   private create(stream: WatchStream, r: RangeState): void {
     const id = this.nextId++;
     r.id = id;
     r.created = false;
-    this.byId.set(id, r);
     stream.write({
       create_request: {
         key: r.range.key,
@@ -143,11 +143,13 @@ export class EtcdWatch implements Watch {
   }
 
   private onResponse(gen: number, node: EtcdNode, res: IWatchResponse): void {
-    const r = this.byId.get(Number(res.watch_id));
+    const s = this.state;
+    if (s === undefined) return;
+    const r = s.id !== undefined && s.id === Number(res.watch_id) ? s : undefined;
     if (r === undefined) {
       // etcd 3.4 refuses a create (e.g. "permission denied" for a token it no longer knows after a
       // restart) with watch_id -1 rather than ours: it belongs to the create still pending.
-      if (res.created && res.canceled && this.ranges.some((x) => x.id !== undefined && !x.created)) {
+      if (res.created && res.canceled && s.id !== undefined && !s.created) {
         this.fail(gen, node, new Error(res.cancel_reason || 'watch refused by the server'));
       }
       return; // otherwise: a watch we cancelled
@@ -163,12 +165,12 @@ export class EtcdWatch implements Watch {
     if (res.created) {
       r.created = true;
       if (r.next === 0) r.next = Number(res.header.revision) + 1;
-      if (r.resyncDue && !this.ranges.some((x) => x.resyncDue && !x.created)) {
-        for (const x of this.ranges) x.resyncDue = false;
+      if (r.resyncDue) {
+        r.resyncDue = false;
         this.log.warn({ revision: r.next - 1 }, 'etcd watch: revision compacted, asking for a full re-read');
         this.safely(() => this.handlers.onResync('compacted'));
       }
-      if (!this.connected && this.ranges.every((x) => x.created)) this.onConnected(node);
+      if (!this.connected) this.onConnected(node, r);
       return;
     }
     // Only events move the resume point. (Progress notifications could too, but some etcd releases
@@ -183,7 +185,7 @@ export class EtcdWatch implements Watch {
 
   private onCompacted(r: RangeState, compactRevision: number): void {
     this.log.info({ prefixes: r.range.prefixes, from: r.next, compactRevision }, 'etcd watch: resume revision was compacted');
-    if (r.id !== undefined) this.byId.delete(r.id);
+    r.id = undefined;
     r.next = 0;
     r.resyncDue = true;
     if (this.stream) this.create(this.stream, r);
@@ -194,14 +196,15 @@ export class EtcdWatch implements Watch {
     this.watchdog = undefined;
   }
 
-  private onConnected(node: EtcdNode): void {
+  private onConnected(node: EtcdNode, r: RangeState): void {
     this.clearWatchdog();
     this.connected = true;
     this.retryMs = RETRY_MIN_MS;
     this.configRetryMs = CONFIG_RETRY_FIRST_MS;
     this.lastReported = undefined;
     this.conn.markGood(node);
-    this.log.info({ endpoint: node.endpoint.url, resume: this.ranges.map((x) => x.next) }, this.everConnected ? 'etcd watch: reconnected' : 'etcd watch: connected');
+    // `resume` stays a list, as logged when the watch could hold several ranges.
+    this.log.info({ endpoint: node.endpoint.url, resume: [r.next] }, this.everConnected ? 'etcd watch: reconnected' : 'etcd watch: connected');
     this.everConnected = true;
     this.safely(() => this.handlers.onStatus?.('connected'));
   }
@@ -212,8 +215,10 @@ export class EtcdWatch implements Watch {
     this.clearWatchdog();
     const stream = this.stream;
     this.stream = undefined;
-    this.byId.clear();
-    for (const r of this.ranges) r.created = false;
+    if (this.state !== undefined) {
+      this.state.id = undefined;
+      this.state.created = false;
+    }
     try {
       stream?.cancel();
     } catch {
