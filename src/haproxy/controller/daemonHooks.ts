@@ -44,8 +44,10 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks | 
         if (controller) controller.setSnapshot(s);
         else early = s;
       },
-      onPassDone: (_resource, outcome) => {
-        if (outcome.ok && outcome.reloaded) controller?.notifyReload();
+      // A [template.haproxy] reload already ends with a pass (duringReload); other reload steps
+      // (a reload_cmd that restarts HAProxy) are caught here.
+      onPassDone: (resource, outcome) => {
+        if (outcome.ok && outcome.reloaded && resource.haproxy === undefined) controller?.notifyReload();
       },
       // An HAProxy resource's change that only adds or removes servers is applied through the
       // runtime API; anything else is the resource's own reload step, run under the controller's watch.
