@@ -32,6 +32,8 @@ export interface DaemonOptions {
   onPassDone?: WorkerDeps['onPassDone'];
   /** Replaces a resource's reload step (the HAProxy reload strategies plug in here). */
   reload?: WorkerDeps['reload'];
+  /** A configuration was applied after start-up (SIGHUP, conf.d or templates changed). */
+  onConfigApplied?: (config: Config) => void;
 }
 
 /** A node URL as it may be logged: credentials in it (http://user:pass@host) are replaced. */
@@ -456,6 +458,7 @@ export class Daemon {
     this.log.level = next.logLevel;
     this.log.info({ why, resources: set.resources.length, errors: set.errors.length, backendChanged }, 'configuration applied');
     this.applyResourceSet(set);
+    this.opts.onConfigApplied?.(next);
     if (backendChanged) {
       let fresh: Backend;
       try {

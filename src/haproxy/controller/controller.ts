@@ -55,6 +55,8 @@ export interface ControllerOptions {
   readonly log: Logger;
   /** The daemon's registry (metrics are served at /metrics). */
   readonly registry: Registry;
+  /** Metrics of a controller this one replaces (SIGHUP): registered once, counts carry on. */
+  readonly metrics?: ControllerMetrics;
   /** Whether the DCS is reachable now (the daemon's backend status). Default: always. */
   readonly dcsReachable?: () => boolean | Promise<boolean>;
   readonly client?: RuntimeClient;
@@ -105,7 +107,7 @@ export class HaproxyController {
 
   constructor(private readonly opts: ControllerOptions) {
     const c = opts.config;
-    this.metrics = new ControllerMetrics(opts.registry);
+    this.metrics = opts.metrics ?? new ControllerMetrics(opts.registry);
     this.client = opts.client ?? new RuntimeClient(c.socket, { timeoutMs: c.socketTimeoutMs });
     this.now = opts.now ?? Date.now;
     this.confirmations = new LeaderConfirmations({

@@ -3,9 +3,13 @@
  * the daemon's snapshot changes and reloads feed it, its metrics go on the daemon's registry, and
  * the daemon's backend status tells it whether the DCS is reachable.
  *
- *   const hooks = controllerHooks(config, log);          // undefined: no [controller]
- *   const daemon = new Daemon(config, log, { ...opts, ...hooks?.options });
- *   hooks?.attach(daemon);  …  await daemon.run();  await hooks?.stop();
+ *   const hooks = controllerHooks(config, log);          // throws on a bad [controller]
+ *   const daemon = new Daemon(config, log, { ...opts, ...hooks.options });
+ *   hooks.attach(daemon);  …  await daemon.run();  await hooks.stop();
+ *
+ * On SIGHUP (onConfigApplied) a changed [controller] or [haproxy] table restarts the controller with
+ * the new settings (its metrics carry on); `enabled = false` or a removed table stops it, and
+ * `enabled = true` again starts it. A bad table is logged and the running controller kept.
  */
 import { readFile } from 'node:fs/promises';
 import type { Snapshot } from '../../backends/backend.js';
@@ -13,7 +17,8 @@ import type { Config } from '../../config/config.js';
 import type { Daemon, DaemonOptions } from '../../daemon/daemon.js';
 import type { Logger } from '../../log/logger.js';
 import { HaproxyController } from './controller.js';
-import { controllerEnabled, parseControllerConfig } from './controllerConfig.js';
+import { controllerEnabled, parseControllerConfig, type ControllerConfig } from './controllerConfig.js';
+import type { ControllerMetrics } from './controllerMetrics.js';
 import { loadResourceSet } from '../../daemon/resourceSet.js';
 import { createLogger } from '../../log/logger.js';
 
@@ -24,25 +29,63 @@ function haproxyDests(config: Config): string[] {
 }
 
 export interface ControllerHooks {
-  readonly options: Required<Pick<DaemonOptions, 'onSnapshot' | 'onPassDone' | 'reload'>>;
-  /** Creates and starts the controller on the daemon's registry. */
-  attach(daemon: Daemon): HaproxyController;
+  readonly options: Required<Pick<DaemonOptions, 'onSnapshot' | 'onPassDone' | 'reload' | 'onConfigApplied'>>;
+  /** Creates and starts the controller (unless `enabled = false`) on the daemon's registry. */
+  attach(daemon: Daemon): HaproxyController | undefined;
+  /** A new configuration was applied (SIGHUP): restarts, starts or stops the controller if its tables changed. */
+  reconfigure(config: Config): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Hooks for the daemon, or undefined when `[controller]` is absent or `enabled = false`. Throws ControllerConfigError. */
-export function controllerHooks(config: Config, log: Logger): ControllerHooks | undefined {
+interface ControllerSettings {
+  /** What the controller depends on ([controller] and [haproxy]), to tell whether it changed. */
+  readonly key: string;
+  /** Undefined when the table is absent or `enabled = false`. */
+  readonly config: ControllerConfig | undefined;
+}
+
+/** Throws ControllerConfigError for a bad table. */
+function settingsOf(config: Config): ControllerSettings {
   const table = config.sections['controller'];
-  if (!controllerEnabled(table)) return undefined;
-  const cc = parseControllerConfig(table as Record<string, unknown>, config.sections['haproxy'] ?? {});
-  let controller: HaproxyController | undefined;
-  let early: Snapshot | undefined;
-  let adopting: Promise<unknown> = Promise.resolve();
+  const haproxy = config.sections['haproxy'] ?? {};
   return {
+    key: JSON.stringify([table ?? null, haproxy]),
+    config: controllerEnabled(table) ? parseControllerConfig(table as Record<string, unknown>, haproxy) : undefined,
+  };
+}
+
+/** Hooks for the daemon. Throws ControllerConfigError for a bad `[controller]` table. */
+export function controllerHooks(config: Config, log: Logger): ControllerHooks {
+  let settings = settingsOf(config);
+  let controller: HaproxyController | undefined;
+  let metrics: ControllerMetrics | undefined;
+  let attached: Daemon | undefined;
+  let latest: Snapshot | undefined;
+  let adopting: Promise<unknown> = Promise.resolve();
+  const clog = log.child({ component: 'controller' });
+
+  const startController = (daemon: Daemon, cc: ControllerConfig, current: Config): HaproxyController => {
+    const c = new HaproxyController({
+      config: cc,
+      log: clog,
+      registry: daemon.metrics.registry,
+      ...(metrics ? { metrics } : {}),
+      dcsReachable: async () => ((await daemon.metrics.backendUp.get()).values[0]?.value ?? 0) === 1,
+    });
+    metrics = c.metrics;
+    controller = c;
+    c.start();
+    if (latest) c.setSnapshot(latest);
+    // The configs the running HAProxy already loaded (so the first membership change needs no reload).
+    adopting = Promise.all(haproxyDests(current).map((dest) => c.adoptRunningConfig(dest)));
+    return c;
+  };
+
+  const hooks: ControllerHooks = {
     options: {
       onSnapshot: (s) => {
-        if (controller) controller.setSnapshot(s);
-        else early = s;
+        latest = s;
+        controller?.setSnapshot(s);
       },
       // A [template.haproxy] reload already ends with a pass (duringReload); other reload steps
       // (a reload_cmd that restarts HAProxy) are caught here.
@@ -76,42 +119,55 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks | 
         if (text !== undefined) c.noteLoaded(resource.dest, text);
         return 'reloaded';
       },
+      onConfigApplied: (next) => {
+        void hooks.reconfigure(next);
+      },
     },
     attach(daemon) {
-      controller = new HaproxyController({
-        config: cc,
-        log: log.child({ component: 'controller' }),
-        registry: daemon.metrics.registry,
-        dcsReachable: async () => ((await daemon.metrics.backendUp.get()).values[0]?.value ?? 0) === 1,
-      });
-      controller.start();
-      if (early) controller.setSnapshot(early);
-      // The configs the running HAProxy already loaded (so the first membership change needs no reload).
-      const c = controller;
-      adopting = Promise.all(haproxyDests(config).map((dest) => c.adoptRunningConfig(dest)));
-      return controller;
+      attached = daemon;
+      return settings.config === undefined ? undefined : startController(daemon, settings.config, config);
+    },
+    async reconfigure(next) {
+      let s: ControllerSettings;
+      try {
+        s = settingsOf(next);
+      } catch (e) {
+        clog.error(`new configuration: ${(e as Error).message}; the controller keeps running as it was`);
+        return;
+      }
+      if (s.key === settings.key || attached === undefined) return;
+      settings = s;
+      const old = controller;
+      controller = undefined;
+      await old?.stop();
+      if (s.config === undefined) {
+        if (old) clog.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy keeps the states it has; its checks decide from here)');
+        return;
+      }
+      startController(attached, s.config, next);
+      clog.info(old ? 'HAProxy controller restarted with the new [controller] settings' : 'HAProxy controller started ([controller] enabled)');
     },
     async stop() {
       await controller?.stop();
     },
   };
+  return hooks;
 }
 
 /**
  * The daemon with the controller running inside it (main.ts calls this when haconfd.toml has a
- * `[controller]` table). A bad table is a configuration error: exit 2 before anything starts.
+ * `[controller]` table, even with `enabled = false`, so SIGHUP can turn it on). A bad table is a
+ * configuration error: exit 2 before anything starts.
  */
 export async function runDaemonWithController(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<number> {
   const { Daemon } = await import('../../daemon/daemon.js');
-  let hooks: ControllerHooks | undefined;
+  let h: ControllerHooks;
   try {
-    hooks = controllerHooks(config, log);
+    h = controllerHooks(config, log);
   } catch (e) {
     log.fatal(`${(e as Error).message}`);
     return 2;
   }
-  if (hooks === undefined) return new Daemon(config, log, opts).run();
-  const h = hooks;
   const daemon = new Daemon(config, log, {
     ...opts,
     reload: opts.reload ?? h.options.reload,
@@ -122,6 +178,10 @@ export async function runDaemonWithController(config: Config, log: Logger, opts:
     onPassDone: (r, o) => {
       opts.onPassDone?.(r, o);
       h.options.onPassDone(r, o);
+    },
+    onConfigApplied: (c) => {
+      opts.onConfigApplied?.(c);
+      h.options.onConfigApplied(c);
     },
   });
   h.attach(daemon);

@@ -1,0 +1,72 @@
+/**
+ * SIGHUP re-reads haconfd.toml's [controller] table in a running `haconfd -watch` (real HAProxy 2.6
+ * from test/integration/controller-fixture.ts, members from a data file): a changed table restarts
+ * the controller with the new settings, `enabled = false` stops it, `enabled = true` starts it
+ * again, and a bad table is logged while the running controller carries on.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sleep, waitFor } from '../harness/process.js';
+import { startCli } from '../harness/cli.js';
+import { writeHaproxyResource } from '../harness/haproxyResource.js';
+import { clusterPairs } from '../harness/patroniKeys.js';
+import { waitStates, withRig, W } from './controller-fixture.js';
+
+describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 }, () => {
+  test('changed → restarted with the new settings; bad → logged, kept; enabled = false → stopped; enabled = true → started', async () => {
+    await withRig(async (rig) => {
+      const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '30s', hardStopAfter: '5s' });
+      const toml = join(paths.confdir, 'haconfd.toml');
+      const table = (extra: string): void =>
+        writeFileSync(toml, `[controller]\nsocket = ${JSON.stringify(rig.socket)}\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "200ms"\n${extra}\n`);
+      const data = join(rig.dir, 'dcs.json');
+      writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', rig.nodes.map((n) => n.member()), 'pg1'))));
+      table('scopes = ["other"]');
+      const haconfd = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', paths.confdir, '-log-format', 'json'], { logFile: join(rig.dir, 'haconfd.log'), cwd: rig.dir });
+      const logged = (text: string): boolean => haconfd.log().includes(text);
+      /** pg2 forced UP by hand: does something put it back in MAINT within a second? */
+      const steered = async (): Promise<boolean> => {
+        await rig.client.send(`set server ${W}/pg2 state ready; set server ${W}/pg2 health up`);
+        try {
+          await waitStates(rig, W, { pg2: 'maint' }, 1200);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      try {
+        await waitFor('the controller started', () => logged('HAProxy controller started'), 15_000, 50);
+        await waitFor('the start-up render committed', () => logged('"msg":"reloaded"'), 15_000, 50);
+        assert.equal(await steered(), false, 'scopes = ["other"]: cluster demo is not steered');
+
+        table('');
+        haconfd.kill('SIGHUP');
+        await waitFor('restarted', () => logged('HAProxy controller restarted with the new [controller] settings'), 10_000, 50);
+        await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' }, 5000);
+        assert.equal(await steered(), true);
+
+        table('intervall = "1s"');
+        haconfd.kill('SIGHUP');
+        await waitFor('the bad table reported', () => logged('unknown key \\"intervall\\"') && logged('the controller keeps running as it was'), 10_000, 50);
+        assert.equal(await steered(), true, 'the running controller carries on');
+
+        table('enabled = false');
+        haconfd.kill('SIGHUP');
+        await waitFor('stopped', () => logged('HAProxy controller stopped'), 10_000, 50);
+        assert.equal(await steered(), false, 'stopped: nothing steers');
+
+        table('enabled = true');
+        haconfd.kill('SIGHUP');
+        await waitFor('started again', () => logged('HAProxy controller started ([controller] enabled)'), 10_000, 50);
+        await waitStates(rig, W, { pg2: 'maint' }, 5000);
+        await sleep(100);
+        assert.ok(!haconfd.exited(), 'haconfd kept running throughout');
+        assert.ok(!/"level":60/.test(haconfd.log()));
+      } finally {
+        await haconfd.stop();
+      }
+    }, { checkInter: '30s' });
+  });
+});
