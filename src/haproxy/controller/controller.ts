@@ -469,7 +469,7 @@ export class HaproxyController {
     if (key === this.lastMissing) return;
     this.lastMissing = key;
     if (missing.length > 0) {
-      this.opts.log.warn({ missing }, `HAProxy lacks ${missing.length} backend(s)/server(s) the DCS names (until the next render + reload): ${missing.join(', ')}`);
+      this.opts.log.warn({ missing }, `HAProxy lacks ${missing.length} backend(s)/server(s) the DCS names (until the next render adds them): ${missing.join(', ')}`);
     }
   }
 
