@@ -7,12 +7,13 @@
  * and the reason says which line.
  *
  * `add server` (HAProxy ≥ 2.5) inherits nothing from `default-server`, so every keyword is spelled
- * out: the `default-server` lines of the proxy's defaults section, then those of the proxy that
- * come before the server, then the server's own. `init-addr` is dropped (it only governs start-up
+ * out (serverKeywords.ts: the defaults section's `default-server` lines, then the proxy's before the
+ * server, then the server's own). `init-addr` is dropped (it only governs start-up
  * resolution and dynamic servers refuse it). A backend with a map-based algorithm (`static-rr`, or
  * a hash without `hash-type consistent`) cannot take dynamic servers: reload.
  */
 import { isProxyWithServers, parseConfigSections, splitServerAddress, type ConfigLine, type ConfigSection } from './configServers.js';
+import { flagOn, keywordsOf, proxiesOf, withoutStartupOnly, type Proxy } from './serverKeywords.js';
 import { isHaproxyIdentifier, serverKey } from './names.js';
 
 export interface AddedServer {
@@ -40,35 +41,11 @@ export type MembershipDiff =
   | { readonly kind: 'runtime'; readonly added: readonly AddedServer[]; readonly removed: readonly RemovedServer[] }
   | { readonly kind: 'reload'; readonly reason: string };
 
-/** Keywords dynamic servers refuse that only matter at start-up, with how many arguments follow. */
-const STARTUP_ONLY: Readonly<Record<string, number>> = { 'init-addr': 1 };
-
 /** A word that can go on a runtime API line as it is (no `;`, quote, backslash or comment). */
 const SAFE_WORD = /^[^\s;\\#'"]+$/;
 
 /** Balance algorithms whose default hashing is map-based (static), unless `hash-type consistent`. */
 const HASHED = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
-
-interface Proxy {
-  readonly section: ConfigSection;
-  /** The lines of the defaults section it inherits from (a `defaults … from` chain resolved). */
-  readonly defaults: readonly ConfigLine[];
-}
-
-function proxiesOf(sections: readonly ConfigSection[]): Map<string, Proxy> {
-  const named = new Map<string, readonly ConfigLine[]>();
-  let last: readonly ConfigLine[] = [];
-  const out = new Map<string, Proxy>();
-  for (const s of sections) {
-    if (s.kind === 'defaults') {
-      last = [...(s.from !== undefined ? (named.get(s.from) ?? []) : []), ...s.lines];
-      if (s.name !== '') named.set(s.name, last);
-      continue;
-    }
-    if (isProxyWithServers(s)) out.set(s.name, { section: s, defaults: s.from !== undefined ? (named.get(s.from) ?? []) : last });
-  }
-  return out;
-}
 
 const isServerLine = (l: ConfigLine): boolean => l.words[0] === 'server';
 
@@ -93,39 +70,11 @@ function dynamicRefusal(p: Proxy): string | undefined {
   return undefined;
 }
 
-function defaultServerWords(lines: readonly ConfigLine[]): string[] {
-  return lines.filter((l) => l.words[0] === 'default-server').flatMap((l) => l.words.slice(1));
-}
-
-function withoutStartupOnly(words: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i] as string;
-    const skip = STARTUP_ONLY[w];
-    if (skip !== undefined) {
-      i += skip;
-      continue;
-    }
-    out.push(w);
-  }
-  return out;
-}
-
-/** Whether a flag keyword is on: its last occurrence wins over its `no-` form. */
-function flagOn(words: readonly string[], flag: string): boolean {
-  for (let i = words.length - 1; i >= 0; i--) {
-    if (words[i] === flag) return true;
-    if (words[i] === `no-${flag}`) return false;
-  }
-  return false;
-}
-
 function added(p: Proxy, index: number): AddedServer | string {
   const s = p.section;
   const line = s.lines[index] as ConfigLine;
-  const [, server, address, ...own] = line.words as [string, string, string, ...string[]];
-  const before = s.lines.slice(0, index);
-  const keywords = withoutStartupOnly([...defaultServerWords(p.defaults), ...defaultServerWords(before), ...own]);
+  const [, server, address] = line.words as [string, string, string];
+  const keywords = withoutStartupOnly(keywordsOf(p, index));
   const bad = [address, ...keywords].find((w) => !SAFE_WORD.test(w));
   if (bad !== undefined) return `server ${serverKey(s.name, server)} has ${JSON.stringify(bad)}, which cannot go through the runtime API`;
   const { addr, port } = splitServerAddress(address);

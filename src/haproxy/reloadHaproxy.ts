@@ -10,6 +10,7 @@
 import type { Logger } from '../log/logger.js';
 import { RuntimeClient } from './runtimeClient.js';
 import { extractConfigServers, type ConfigServer } from './configServers.js';
+import { effectiveServers } from './serverKeywords.js';
 import { filterServersState, writeFileAtomic } from './serverStateFile.js';
 import { parseServersState } from './serversState.js';
 import { masterSocketReload } from './masterSocketReload.js';
@@ -76,9 +77,10 @@ export async function saveServerState(input: ReloadInput, log: Logger): Promise<
     writeFileAtomic(input.stateFile, dump.endsWith('\n') ? dump : `${dump}\n`);
     return { saved: parseServersState(dump).servers.length, dropped: [] };
   }
-  const f = filterServersState(dump, servers);
+  const f = filterServersState(dump, servers, input.newConfigText !== undefined ? effectiveServers(input.newConfigText) : []);
   writeFileAtomic(input.stateFile, f.text);
   if (f.dropped.length > 0) log.info({ dropped: f.dropped }, 'server state not kept for servers that change');
+  if (f.startingDown.length > 0) log.info({ servers: f.startingDown }, 'new health-checked servers start DOWN: only passing checks make them UP');
   return { saved: f.kept.length, dropped: [...f.dropped] };
 }
 

@@ -340,8 +340,11 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       });
       assert.ok(!seen['pg4']?.has('up'), `pg4 never UP in the write backend: ${[...(seen['pg4'] ?? [])].join(',')}`);
       await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint', pg4: 'maint' });
-      await waitStates(rig, R, { pg1: 'drain', pg4: 'up' });
+      // In the read backend the new server starts DOWN (the state file says so): its checks, every
+      // 30 s here, make it UP — never the reload itself.
+      await waitStates(rig, R, { pg1: 'drain', pg4: 'down' });
       assert.ok(rig.logs.some((l) => l.includes('added in MAINT before the reload')));
+      assert.ok(rig.logs.some((l) => l.includes('new health-checked servers start DOWN') && l.includes('demo_replicas/pg4')));
     }, { checkInter: '30s' });
   });
 

@@ -124,6 +124,35 @@ test('master-socket reload keeps drain/maint through the server-state file; a ch
   }
 });
 
+test('a reload adding servers: a health-checked one starts DOWN and only its checks make it UP; an unchecked one is UP', async () => {
+  const s = await setup('hap-newsrv');
+  const hap = await startHaproxy({ dir: s.dir, configFile: s.cfgFile });
+  try {
+    const client = new RuntimeClient(s.admin);
+    const strategy = masterSocketReload({ masterSocket: hap.masterSocket, configFile: s.cfgFile });
+    const base = s.opts();
+    const primary = base.listens[0] as TestConfigOptions['listens'][number];
+    const grown = haproxyTestConfig({
+      ...base,
+      listens: [
+        { ...primary, defaultServer: 'inter 300ms fall 3 rise 2', servers: [...primary.servers, { name: 'pg3', addr: '127.0.0.1', port: s.ports.pg2b }, { name: 'pg4', addr: '127.0.0.1', port: s.ports.pg2b, check: false }] },
+        ...base.listens.slice(1),
+      ],
+    });
+    writeFileSync(s.cfgFile, grown);
+    await reloadHaproxy(strategy, { stateFile: s.stateFile, adminSocket: s.admin, newConfigText: grown }, log);
+    const first = await client.showServersState('primary');
+    const state = (name: string): string => stateNameOf(first.find((x) => x.server === name)!);
+    assert.equal(state('pg3'), 'down', 'the new checked server waits for its checks');
+    assert.equal(state('pg4'), 'up', 'a server without checks has nothing to wait for');
+    assert.match(readFileSync(s.stateFile, 'utf8'), / pg3 127\.0\.0\.1 0 0 1 1 0 8 2 0 6 /);
+    await waitFor('pg3 UP after its checks pass', async () => stateNameOf((await client.showServersState('primary')).find((x) => x.server === 'pg3')!) === 'up', 10_000, 50);
+  } finally {
+    await hap.stop();
+    await teardown(s);
+  }
+});
+
 test('without the state file a reload forgets drain (why the dump matters)', async () => {
   const s = await setup('hap-reload-nostate');
   const hap = await startHaproxy({ dir: s.dir, configFile: s.cfgFile });

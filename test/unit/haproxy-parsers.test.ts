@@ -12,6 +12,7 @@ import { commandLine, SERVER_ACTIONS } from '../../src/haproxy/runtimeCommand.js
 import { InvalidNameError } from '../../src/haproxy/runtimeErrors.js';
 import { extractConfigServers, splitServerAddress } from '../../src/haproxy/configServers.js';
 import { filterServersState } from '../../src/haproxy/serverStateFile.js';
+import { effectiveServers } from '../../src/haproxy/serverKeywords.js';
 
 const HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
@@ -282,4 +283,20 @@ ${HEADER}
   assert.equal(parseServersState(f.text).servers.length, 3);
   // Nothing to keep: still a valid file.
   assert.deepEqual(parseServersState(filterServersState(dump, []).text).servers, []);
+});
+
+test('server-state file: new or moved health-checked servers get a line that starts them DOWN; unchecked, agent-checked, named or unknown-backend ones do not', () => {
+  const dump = `1\n${HEADER}\n3 primary 1 pg1 10.0.0.1 2 0 1 1 0 6 3 4 6 0 0 0 - 5432 - 0 8008 - - 8008\n3 primary 2 pg2 10.0.0.2 2 0 1 1 0 6 3 4 6 0 0 0 - 5432 - 0 8008 - - 8008\n`;
+  const config = `defaults\n    default-server inter 3s weight 5\nlisten primary\n    default-server check\n    server pg1 10.0.0.1:5432 port 8008\n    server pg2 10.0.0.2:6543 port 8008\n    server pg3 10.0.0.3:5432 port 8008 weight 9 addr 10.9.9.9\n    server pg4 10.0.0.4:5432 no-check\n    server pg5 10.0.0.5:5432 agent-check agent-port 1\n    server pg6 db6.example:5432\n    server pg7 [2001:db8::7]:5432 ssl\nlisten other\n    server x 10.0.0.8:1 check\n`;
+  const f = filterServersState(dump, extractConfigServers(config), effectiveServers(config));
+  assert.deepEqual(f.kept.map((x) => x.server), ['pg1']);
+  assert.deepEqual(f.startingDown, ['primary/pg2', 'primary/pg3', 'primary/pg7']);
+  const added = parseServersState(f.text).servers.filter((x) => x.server !== 'pg1');
+  assert.deepEqual(added.map((x) => [x.server, x.backendId, x.serverId, x.addr, x.port, x.opState, x.userWeight, x.checkPort]), [
+    ['pg2', 3, 3, '10.0.0.2', 6543, 'down', 5, 8008],
+    ['pg3', 3, 4, '10.0.0.3', 5432, 'down', 9, 8008],
+    ['pg7', 3, 5, '2001:db8::7', 5432, 'down', 5, 0],
+  ]);
+  assert.match(f.text, /pg3 10\.0\.0\.3 0 0 9 9 0 8 2 0 6 0 0 0 - 5432 - 0 8008 10\.9\.9\.9 - 8008/);
+  assert.match(f.text, /pg7 2001:db8::7 .* 5432 - 1 0 - - 0$/m);
 });
