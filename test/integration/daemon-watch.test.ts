@@ -213,7 +213,8 @@ describe('haconfd -watch against etcd', () => {
       async (ws) => {
         await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a' }));
         await waitFor('two safety re-reads', async () => ((await metric(port, 'haconfd_backend_resyncs_total', { reason: 'safety' })) ?? 0) >= 2, 5000);
-        assert.ok(((await metric(port, 'haconfd_backend_read_duration_seconds_count')) ?? 0) >= 3, 'start-up read + safety reads');
+        // The resync is counted when it starts, the read's duration when it ends.
+        await waitFor('start-up read + two safety reads', async () => ((await metric(port, 'haconfd_backend_read_duration_seconds_count')) ?? 0) >= 3, 5000);
         assert.equal(ws.lines('reloads').length, 1, 'unchanged output: no reload');
       },
     );
