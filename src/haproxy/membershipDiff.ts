@@ -29,11 +29,15 @@ export interface AddedServer {
   readonly health: boolean;
   /** `agent-check` is on (`enable agent`). */
   readonly agent: boolean;
+  /** The server line as written (words joined by one space), to compare with a removed one. */
+  readonly text: string;
 }
 
 export interface RemovedServer {
   readonly backend: string;
   readonly server: string;
+  /** Its server line in the loaded config (words joined by one space). */
+  readonly text: string;
 }
 
 export type MembershipDiff =
@@ -78,7 +82,7 @@ function added(p: Proxy, index: number): AddedServer | string {
   const bad = [address, ...keywords].find((w) => !SAFE_WORD.test(w));
   if (bad !== undefined) return `server ${serverKey(s.name, server)} has ${JSON.stringify(bad)}, which cannot go through the runtime API`;
   const { addr, port } = splitServerAddress(address);
-  return { backend: s.name, server, address, addr, port, keywords, health: flagOn(keywords, 'check'), agent: flagOn(keywords, 'agent-check') };
+  return { backend: s.name, server, address, addr, port, keywords, health: flagOn(keywords, 'check'), agent: flagOn(keywords, 'agent-check'), text: line.words.join(' ') };
 }
 
 /** Server lines of a proxy by name (the line text), or a reason it cannot be diffed. */
@@ -146,7 +150,7 @@ export function diffMembership(loaded: string, next: string): MembershipDiff {
       if (refusal !== undefined) return { kind: 'reload', reason: refusal };
     }
     add.push(...changedHere);
-    for (const server of gone) remove.push({ backend: name, server });
+    for (const server of gone) remove.push({ backend: name, server, text: (before.get(server) as { text: string }).text });
   }
   if (add.length === 0 && remove.length === 0) return { kind: 'same' };
   return { kind: 'runtime', added: add, removed: remove };

@@ -45,6 +45,21 @@ async function commit(rig: Rig, c: HaproxyController, cfg: string): Promise<Awai
   return c.applyMembership(rig.cfgFile, cfg);
 }
 
+/**
+ * A session on pg1 (the leader, through the write port), then pg1 removed from the file: it waits,
+ * drained, for that session (removal_grace 1h). The caller destroys `s`.
+ */
+async function leaderRemovedWithSession(rig: Rig): Promise<{ c: HaproxyController; cfg: string; s: Socket }> {
+  const c = await steadyKnowing(rig, { removal_grace: '1h' });
+  rig.node('pg1').hold = true;
+  const s = connect({ host: '127.0.0.1', port: rig.ports.write });
+  await new Promise((r) => s.once('data', r));
+  const cfg = readFileSync(rig.cfgFile, 'utf8');
+  const o1 = await commit(rig, c, cfg.replace(/^\s+server pg1 .*\n/gm, ''));
+  assert.ok(o1.applied && o1.waiting.includes('demo_primary/pg1'), JSON.stringify(o1));
+  return { c, cfg, s };
+}
+
 describe('membership through the runtime API (real HAProxy)', { timeout: 120_000 }, () => {
   test('a member added: add server with every keyword, checks on, its roles at once; no reload; a later reload keeps it', async () => {
     await withRig(async (rig) => {
@@ -134,15 +149,8 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
 
   test('a member removed and back before its removal completed: kept, given its role again', async () => {
     await withRig(async (rig) => {
-      const c = await steadyKnowing(rig, { removal_grace: '1h' });
-      // A session on pg1 (the leader, through the write port): removing pg1 from the file makes it wait.
-      rig.node('pg1').hold = true;
-      const s = connect({ host: '127.0.0.1', port: rig.ports.write });
-      await new Promise((r) => s.once('data', r));
+      const { c, cfg, s } = await leaderRemovedWithSession(rig);
       try {
-        const cfg = readFileSync(rig.cfgFile, 'utf8');
-        const o1 = await commit(rig, c, cfg.replace(/^\s+server pg1 .*\n/gm, ''));
-        assert.ok(o1.applied && o1.waiting.includes('demo_primary/pg1'), JSON.stringify(o1));
         assert.equal((await rig.states(W))['pg1'], 'drain');
         const o2 = await commit(rig, c, cfg);
         // demo_replicas/pg1 had no session and was deleted at once: it is added again.
@@ -150,6 +158,48 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
         assert.ok(rig.logs.some((l) => l.includes('demo_primary/pg1 is back before its removal completed')));
         await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
         await waitStates(rig, R, { pg1: 'drain' });
+      } finally {
+        s.destroy();
+      }
+    }, { checkInter: '30s' });
+  });
+
+  const comebacks = [
+    {
+      how: 'with another server line (a weight)',
+      change: (cfg: string) => cfg.replace(/^(\s+server pg1 .*)$/gm, '$1 weight 50'),
+      reason: /demo_primary\/pg1 came back with a different server line/,
+      weight: 50,
+    },
+    {
+      how: 'as it was, with a change that needs a reload',
+      change: (cfg: string) => cfg.replace(/^(\s+timeout connect) .*$/m, '$1 7s'),
+      reason: /not a server line/,
+      weight: 1,
+    },
+  ];
+  for (const { how, change, reason, weight } of comebacks) test(`a member removed, then back ${how} before its removal completed: reloaded, never deleted while the config lists it`, async () => {
+    await withRig(async (rig) => {
+      const { c, cfg, s } = await leaderRemovedWithSession(rig);
+      try {
+        const changed = change(cfg);
+        assert.notEqual(changed, cfg);
+        const o2 = await commit(rig, c, changed);
+        assert.ok(!o2.applied && reason.test(o2.reason), JSON.stringify(o2));
+        const pid = await rig.haproxy.workerPid();
+        const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
+        // As the daemon's reload step does: prepare, reload with passes running, note what loaded.
+        await c.prepareReload(changed);
+        const r = await c.duringReload(() => reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: changed }, rig.log));
+        assert.ok(r.confirmed && r.newPid !== pid);
+        c.noteLoaded(rig.cfgFile, changed);
+        // Passes after the reload leave it in place, in its role, with the new line.
+        for (let i = 0; i < 3; i++) await c.reconcileNow();
+        await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+        const pg1 = (await rig.servers()).find((x) => x.backend === W && x.server === 'pg1');
+        assert.equal(pg1?.userWeight, weight, 'the new worker has the new line');
+        assert.deepEqual(c.lastReport?.commands.filter((x) => x.server === 'pg1') ?? [], []);
+        assert.ok(!rig.logs.some((l) => l.includes('demo_primary/pg1 deleted at runtime')), rig.logs.join('\n'));
       } finally {
         s.destroy();
       }

@@ -35,7 +35,21 @@ test('membership diff: a member added → add server with every keyword, default
 
 test('membership diff: a member removed → del server in every backend', () => {
   const d = diffMembership(cfg(['pg1', 'pg2', 'pg3']), cfg(['pg1', 'pg3']));
-  assert.deepEqual(d, { kind: 'runtime', added: [], removed: [{ backend: 'demo_primary', server: 'pg2' }, { backend: 'demo_replicas', server: 'pg2' }] });
+  assert.deepEqual(d, {
+    kind: 'runtime',
+    added: [],
+    removed: [
+      { backend: 'demo_primary', server: 'pg2', text: 'server pg2 10.0.0.2:5432 maxconn 100 check port 8008' },
+      { backend: 'demo_replicas', server: 'pg2', text: 'server pg2 10.0.0.2:5432 check port 8008' },
+    ],
+  });
+});
+
+test('membership diff: an added server carries its line as written, comparable with a removed one', () => {
+  const d = diffMembership(cfg(['pg1']), cfg(['pg1', 'pg2']).replace('10.0.0.2:5432 maxconn 100', '10.0.0.2:5432   maxconn 100'));
+  assert.equal(d.kind, 'runtime');
+  if (d.kind !== 'runtime') return;
+  assert.deepEqual(d.added.map((s) => s.text), ['server pg2 10.0.0.2:5432 maxconn 100 check port 8008', 'server pg2 10.0.0.2:5432 check port 8008']);
 });
 
 test('membership diff: identical, or only whole-line comments and blank lines differ → same', () => {

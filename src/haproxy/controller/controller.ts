@@ -192,8 +192,10 @@ export class HaproxyController {
    * the running worker (`add server`, which starts in MAINT), so the state dumped into the
    * server-state file has it in MAINT and the new worker does not start it UP (a replica would
    * take writes until the next pass). Never throws: a failure here only costs that protection.
+   * Servers waiting for removal that the new config lists again are no longer removed.
    */
   async prepareReload(newConfigText: string): Promise<void> {
+    this.membership?.willLoad(newConfigText);
     const snap = this.snapshot;
     if (snap === undefined) return;
     try {

@@ -15,6 +15,7 @@
  * a reload fails or a worker appears that haconfd did not start and cannot vouch for. Unknown → reload.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { extractConfigServers } from '../configServers.js';
 import type { Logger } from '../../log/logger.js';
 import { addServerLine, diffMembership } from '../membershipDiff.js';
 import { serverKey } from '../names.js';
@@ -29,6 +30,8 @@ export type MembershipOutcome =
 interface PendingRemoval {
   readonly backend: string;
   readonly server: string;
+  /** Its server line when it left the config: it may come back only as it was. */
+  readonly text: string;
   readonly since: number;
   attempts: number;
 }
@@ -53,6 +56,20 @@ export class RuntimeMembership {
 
   noteLoaded(dest: string, text: string): void {
     this.loaded.set(dest, text);
+    this.willLoad(text);
+  }
+
+  /**
+   * A reload to `text` is starting: a server waiting for removal that `text` lists again will be a
+   * regular server of the new worker, so its removal is dropped (the passes during and after the
+   * reload must not delete it).
+   */
+  willLoad(text: string): void {
+    if (this.pending.size === 0) return;
+    for (const s of extractConfigServers(text)) {
+      const key = serverKey(s.backend, s.server);
+      if (this.pending.delete(key)) this.o.log.info({ backend: s.backend, server: s.server }, `${key} is in the config being loaded again: its removal is dropped`);
+    }
   }
 
   forget(dest: string): void {
@@ -118,7 +135,13 @@ export class RuntimeMembership {
       const key = serverKey(s.backend, s.server);
       if (have.has(key)) {
         // Removed earlier and still waiting for its connections to end: it is back.
-        if (this.pending.delete(key)) {
+        const p = this.pending.get(key);
+        if (p !== undefined) {
+          this.pending.delete(key);
+          if (p.text !== s.text) {
+            // The running server has the old address or keywords: only a reload gives it the new line.
+            return this.refused(`${key} came back with a different server line before its removal completed (${JSON.stringify(s.text)})`);
+          }
           this.o.log.info({ backend: s.backend, server: s.server }, `${key} is back before its removal completed: kept`);
           continue;
         }
@@ -141,7 +164,7 @@ export class RuntimeMembership {
     for (const r of diff.removed) {
       const key = serverKey(r.backend, r.server);
       if (!have.has(key)) continue;
-      const p: PendingRemoval = { backend: r.backend, server: r.server, since: this.o.now(), attempts: 0 };
+      const p: PendingRemoval = { backend: r.backend, server: r.server, text: r.text, since: this.o.now(), attempts: 0 };
       if (await this.remove(p, sessions)) removed.push(key);
       else this.pending.set(key, p);
     }
