@@ -93,7 +93,8 @@ describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, 
     const r = await confirmLeader(`${base}/promote`, opts);
     const ms = Date.now() - t0;
     assert.equal(r.outcome, 'confirmed');
-    assert.ok(ms >= 190 && ms < 300, `confirmed ${ms} ms after start (poll 20 ms)`);
+    // Confirmed by the polls after the change, well before the 1000 ms bound (slack for a loaded machine).
+    assert.ok(ms >= 190 && ms < 700, `confirmed ${ms} ms after start (poll 20 ms)`);
     assert.ok(r.attempts >= 5, `${r.attempts} attempts`);
   });
 
@@ -103,7 +104,7 @@ describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, 
     const r = await confirmLeader(`${base}/hang`, opts);
     const ms = Date.now() - t0;
     assert.equal(r.outcome, 'timed-out');
-    assert.ok(ms >= 950 && ms < 1300, `gave up after ${ms} ms`);
+    assert.ok(ms >= 950 && ms < 2000, `gave up after ${ms} ms (bound 1000 ms)`);
     assert.ok(r.attempts >= 5, `kept retrying with fresh requests: ${r.attempts}`);
     assert.match(r.last, /no reply within/);
     const s = await confirmLeader(silentUrl, { ...opts, timeoutMs: 400 });
@@ -116,7 +117,7 @@ describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, 
     const r = await confirmLeader(`${base}/stall`, { ...opts, requestTimeoutMs: 1000, timeoutMs: 3000 });
     const ms = Date.now() - t0;
     assert.equal(r.outcome, 'confirmed');
-    assert.ok(ms < 200, `confirmed after ${ms} ms although the first request never answered`);
+    assert.ok(ms < 700, `confirmed after ${ms} ms although the first request never answered (it times out at 1000 ms)`);
     // A hanging API keeps at most a few requests open at once.
     modes.set('/hang2', { kind: 'hang' });
     const before = hits.get('/hang2') ?? 0;

@@ -71,7 +71,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
         await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
       });
       const routedMs = Date.now() - t0;
-      assert.ok(routedMs < 1000, `routed in ${routedMs} ms`);
+      assert.ok(routedMs < 2000, `routed in ${routedMs} ms (checks alone: inter 2s × rise)`);
       assert.ok(!seen['pg1']?.has('up') && !seen['pg3']?.has('up'), `no non-leader UP: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])))}`);
       assert.equal(await rig.through(rig.ports.write), 'pg2');
       // The old primary comes back as a replica: ready in the read backend, still MAINT for writes.

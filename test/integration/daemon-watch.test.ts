@@ -61,7 +61,7 @@ describe('haconfd -watch against etcd', () => {
         const put = await client.put('/t1/demo/members/pg2').value('b');
         await waitFor('pg2 in the file', () => ws.read('m.conf') === memberLines({ pg1: 'a', pg2: 'b' }), 5000, 2);
         const took = Date.now() - t0;
-        assert.ok(took < 1000, `put → file took ${took} ms`);
+        assert.ok(took < 2000, `put → file took ${took} ms (npm run bench measures it)`);
         const rev = Number(put.header.revision);
         const line = await d.waitLog('updated line', (l) => l.msg === 'updated' && l['revision'] === rev);
         assert.equal(line['resource'], 'm.toml');

@@ -109,7 +109,7 @@ test('unreachable endpoints: BackendUnavailableError naming every endpoint, with
       return true;
     });
     const ms = Date.now() - t0;
-    assert.ok(ms >= 1400 && ms < 2200, `took ${ms} ms`);
+    assert.ok(ms >= 1400 && ms < 3000, `took ${ms} ms (connect timeout 1500 ms)`);
   });
 });
 
@@ -140,7 +140,7 @@ test('a silent first endpoint gets only its share of the budget; the next one an
       const s = await b.read(['/svc/demo']);
       const ms = Date.now() - t0;
       assert.equal(s.pairs.get('/svc/demo/leader'), 'pg1');
-      assert.ok(ms >= 1400 && ms < 2500, `took ${ms} ms (share 1500 ms)`);
+      assert.ok(ms >= 1400 && ms < 2900, `took ${ms} ms (share 1500 ms of 3000)`);
     });
     await withOneShot({ nodes: [silent.url], connectTimeoutMs: 1200 }, async (b) => {
       const t0 = Date.now();
