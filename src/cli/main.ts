@@ -61,13 +61,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return runOnetime(config, log);
   }
   const parsed = flags;
-  if (config.sections['controller'] !== undefined) {
-    // [controller] in haconfd.toml: the HAProxy controller runs inside the daemon.
-    const { runDaemonWithController } = await import('../haproxy/controller/daemonHooks.js');
-    return runDaemonWithController(config, log, { reloadConfig: () => loadConfig({ flags: parsed, env }) });
-  }
-  const { runDaemon } = await import('../daemon/daemon.js');
-  return runDaemon(config, log, { reloadConfig: () => loadConfig({ flags: parsed, env }) });
+  // The HAProxy controller runs inside the daemon when haconfd.toml has a [controller] table — at
+  // start-up or after a SIGHUP that adds one (without the table the hooks change nothing).
+  const { runDaemonWithController } = await import('../haproxy/controller/daemonHooks.js');
+  return runDaemonWithController(config, log, { reloadConfig: () => loadConfig({ flags: parsed, env }) });
 }
 
 main(process.argv.slice(2)).then(

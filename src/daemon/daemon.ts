@@ -517,7 +517,3 @@ export class Daemon {
     process.off('SIGINT', this.onTerm);
   }
 }
-
-export async function runDaemon(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<number> {
-  return new Daemon(config, log, opts).run();
-}

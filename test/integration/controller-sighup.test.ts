@@ -1,8 +1,9 @@
 /**
  * SIGHUP re-reads haconfd.toml's [controller] table in a running `haconfd -watch` (real HAProxy 2.6
- * from test/integration/controller-fixture.ts, members from a data file): a changed table restarts
- * the controller with the new settings, `enabled = false` stops it, `enabled = true` starts it
- * again, and a bad table is logged while the running controller carries on.
+ * from test/integration/controller-fixture.ts, members from a data file): a table added to a daemon
+ * started without one starts the controller, a changed table restarts it with the new settings,
+ * `enabled = false` stops it, `enabled = true` starts it again, and a bad table is logged while the
+ * running controller carries on.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { clusterPairs } from '../harness/patroniKeys.js';
 import { waitStates, withRig, W } from './controller-fixture.js';
 
 describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 }, () => {
-  test('changed → restarted with the new settings; bad → logged, kept; enabled = false → stopped; enabled = true → started', async () => {
+  test('added → started; changed → restarted with the new settings; bad → logged, kept; enabled = false → stopped; enabled = true → started', async () => {
     await withRig(async (rig) => {
       const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '30s', hardStopAfter: '5s' });
       const toml = join(paths.confdir, 'haconfd.toml');
@@ -23,7 +24,8 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
         writeFileSync(toml, `[controller]\nsocket = ${JSON.stringify(rig.socket)}\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "200ms"\n${extra}\n`);
       const data = join(rig.dir, 'dcs.json');
       writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', rig.nodes.map((n) => n.member()), 'pg1'))));
-      table('scopes = ["other"]');
+      // Started without a [controller] table: no controller.
+      writeFileSync(toml, '# no [controller] yet\n');
       const haconfd = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', paths.confdir, '-log-format', 'json'], { logFile: join(rig.dir, 'haconfd.log'), cwd: rig.dir });
       const logged = (text: string): boolean => haconfd.log().includes(text);
       /** pg2 forced UP by hand: does something put it back in MAINT within a second? */
@@ -37,8 +39,13 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
         }
       };
       try {
-        await waitFor('the controller started', () => logged('HAProxy controller started'), 15_000, 50);
         await waitFor('the start-up render committed', () => logged('"msg":"reloaded"'), 15_000, 50);
+        assert.equal(await steered(), false, 'no [controller] table: nothing steers');
+        assert.ok(!logged('HAProxy controller started'));
+
+        table('scopes = ["other"]');
+        haconfd.kill('SIGHUP');
+        await waitFor('the controller started', () => logged('HAProxy controller started ([controller] enabled)'), 10_000, 50);
         assert.equal(await steered(), false, 'scopes = ["other"]: cluster demo is not steered');
 
         table('');

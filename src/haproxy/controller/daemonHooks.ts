@@ -155,9 +155,9 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
 }
 
 /**
- * The daemon with the controller running inside it (main.ts calls this when haconfd.toml has a
- * `[controller]` table, even with `enabled = false`, so SIGHUP can turn it on). A bad table is a
- * configuration error: exit 2 before anything starts.
+ * The daemon with the controller running inside it when haconfd.toml has an enabled `[controller]`
+ * table (main.ts runs every daemon through this, so a SIGHUP can add, enable, change, disable or
+ * remove the table). A bad table is a configuration error: exit 2 before anything starts.
  */
 export async function runDaemonWithController(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<number> {
   const { Daemon } = await import('../../daemon/daemon.js');
