@@ -93,6 +93,8 @@ export class HaproxyController {
   private readonly epochs = new Map<string, LeaderEpoch>();
   private queued = new Set<ReconcileTrigger>();
   private inFlight: Promise<void> | undefined;
+  /** Reconcile passes and membership changes run one at a time (exclusive()). */
+  private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private workerPid: number | undefined;
@@ -147,8 +149,11 @@ export class HaproxyController {
    */
   async applyMembership(dest: string, text: string): Promise<MembershipOutcome> {
     if (this.membership === undefined) return { applied: false, reason: 'runtime_membership = false' };
+    const membership = this.membership;
     await this.settle();
-    const outcome = await this.membership.apply(dest, text);
+    // Never beside a pass: a pass that read the servers before a removal was registered could steer
+    // the server being removed, and one running during `add server` would plan without it.
+    const outcome = await this.exclusive(() => membership.apply(dest, text));
     if (outcome.applied) {
       this.trigger('membership');
       await this.settle();
@@ -256,11 +261,18 @@ export class HaproxyController {
       while (this.queued.size > 0 && !this.stopped) {
         const triggers = [...this.queued];
         this.queued = new Set();
-        this.last = await this.reconcile(triggers);
+        this.last = await this.exclusive(() => this.reconcile(triggers));
       }
     })().finally(() => {
       this.inFlight = undefined;
     });
+  }
+
+  /** Runs `fn` after every pass or membership change before it has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
   }
 
   /** Resolves once no reconcile is running or queued. */
