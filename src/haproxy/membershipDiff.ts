@@ -11,6 +11,10 @@
  * server, then the server's own). `init-addr` is dropped (it only governs start-up
  * resolution and dynamic servers refuse it). A backend with a map-based algorithm (`static-rr`, or
  * a hash without `hash-type consistent`) cannot take dynamic servers: reload.
+ *
+ * Also a reload: a config with HAProxy's conditional blocks (`.if` … `.endif`, HAProxy ≥ 2.4), whose
+ * server lines may be inactive; and a server using `resolvers` (its own or via `default-server`),
+ * which HAProxy 2.6 can neither delete nor add at runtime.
  */
 import { isProxyWithServers, parseConfigSections, splitServerAddress, type ConfigLine, type ConfigSection } from './configServers.js';
 import { flagOn, keywordsOf, proxiesOf, withoutStartupOnly, type Proxy } from './serverKeywords.js';
@@ -53,6 +57,34 @@ const HASHED = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash
 
 const isServerLine = (l: ConfigLine): boolean => l.words[0] === 'server';
 
+/** HAProxy's conditional-block directives (HAProxy ≥ 2.4). */
+const CONDITIONAL = new Set(['.if', '.elif', '.else', '.endif']);
+
+/**
+ * The first conditional directive in `configText`, or undefined. Read from the raw text rather than
+ * from parseConfigSections, which keeps such a line in whatever section precedes it (or in the
+ * unnamed one before any section): which server lines HAProxy sees then depends on the condition.
+ */
+function conditionalDirective(configText: string): string | undefined {
+  for (const raw of configText.split('\n')) {
+    const first = raw.trim().split(/\s+/, 1)[0] ?? '';
+    if (CONDITIONAL.has(first)) return first;
+  }
+  return undefined;
+}
+
+/**
+ * Whether effective server keywords name a DNS `resolvers` section. HAProxy 2.6 marks such a server
+ * non-purgeable, and refuses the keyword on a dynamic server. Measured with HAProxy 2.6.12:
+ *   `del server b/s1` (server s1 localhost:5432 resolvers r1 init-addr none, in MAINT) →
+ *     "This server cannot be removed at runtime due to other configuration elements pointing to it."
+ *   (the same when `resolvers r1` comes from the backend's `default-server`);
+ *   `add server b/s4 localhost:5432 resolvers r1` → "'resolvers' option is not accepted for dynamic server".
+ * There is no `no-resolvers` to cancel an inherited one. A `resolvers` word that is really some other
+ * keyword's argument would only cost a reload, never a failed runtime command.
+ */
+const usesResolvers = (keywords: readonly string[]): boolean => keywords.includes('resolvers');
+
 /** The config without its server lines, one string per section, to compare. */
 function skeleton(sections: readonly ConfigSection[]): string[] {
   return sections.map((s) => [s.header, ...s.lines.filter((l) => !(isProxyWithServers(s) && isServerLine(l))).map((l) => l.text)].join('\n'));
@@ -79,6 +111,7 @@ function added(p: Proxy, index: number): AddedServer | string {
   const line = s.lines[index] as ConfigLine;
   const [, server, address] = line.words as [string, string, string];
   const keywords = withoutStartupOnly(keywordsOf(p, index));
+  if (usesResolvers(keywords)) return `server ${serverKey(s.name, server)} uses resolvers, which a server added at runtime cannot`;
   const bad = [address, ...keywords].find((w) => !SAFE_WORD.test(w));
   if (bad !== undefined) return `server ${serverKey(s.name, server)} has ${JSON.stringify(bad)}, which cannot go through the runtime API`;
   const { addr, port } = splitServerAddress(address);
@@ -106,6 +139,8 @@ function serversOf(p: Proxy): Map<string, { index: number; text: string }> | str
 }
 
 export function diffMembership(loaded: string, next: string): MembershipDiff {
+  const directive = conditionalDirective(loaded) ?? conditionalDirective(next);
+  if (directive !== undefined) return { kind: 'reload', reason: `conditional block (${directive}) in the config: cannot tell which servers are active` };
   const a = parseConfigSections(loaded);
   const b = parseConfigSections(next);
   const ka = skeleton(a);
@@ -141,6 +176,8 @@ export function diffMembership(loaded: string, next: string): MembershipDiff {
       changedHere.push(s);
     }
     const gone = [...before.keys()].filter((s) => !after.has(s));
+    const pinned = gone.find((s) => usesResolvers(keywordsOf(pa.get(name) as Proxy, (before.get(s) as { index: number }).index)));
+    if (pinned !== undefined) return { kind: 'reload', reason: `server ${serverKey(name, pinned)} uses resolvers and cannot be deleted at runtime` };
     if (changedHere.length + gone.length === 0) continue;
     if (!isHaproxyIdentifier(name)) return { kind: 'reload', reason: `backend name ${JSON.stringify(name)} cannot go through the runtime API` };
     const bad = [...changedHere.map((s) => s.server), ...gone].find((s) => !isHaproxyIdentifier(s));

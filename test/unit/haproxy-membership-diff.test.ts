@@ -119,3 +119,50 @@ test('membership diff bad input: values that could smuggle a command, odd server
   assert.equal(diffMembership('backend b\n    server a 1.1.1.1:1\n', 'backend b\n    server a 1.1.1.1:1\n    server b;c 1.1.1.1:2\n').kind, 'reload');
   assert.equal(diffMembership('', '').kind, 'same');
 });
+
+test('membership diff: a conditional block (.if/.elif/.else/.endif) in either config → reload naming the directive', () => {
+  const plain = 'backend b\n    server a 127.0.0.1:1\n';
+  // Inside a backend (parseConfigSections keeps the line there) and around a whole section (it lands in the section before).
+  const inside = 'backend b\n    server a 127.0.0.1:1\n    .if defined(EXTRA)\n    server b 127.0.0.1:2\n    .endif\n';
+  const around = 'global\n    maxconn 10\n.if streq("$MODE",dr)\nbackend b\n    server a 127.0.0.1:1\n.else\nbackend b\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n.endif\n';
+  for (const [loaded, next, directive] of [
+    [plain, inside, '.if'],
+    [inside, plain, '.if'],
+    [inside, inside.replace('    server b 127.0.0.1:2\n', ''), '.if'],
+    [around, around.replace('    server b 127.0.0.1:2\n', ''), '.if'],
+    [plain.replace('backend b\n', 'backend b\n    .elif 1\n'), plain, '.elif'],
+    [plain, `${plain}    .else\n`, '.else'],
+    [plain, `${plain}.endif\n`, '.endif'],
+  ] as const) {
+    const d = diffMembership(loaded, next);
+    assert.deepEqual(d, { kind: 'reload', reason: `conditional block (${directive}) in the config: cannot tell which servers are active` }, next);
+  }
+  // A directive in a comment is not one.
+  assert.equal(diffMembership(`${plain}    # .if x\n`, `${plain}    # .if x\n    server b 127.0.0.1:2 # .endif\n`).kind, 'runtime');
+});
+
+test('membership diff: a removed server using resolvers (own or via default-server) cannot be deleted at runtime → reload', () => {
+  const dns = 'resolvers r1\n    nameserver ns1 127.0.0.1:53\n';
+  for (const [where, servers] of [
+    ['own', '    server a 127.0.0.1:1\n    server s db.example:5432 resolvers r1 init-addr none\n'],
+    ['proxy default-server', '    default-server resolvers r1\n    server a db.example:1\n    server s db.example:5432\n'],
+  ] as const) {
+    const loaded = `${dns}backend b\n${servers}`;
+    const d = diffMembership(loaded, loaded.replace(/ {4}server s .*\n/, ''));
+    assert.deepEqual(d, { kind: 'reload', reason: 'server b/s uses resolvers and cannot be deleted at runtime' }, where);
+  }
+  const viaDefaults = `${dns}defaults\n    default-server resolvers r1\nbackend b\n    server a db.example:1\n    server s db.example:5432\n`;
+  assert.deepEqual(diffMembership(viaDefaults, viaDefaults.replace('    server s db.example:5432\n', '')), { kind: 'reload', reason: 'server b/s uses resolvers and cannot be deleted at runtime' });
+  // A server without resolvers next to one with: removable.
+  const mixed = `${dns}backend b\n    server a db.example:1 resolvers r1\n    server s 127.0.0.1:5432\n`;
+  assert.equal(diffMembership(mixed, mixed.replace('    server s 127.0.0.1:5432\n', '')).kind, 'runtime');
+});
+
+test('membership diff: an added server using resolvers (own or inherited) cannot be added at runtime → reload', () => {
+  const dns = 'resolvers r1\n    nameserver ns1 127.0.0.1:53\n';
+  const own = `${dns}backend b\n    server a 127.0.0.1:1\n`;
+  const d = diffMembership(own, `${own}    server s db.example:5432 resolvers r1 init-addr none\n`);
+  assert.deepEqual(d, { kind: 'reload', reason: 'server b/s uses resolvers, which a server added at runtime cannot' });
+  const inherited = `${dns}defaults\n    default-server resolvers r1\nbackend b\n    server a db.example:1\n`;
+  assert.match(JSON.stringify(diffMembership(inherited, `${inherited}    server s db.example:5432\n`)), /b\/s uses resolvers/);
+});
