@@ -92,7 +92,8 @@ export function startingDownLines(running: readonly ActualServer[], config: read
     // be_id be_name srv_id srv_name srv_addr op_state(0 stopped) admin uweight iweight since
     // check_status(8 L4CON) check_result(2 failed) check_health(0) check_state(6 configured+enabled)
     // agent_state forced_ids fqdn port srvrecord use_ssl check_port check_addr agent_addr agent_port
-    lines.push([be, c.backend, id, c.server, c.addr, 0, 0, weight, weight, 0, 8, 2, 0, 6, 0, 0, 0, '-', c.port, '-', flagOn(kw, 'ssl') ? 1 : 0, checkPort, lastArgument(kw, 'addr') ?? '-', '-', checkPort].join(' '));
+    // (agent_port 0: agent-checked servers never get here, and the check port is not the agent's).
+    lines.push([be, c.backend, id, c.server, c.addr, 0, 0, weight, weight, 0, 8, 2, 0, 6, 0, 0, 0, '-', c.port, '-', flagOn(kw, 'ssl') ? 1 : 0, checkPort, lastArgument(kw, 'addr') ?? '-', '-', 0].join(' '));
     refs.push(ref);
   }
   return { lines, refs };

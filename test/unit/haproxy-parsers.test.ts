@@ -297,6 +297,8 @@ test('server-state file: new or moved health-checked servers get a line that sta
     ['pg3', 3, 4, '10.0.0.3', 5432, 'down', 9, 8008],
     ['pg7', 3, 5, '2001:db8::7', 5432, 'down', 5, 0],
   ]);
-  assert.match(f.text, /pg3 10\.0\.0\.3 0 0 9 9 0 8 2 0 6 0 0 0 - 5432 - 0 8008 10\.9\.9\.9 - 8008/);
+  // Last column (srv_agent_port) is 0: the check port is not the agent's.
+  assert.match(f.text, /pg3 10\.0\.0\.3 0 0 9 9 0 8 2 0 6 0 0 0 - 5432 - 0 8008 10\.9\.9\.9 - 0$/m);
+  assert.match(f.text, /pg2 10\.0\.0\.2 .* 6543 - 0 8008 - - 0$/m);
   assert.match(f.text, /pg7 2001:db8::7 .* 5432 - 1 0 - - 0$/m);
 });
