@@ -60,6 +60,42 @@ async function leaderRemovedWithSession(rig: Rig): Promise<{ c: HaproxyControlle
   return { c, cfg, s };
 }
 
+/** A session through the read port that landed on pg3 (held open by it); `held` are all sockets opened. */
+async function readSessionOnPg3(rig: Rig): Promise<{ held: Socket[]; onPg3: Socket }> {
+  rig.node('pg3').hold = true;
+  const held: Socket[] = [];
+  let onPg3: Socket | undefined;
+  for (let i = 0; i < 6 && onPg3 === undefined; i++) {
+    const s = connect({ host: '127.0.0.1', port: rig.ports.read });
+    held.push(s);
+    const who = await new Promise<string>((resolve) => {
+      s.once('data', (d: Buffer) => resolve(d.toString('utf8').trim()));
+      s.once('error', () => resolve('error'));
+      s.once('close', () => resolve('closed'));
+    });
+    if (who === 'pg3') onPg3 = s;
+  }
+  if (onPg3 === undefined) {
+    for (const s of held) s.destroy();
+    assert.fail('no session through the read port on pg3');
+  }
+  return { held, onPg3 };
+}
+
+/**
+ * Reloads the rig's HAProxy to `cfg` the way the daemon's reload step does (prepare, reload with
+ * passes running, note what loaded); resolves to the new worker's PID.
+ */
+async function reloadTo(rig: Rig, c: HaproxyController, cfg: string): Promise<number | undefined> {
+  writeFileSync(rig.cfgFile, cfg);
+  const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
+  await c.prepareReload(cfg);
+  const r = await c.duringReload(() => reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: cfg }, rig.log));
+  assert.ok(r.confirmed, JSON.stringify(r));
+  c.noteLoaded(rig.cfgFile, cfg);
+  return r.newPid;
+}
+
 describe('membership through the runtime API (real HAProxy)', { timeout: 120_000 }, () => {
   test('a member added: add server with every keyword, checks on, its roles at once; no reload; a later reload keeps it', async () => {
     await withRig(async (rig) => {
@@ -82,10 +118,7 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
       assert.ok(rig.logs.some((l) => l.includes('demo_replicas/pg4 added at runtime')));
 
       // A reload later (any other change) reads the file, which has pg4: it stays, in its role.
-      const cfg = readFileSync(rig.cfgFile, 'utf8');
-      const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
-      const r = await c.duringReload(() => reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: cfg }, rig.log));
-      assert.ok(r.confirmed && r.newPid !== pid);
+      assert.notEqual(await reloadTo(rig, c, readFileSync(rig.cfgFile, 'utf8')), pid);
       await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint', pg4: 'maint' });
       await waitStates(rig, R, { pg1: 'drain', pg4: 'up' }, 8000);
     }, { checkInter: '300ms' });
@@ -111,20 +144,7 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
     await withRig(async (rig) => {
       const registry = new Registry();
       const c = await steadyKnowing(rig, { removal_grace: '1s', interval: '100ms' }, registry);
-      rig.node('pg3').hold = true;
-      const held: Socket[] = [];
-      let onPg3: Socket | undefined;
-      for (let i = 0; i < 6 && onPg3 === undefined; i++) {
-        const s = connect({ host: '127.0.0.1', port: rig.ports.read });
-        held.push(s);
-        const who = await new Promise<string>((resolve) => {
-          s.once('data', (d: Buffer) => resolve(d.toString('utf8').trim()));
-          s.once('error', () => resolve('error'));
-          s.once('close', () => resolve('closed'));
-        });
-        if (who === 'pg3') onPg3 = s;
-      }
-      assert.ok(onPg3, 'a session through the read port on pg3');
+      const { held, onPg3 } = await readSessionOnPg3(rig);
       const closed = new Promise<number>((resolve) => onPg3?.once('close', () => resolve(Date.now())));
       try {
         c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
@@ -187,12 +207,7 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
         const o2 = await commit(rig, c, changed);
         assert.ok(!o2.applied && reason.test(o2.reason), JSON.stringify(o2));
         const pid = await rig.haproxy.workerPid();
-        const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
-        // As the daemon's reload step does: prepare, reload with passes running, note what loaded.
-        await c.prepareReload(changed);
-        const r = await c.duringReload(() => reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: changed }, rig.log));
-        assert.ok(r.confirmed && r.newPid !== pid);
-        c.noteLoaded(rig.cfgFile, changed);
+        assert.notEqual(await reloadTo(rig, c, changed), pid);
         // Passes after the reload leave it in place, in its role, with the new line.
         for (let i = 0; i < 3; i++) await c.reconcileNow();
         await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
@@ -203,6 +218,48 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
       } finally {
         s.destroy();
       }
+    }, { checkInter: '30s' });
+  });
+
+  test('a removed server in MAINT (an operator override) with a session stays in MAINT while it waits: drain would lift MAINT', async () => {
+    await withRig(async (rig) => {
+      const c = await steadyKnowing(rig, { removal_grace: '1h', interval: '100ms' });
+      // Without shutdown-sessions, MAINT keeps a server's sessions.
+      const noCut = readFileSync(rig.cfgFile, 'utf8').replace(/ on-marked-down shutdown-sessions/g, '');
+      await reloadTo(rig, c, noCut);
+      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+      const { held, onPg3 } = await readSessionOnPg3(rig);
+      try {
+        writeFileSync(join(rig.dir, 'overrides.json'), JSON.stringify({ version: 1, overrides: [{ backend: R, server: 'pg3', state: 'maint' }] }));
+        await waitStates(rig, R, { pg3: 'maint' });
+        assert.ok(!onPg3.destroyed && onPg3.readyState === 'open', 'MAINT kept the session');
+        const o = await commit(rig, c, withoutPg3(noCut));
+        assert.ok(o.applied && o.waiting.includes(`${R}/pg3`), JSON.stringify(o));
+        assert.equal((await rig.states(R))['pg3'], 'maint', 'still MAINT, not lifted to DRAIN');
+        await c.reconcileNow();
+        assert.equal((await rig.states(R))['pg3'], 'maint');
+        assert.ok(rig.logs.some((l) => l.includes(`${R}/pg3 removed from the config: in MAINT`)), rig.logs.join('\n'));
+      } finally {
+        for (const s of held) s.destroy();
+      }
+    }, { checkInter: '30s' });
+  });
+
+  test('a reload that moves the routed leader (new port): the new worker starts it DOWN, the controller routes it again at once', async () => {
+    await withRig(async (rig) => {
+      const c = await steadyKnowing(rig);
+      await c.reconcileNow();
+      const cfg = readFileSync(rig.cfgFile, 'utf8');
+      const from = `127.0.0.1:${rig.node('pg1').pgPort}`;
+      const to = `127.0.0.1:${rig.node('pg3').pgPort}`;
+      const moved = cfg.replace(new RegExp(`(server pg1 )${from.replace(/\./g, '\\.')}\\b`, 'g'), `$1${to}`);
+      assert.notEqual(moved, cfg);
+      await reloadTo(rig, c, moved);
+      // Checks every 30 s would take a minute to bring it UP; the controller does it now.
+      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' }, 3000);
+      const pg1 = (await rig.servers()).find((x) => x.backend === W && x.server === 'pg1');
+      assert.equal(`${pg1?.addr}:${pg1?.port}`, to);
+      assert.ok(rig.logs.some((l) => l.includes(`moved (${from} → ${to}) since the leader was routed`)), rig.logs.join('\n'));
     }, { checkInter: '30s' });
   });
 
@@ -247,16 +304,21 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
       c.setSnapshot(snapshotWithPg4(rig));
       const o = await commit(rig, c, withPg4(readFileSync(rig.cfgFile, 'utf8')));
       assert.ok(o.applied, JSON.stringify(o));
-      // Written after the worker started (edited by hand, or rendered while HAProxy was not reloaded): not trusted.
+      // A controller that knows the config already keeps it.
+      assert.equal(await c.adoptRunningConfig(rig.cfgFile), true);
+      await c.stop();
+      // haconfd started again: a file written after the worker started (edited by hand, or
+      // rendered while HAProxy was not reloaded) is not trusted.
+      const c2 = await steady(rig);
       utimesSync(rig.cfgFile, started + 5, started + 5);
-      assert.equal(await c.adoptRunningConfig(rig.cfgFile), false);
-      const o2 = await c.applyMembership(rig.cfgFile, withoutPg3(readFileSync(rig.cfgFile, 'utf8')));
+      assert.equal(await c2.adoptRunningConfig(rig.cfgFile), false);
+      const o2 = await c2.applyMembership(rig.cfgFile, withoutPg3(readFileSync(rig.cfgFile, 'utf8')));
       assert.ok(!o2.applied && /not known/.test(o2.reason));
-      assert.equal(await c.adoptRunningConfig(join(rig.dir, 'missing.cfg')), false, 'a missing file is not adopted');
+      assert.equal(await c2.adoptRunningConfig(join(rig.dir, 'missing.cfg')), false, 'a missing file is not adopted');
     }, { checkInter: '30s' });
   });
 
-  test('through the daemon: members joining and leaving the DCS reach HAProxy without a reload (the first change reloads: nothing to vouch for)', async () => {
+  test('through the daemon: members joining and leaving the DCS reach HAProxy without a reload, across a SIGHUP restart of the controller (the first change reloads: nothing to vouch for)', async () => {
     await withRig(async (rig) => {
       const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '300ms', hardStopAfter: '5s' });
       assert.equal(paths.cfgFile, rig.cfgFile);
@@ -281,6 +343,12 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
         await waitStates(rig, W, { pg1: 'up', pg4: 'maint' });
         await waitStates(rig, R, { pg1: 'drain', pg4: 'up' }, 8000);
         assert.match(readFileSync(rig.cfgFile, 'utf8'), /server pg4 /, 'the file has it, so a later reload keeps it');
+
+        // A SIGHUP that changes [controller] restarts the controller; what it knew of the running
+        // config carries on, so the next change still needs no reload.
+        writeFileSync(join(paths.confdir, 'haconfd.toml'), `[controller]\nsocket = ${JSON.stringify(rig.socket)}\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "300ms"\n`);
+        haconfd.kill('SIGHUP');
+        await waitFor('the controller restarted', () => logged('HAProxy controller restarted with the new [controller] settings') === 1, 10_000, 50);
 
         publish(['pg1', 'pg2', 'pg4']);
         await waitFor('pg3 removed through the runtime API', () => logged('applied through the runtime API: no reload') === 2, 15_000, 50);

@@ -23,6 +23,7 @@ import { desireServerStates, missingServers, planServerStates, type ActualServer
 import { RuntimeClient } from '../runtimeClient.js';
 import type { RuntimeCommand } from '../runtimeCommand.js';
 import { NoSuchBackendError, NoSuchServerError } from '../runtimeErrors.js';
+import type { ActualServer } from '../serversState.js';
 import { pidOf } from '../infoList.js';
 import { backendLayoutOf, backendNameOf, clusterViewOf, leaderlessHold, releasedDesiredState } from './clusterMapping.js';
 import { extractConfigServers } from '../configServers.js';
@@ -30,7 +31,7 @@ import { isHaproxyIdentifier, serverKey } from '../names.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
 import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmation.js';
-import { RuntimeMembership, type MembershipOutcome } from './runtimeMembership.js';
+import { RuntimeMembership, type MembershipOutcome, type MembershipState } from './runtimeMembership.js';
 
 export type ReconcileTrigger = 'start' | 'snapshot' | 'timer' | 'confirmation' | 'reload' | 'membership' | 'manual';
 
@@ -61,6 +62,11 @@ export interface ControllerOptions {
   readonly dcsReachable?: () => boolean | Promise<boolean>;
   readonly client?: RuntimeClient;
   readonly now?: () => number;
+  /**
+   * What a controller this one replaces (SIGHUP, same socket) knew of the running worker's config
+   * and of the servers waiting for removal.
+   */
+  readonly membershipState?: MembershipState;
 }
 
 interface LeaderEpoch {
@@ -69,6 +75,8 @@ interface LeaderEpoch {
   seenAt: number;
   /** The leader's server is UP in the write backends (after confirmation). */
   routed: boolean;
+  /** backend/server → `addr:port` of the leader's servers when they were routed. */
+  routedAt: Map<string, string>;
   /** Was this a change (not the first sighting at start-up)? */
   changed: boolean;
 }
@@ -76,6 +84,12 @@ interface LeaderEpoch {
 
 /** Longest a new leader's routing waits for a reload in progress. */
 const REROUTE_HOLD_MS = 1000;
+
+/** `addr:port` of backend/server in HAProxy's state, if it has it. */
+function placeOf(actual: readonly ActualServer[], backend: string, server: string): string | undefined {
+  const a = actual.find((x) => x.backend === backend && x.server === server);
+  return a === undefined ? undefined : `${a.addr}:${a.port}`;
+}
 
 function serving(a: ActualServerState): boolean {
   return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
@@ -106,6 +120,10 @@ export class HaproxyController {
   private last: ReconcileReport | undefined;
   /** Set while a reload runs (duringReload). */
   private reloadingSince: number | undefined;
+  /** A reload haconfd ran succeeded and its new worker has not been seen yet. */
+  private ownWorkerDue = false;
+  /** Workers replaced since start (an old one may still answer the socket while it soft-stops). */
+  private readonly retiredPids = new Set<number>();
 
   constructor(private readonly opts: ControllerOptions) {
     const c = opts.config;
@@ -120,8 +138,18 @@ export class HaproxyController {
       onSettled: (s) => this.onConfirmation(s),
     });
     this.membership = c.runtimeMembership
-      ? new RuntimeMembership({ client: this.client, log: opts.log, metrics: this.metrics, removalGraceMs: c.removalGraceMs, now: this.now })
+      ? new RuntimeMembership({ client: this.client, log: opts.log, metrics: this.metrics, removalGraceMs: c.removalGraceMs, now: this.now }, opts.membershipState)
       : undefined;
+  }
+
+  /** The runtime API address it steers. */
+  get socket(): string {
+    return this.opts.config.socket;
+  }
+
+  /** What it knows of the running worker's config, for a controller that replaces this one. */
+  get membershipState(): MembershipState | undefined {
+    return this.membership?.state;
   }
 
   /**
@@ -129,6 +157,8 @@ export class HaproxyController {
    * was written, so membership changes can skip the reload from the first one.
    */
   async adoptRunningConfig(dest: string): Promise<boolean> {
+    // Known already (carried over from the controller this one replaces): keep it.
+    if (this.membership?.knows(dest)) return true;
     return (await this.membership?.adopt(dest)) ?? false;
   }
 
@@ -153,7 +183,7 @@ export class HaproxyController {
     await this.settle();
     // Never beside a pass: a pass that read the servers before a removal was registered could steer
     // the server being removed, and one running during `add server` would plan without it.
-    const outcome = await this.exclusive(() => membership.apply(dest, text));
+    const outcome = await this.exclusive(async () => (this.stopped ? { applied: false as const, reason: 'the controller is restarting or stopping' } : membership.apply(dest, text)));
     if (outcome.applied) {
       this.trigger('membership');
       await this.settle();
@@ -178,6 +208,7 @@ export class HaproxyController {
     clearInterval(this.timer);
     this.confirmations.cancelAll();
     await this.inFlight;
+    await this.lock;
   }
 
   /** The daemon's snapshot changed (full read or watch events): reconcile at once. */
@@ -200,7 +231,9 @@ export class HaproxyController {
    * Servers waiting for removal that the new config lists again are no longer removed.
    */
   async prepareReload(newConfigText: string): Promise<void> {
-    this.membership?.willLoad(newConfigText);
+    const membership = this.membership;
+    // Not beside a pass whose sweep may be deleting one of those servers.
+    if (membership) await this.exclusive(async () => membership.willLoad(newConfigText));
     const snap = this.snapshot;
     if (snap === undefined) return;
     try {
@@ -242,8 +275,12 @@ export class HaproxyController {
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
+    const pidBefore = this.workerPid;
     try {
-      return await reload();
+      const result = await reload();
+      // Its new worker, when a later pass first sees it, is ours: what it loaded is noted by the caller.
+      if (this.workerPid === pidBefore) this.ownWorkerDue = true;
+      return result;
     } finally {
       this.reloadingSince = undefined;
       done = true;
@@ -261,7 +298,8 @@ export class HaproxyController {
       while (this.queued.size > 0 && !this.stopped) {
         const triggers = [...this.queued];
         this.queued = new Set();
-        this.last = await this.exclusive(() => this.reconcile(triggers));
+        const report = await this.exclusive(async () => (this.stopped ? undefined : this.reconcile(triggers)));
+        if (report !== undefined) this.last = report;
       }
     })().finally(() => {
       this.inFlight = undefined;
@@ -323,7 +361,7 @@ export class HaproxyController {
       const prev = this.epochs.get(m.id);
       if (prev === undefined || prev.leader !== m.leader) {
         const changed = prev !== undefined;
-        this.epochs.set(m.id, { leader: m.leader, seenAt: changed ? this.snapshotAt : this.now(), routed: false, changed });
+        this.epochs.set(m.id, { leader: m.leader, seenAt: changed ? this.snapshotAt : this.now(), routed: false, routedAt: new Map(), changed });
         if (changed) {
           this.metrics.leaderChanges.inc({ cluster: m.id });
           const what = m.leader === null ? 'deleted' : `now names ${m.leader}${m.leaderKnown ? '' : ' (not a known member)'}`;
@@ -375,9 +413,6 @@ export class HaproxyController {
     try {
       const all = await this.client.showServersState();
       if (triggers.some((t) => t !== 'snapshot' && t !== 'confirmation')) await this.checkWorker(triggers);
-      // Servers removed from the config and waiting for `del server` are not steered.
-      await this.membership?.sweep(all);
-      const actual = this.membership ? this.membership.steerable(all) : all;
 
       const reachable = this.opts.dcsReachable ? await this.opts.dcsReachable() : true;
       let released: string | undefined;
@@ -405,6 +440,12 @@ export class HaproxyController {
       }
       if (released === undefined) this.unhold();
 
+      // Servers removed from the config and waiting for `del server` are not steered (and those
+      // deleted just now are gone). Held passes above leave them as they are, too.
+      const gone = (await this.membership?.sweep(all)) ?? new Set<string>();
+      const steerable = this.membership ? this.membership.steerable(all) : all;
+      const actual = gone.size === 0 ? steerable : steerable.filter((a) => !gone.has(serverKey(a.backend, a.server)));
+
       const commands: { cmd: RuntimeCommand; kind: string; cluster: string | undefined }[] = [];
       const missing: string[] = [];
       const managed = new Set<string>();
@@ -420,14 +461,23 @@ export class HaproxyController {
         const kindOf = new Map(layout.map((l) => [l.backend, l.kind] as const));
         const epoch = this.epochs.get(m.id);
         for (const cmd of planServerStates(desired, clusterActual, overrides)) {
-          // Once the leader is routed, never force it UP against failing checks (they are the safety net).
-          if (cmd.action === 'health-up' && epoch?.routed) continue;
           // A reload is replacing the worker and its state was (or is being) dumped: routing now would
           // reach only the old worker, and the new one would start from the dump. Route once the new
           // worker is there (a short wait; bounded so a hanging reload never holds writes back).
           if ((cmd.action === 'health-up' || cmd.action === 'ready-health-up') && this.reloadingSince !== undefined && this.now() - this.reloadingSince < REROUTE_HOLD_MS) {
             this.opts.log.debug({ backend: cmd.backend, server: cmd.server }, 'routing deferred until the reload in progress completes');
             continue;
+          }
+          // Once the leader is routed, never force it UP against failing checks (they are the safety
+          // net) — unless a reload moved its server (new address or port): the new worker starts it
+          // DOWN from the state file, not from a failing check, so the confirmed leader is routed again.
+          if (cmd.action === 'health-up' && epoch?.routed) {
+            const key = serverKey(cmd.backend, cmd.server);
+            const then = epoch.routedAt.get(key);
+            const now = placeOf(actual, cmd.backend, cmd.server);
+            if (then === undefined || now === undefined || then === now) continue;
+            epoch.routedAt.set(key, now);
+            this.opts.log.info({ cluster: m.id, backend: cmd.backend, server: cmd.server, from: then, to: now }, `${key} moved (${then} → ${now}) since the leader was routed: routing it again`);
           }
           commands.push({ cmd, kind: kindOf.get(cmd.backend) ?? 'other', cluster: m.id });
         }
@@ -490,18 +540,24 @@ export class HaproxyController {
   /** Detects a new worker (reload or restart) through `show info`. */
   private async checkWorker(triggers: readonly ReconcileTrigger[]): Promise<void> {
     const pid = pidOf(await this.client.showInfo());
-    if (pid === undefined) return;
-    if (this.workerPid !== undefined && pid !== this.workerPid) {
+    if (pid === undefined || pid === this.workerPid) return;
+    // The old worker of a reload answering once more before it stops listening: not a change.
+    if (this.retiredPids.has(pid)) return;
+    if (this.workerPid !== undefined) {
+      this.retiredPids.add(this.workerPid);
+      if (this.retiredPids.size > 16) this.retiredPids.delete(this.retiredPids.values().next().value as number);
       this.metrics.workerChanges.inc();
       this.opts.log.info({ from: this.workerPid, to: pid, triggers }, 'new HAProxy worker (reload or restart): pushing the DCS-known roles and operator overrides again');
-      // Not a reload haconfd runs: the new worker loaded whatever the file held when it started.
-      if (this.reloadingSince === undefined) await this.membership?.readopt();
+      const ours = this.reloadingSince !== undefined || this.ownWorkerDue;
+      this.ownWorkerDue = false;
+      // Not a reload haconfd ran: the new worker loaded whatever the file held when it started.
+      if (!ours) await this.membership?.readopt();
     }
     this.workerPid = pid;
   }
 
   /** Observes leader-change-to-routed latency once the new leader is UP in every write backend. */
-  private noteRouted(clusters: readonly ClusterModel[], confirmations: Map<string, LeaderConfirmation>, actual: readonly ActualServerState[], sent: readonly SentCommand[]): void {
+  private noteRouted(clusters: readonly ClusterModel[], confirmations: Map<string, LeaderConfirmation>, actual: readonly ActualServer[], sent: readonly SentCommand[]): void {
     for (const m of clusters) {
       const epoch = this.epochs.get(m.id);
       if (!epoch || epoch.routed || m.leader === null || confirmations.get(m.id) !== 'confirmed') continue;
@@ -515,6 +571,10 @@ export class HaproxyController {
       });
       if (!up) continue;
       epoch.routed = true;
+      for (const b of writeBackends) {
+        const place = placeOf(actual, b, m.leader);
+        if (place !== undefined) epoch.routedAt.set(serverKey(b, m.leader), place);
+      }
       const ms = this.now() - epoch.seenAt;
       if (epoch.changed) {
         this.metrics.routedLatency.observe({ cluster: m.id }, ms / 1000);

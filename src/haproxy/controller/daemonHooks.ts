@@ -62,14 +62,20 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
   let attached: Daemon | undefined;
   let latest: Snapshot | undefined;
   let adopting: Promise<unknown> = Promise.resolve();
+  /** Reconfigurations run one after another; stop() waits for the one in flight. */
+  let reconfiguring: Promise<void> = Promise.resolve();
+  let stopping = false;
   const clog = log.child({ component: 'controller' });
 
-  const startController = (daemon: Daemon, cc: ControllerConfig, current: Config): HaproxyController => {
+  const startController = (daemon: Daemon, cc: ControllerConfig, current: Config, replaced?: HaproxyController): HaproxyController => {
+    // Same HAProxy (same socket): what the old controller knew of its config and pending removals carries on.
+    const carried = replaced !== undefined && replaced.socket === cc.socket ? replaced.membershipState : undefined;
     const c = new HaproxyController({
       config: cc,
       log: clog,
       registry: daemon.metrics.registry,
       ...(metrics ? { metrics } : {}),
+      ...(carried ? { membershipState: carried } : {}),
       dcsReachable: async () => ((await daemon.metrics.backendUp.get()).values[0]?.value ?? 0) === 1,
     });
     metrics = c.metrics;
@@ -127,27 +133,36 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
       attached = daemon;
       return settings.config === undefined ? undefined : startController(daemon, settings.config, config);
     },
-    async reconfigure(next) {
-      let s: ControllerSettings;
-      try {
-        s = settingsOf(next);
-      } catch (e) {
-        clog.error(`new configuration: ${(e as Error).message}; the controller keeps running as it was`);
-        return;
-      }
-      if (s.key === settings.key || attached === undefined) return;
-      settings = s;
-      const old = controller;
-      controller = undefined;
-      await old?.stop();
-      if (s.config === undefined) {
-        if (old) clog.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy keeps the states it has; its checks decide from here)');
-        return;
-      }
-      startController(attached, s.config, next);
-      clog.info(old ? 'HAProxy controller restarted with the new [controller] settings' : 'HAProxy controller started ([controller] enabled)');
+    reconfigure(next) {
+      const run = async (): Promise<void> => {
+        let s: ControllerSettings;
+        try {
+          s = settingsOf(next);
+        } catch (e) {
+          clog.error(`new configuration: ${(e as Error).message}; the controller keeps running as it was`);
+          return;
+        }
+        if (stopping || s.key === settings.key || attached === undefined) return;
+        settings = s;
+        const old = controller;
+        controller = undefined;
+        await old?.stop();
+        if (s.config === undefined) {
+          if (old) clog.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy keeps the states it has; its checks decide from here)');
+          return;
+        }
+        if (stopping) return;
+        startController(attached, s.config, next, old);
+        clog.info(old ? 'HAProxy controller restarted with the new [controller] settings' : 'HAProxy controller started ([controller] enabled)');
+      };
+      reconfiguring = reconfiguring.then(run).catch((e: unknown) => {
+        clog.error(`applying the new [controller] settings: ${(e as Error).message}`);
+      });
+      return reconfiguring;
     },
     async stop() {
+      stopping = true;
+      await reconfiguring;
       await controller?.stop();
     },
   };

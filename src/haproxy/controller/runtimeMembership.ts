@@ -14,7 +14,7 @@
  * adopted at start-up when the worker started after the file was last written, and forgotten when
  * a reload fails or a worker appears that haconfd did not start and cannot vouch for. Unknown → reload.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { extractConfigServers } from '../configServers.js';
 import type { Logger } from '../../log/logger.js';
 import { addServerLine, diffMembership } from '../membershipDiff.js';
@@ -27,7 +27,7 @@ export type MembershipOutcome =
   | { readonly applied: true; readonly added: readonly string[]; readonly removed: readonly string[]; readonly waiting: readonly string[] }
   | { readonly applied: false; readonly reason: string };
 
-interface PendingRemoval {
+export interface PendingRemoval {
   readonly backend: string;
   readonly server: string;
   /** Its server line when it left the config: it may come back only as it was. */
@@ -47,12 +47,38 @@ export interface RuntimeMembershipOptions {
 
 const KIND = 'membership';
 
-export class RuntimeMembership {
+/** What it knows of the running worker, carried over when the controller restarts with new settings. */
+export interface MembershipState {
   /** dest path → the config text the running worker loaded from it. */
-  private readonly loaded = new Map<string, string>();
-  private readonly pending = new Map<string, PendingRemoval>();
+  readonly loaded: Map<string, string>;
+  /** backend/server → a server removed from the config, waiting for `del server`. */
+  readonly pending: Map<string, PendingRemoval>;
+}
 
-  constructor(private readonly o: RuntimeMembershipOptions) {}
+/**
+ * `del server` refusals that pass: "Server still has connections attached to it, cannot remove
+ * it.", a queue, or "Only servers in maintenance mode can be deleted." (someone lifted MAINT).
+ * Others ("cannot be removed at runtime due to other configuration elements", resolvers) do not.
+ */
+const TRANSIENT_DEL_REFUSAL = /connection|queue|maintenance/i;
+
+export class RuntimeMembership {
+  private readonly loaded: Map<string, string>;
+  private readonly pending: Map<string, PendingRemoval>;
+
+  constructor(private readonly o: RuntimeMembershipOptions, state?: MembershipState) {
+    this.loaded = state?.loaded ?? new Map();
+    this.pending = state?.pending ?? new Map();
+  }
+
+  get state(): MembershipState {
+    return { loaded: this.loaded, pending: this.pending };
+  }
+
+  /** The config the running worker loaded from `dest` is known. */
+  knows(dest: string): boolean {
+    return this.loaded.has(dest);
+  }
 
   noteLoaded(dest: string, text: string): void {
     this.loaded.set(dest, text);
@@ -88,7 +114,17 @@ export class RuntimeMembership {
    */
   async adopt(dest: string): Promise<boolean> {
     try {
-      const [st, text, info] = await Promise.all([stat(dest), readFile(dest, 'utf8'), this.o.client.showInfo()]);
+      // The mtime and the text from one open file: a commit (rename) in between cannot pair an old
+      // mtime with new text.
+      const fh = await open(dest, 'r');
+      let st: Awaited<ReturnType<typeof fh.stat>>;
+      let text: string;
+      try {
+        [st, text] = [await fh.stat(), await fh.readFile('utf8')];
+      } finally {
+        await fh.close();
+      }
+      const info = await this.o.client.showInfo();
       const started = Number(info['Start_time_sec']);
       if (Number.isFinite(started) && started > 0 && st.mtimeMs < started * 1000) {
         this.loaded.set(dest, text);
@@ -160,15 +196,21 @@ export class RuntimeMembership {
       this.o.log.info({ backend: s.backend, server: s.server, address: s.address }, `${key} added at runtime (in MAINT until the controller gives it its role)`);
     }
     const removed: string[] = [];
+    let gaveUp = false;
     const sessions = diff.removed.length > 0 ? await this.sessionsOf() : new Map<string, number>();
     for (const r of diff.removed) {
       const key = serverKey(r.backend, r.server);
-      if (!have.has(key)) continue;
+      const a = have.get(key);
+      if (a === undefined) continue;
       const p: PendingRemoval = { backend: r.backend, server: r.server, text: r.text, since: this.o.now(), attempts: 0 };
-      if (await this.remove(p, sessions)) removed.push(key);
-      else this.pending.set(key, p);
+      const done = await this.remove(p, sessions, a);
+      if (done === 'deleted') removed.push(key);
+      else if (done === 'waiting') this.pending.set(key, p);
+      else gaveUp = true;
     }
-    this.loaded.set(dest, next);
+    // A server HAProxy refused to delete is still in the worker: what it runs is not `next`.
+    if (gaveUp) this.loaded.delete(dest);
+    else this.loaded.set(dest, next);
     this.o.metrics.membership.inc({ outcome: 'runtime' });
     return { applied: true, added, removed, waiting: this.waiting };
   }
@@ -178,14 +220,26 @@ export class RuntimeMembership {
     return this.pending.size === 0 ? [...actual] : actual.filter((a) => !this.pending.has(serverKey(a.backend, a.server)));
   }
 
-  /** Every pass: retries the removals still waiting (dropped when a reload already removed them). */
-  async sweep(actual: readonly ActualServerState[]): Promise<void> {
-    if (this.pending.size === 0) return;
-    const have = new Set(actual.map((a) => serverKey(a.backend, a.server)));
+  /**
+   * Every pass: retries the removals still waiting (dropped when a reload already removed them).
+   * Returns the servers it deleted (backend/server), which `actual` still lists.
+   */
+  async sweep(actual: readonly ActualServerState[]): Promise<Set<string>> {
+    const deleted = new Set<string>();
+    if (this.pending.size === 0) return deleted;
+    const have = new Map(actual.map((a) => [serverKey(a.backend, a.server), a] as const));
     for (const key of [...this.pending.keys()]) if (!have.has(key)) this.pending.delete(key);
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0) return deleted;
     const sessions = await this.sessionsOf();
-    for (const [key, p] of [...this.pending]) if (await this.remove(p, sessions)) this.pending.delete(key);
+    for (const [key, p] of [...this.pending]) {
+      const a = have.get(key);
+      if (a === undefined) continue;
+      const done = await this.remove(p, sessions, a);
+      if (done === 'waiting') continue;
+      this.pending.delete(key);
+      if (done === 'deleted') deleted.add(key);
+    }
+    return deleted;
   }
 
   /** Current sessions per backend/server (`show stat`); empty when it cannot be read. */
@@ -199,42 +253,59 @@ export class RuntimeMembership {
 
   /**
    * DRAIN while it has sessions (MAINT would cut them when the server has `on-marked-down
-   * shutdown-sessions`), until they end or the grace runs out; then MAINT and `del server`.
-   * True once the server is gone.
+   * shutdown-sessions`), until they end or the grace runs out; then MAINT and `del server`. A
+   * server already in MAINT stays there (`state drain` would lift it, an operator's MAINT too).
+   * `deleted` once the server is gone; `given-up` when HAProxy refuses the deletion for another
+   * reason than open sessions (the next change reloads, which removes it).
    */
-  private async remove(p: PendingRemoval, sessions: ReadonlyMap<string, number>): Promise<boolean> {
+  private async remove(p: PendingRemoval, sessions: ReadonlyMap<string, number>, actual: ActualServerState): Promise<'deleted' | 'waiting' | 'given-up'> {
     const key = serverKey(p.backend, p.server);
     const target = { backend: p.backend, server: p.server };
     const client = this.o.client;
     const waitedMs = this.o.now() - p.since;
     const open = sessions.get(key);
+    const inMaint = actual.admin.maint.length > 0;
     p.attempts++;
+    let action = 'maint';
     try {
       if (open === undefined || open > 0) {
         if (waitedMs < this.o.removalGraceMs) {
           if (p.attempts === 1) {
-            await client.send(`set server ${key} state drain`, target);
-            this.o.metrics.commands.inc({ action: 'drain', kind: KIND, result: 'ok' });
-            this.o.log.info({ ...target, sessions: open }, `${key} removed from the config: drained, deleted once its ${open ?? 'unknown number of'} session(s) end (at most ${this.o.removalGraceMs} ms)`);
+            if (!inMaint) {
+              action = 'drain';
+              await client.send(`set server ${key} state drain`, target);
+              this.o.metrics.commands.inc({ action, kind: KIND, result: 'ok' });
+            }
+            this.o.log.info({ ...target, sessions: open }, `${key} removed from the config: ${inMaint ? 'in MAINT' : 'drained'}, deleted once its ${open ?? 'unknown number of'} session(s) end (at most ${this.o.removalGraceMs} ms)`);
           }
-          return false;
+          return 'waiting';
         }
         this.o.log.warn({ ...target, waitedMs, sessions: open }, `${key}: removed from the config ${waitedMs} ms ago and still has sessions: shutting them down`);
-        await client.send(`set server ${key} state maint`, target);
+        if (!inMaint) await client.send(`set server ${key} state maint`, target);
+        action = 'shutdown-sessions';
         await client.send(`shutdown sessions server ${key}`, target);
-        this.o.metrics.commands.inc({ action: 'shutdown-sessions', kind: KIND, result: 'ok' });
-      } else {
+        this.o.metrics.commands.inc({ action, kind: KIND, result: 'ok' });
+      } else if (!inMaint) {
         await client.send(`set server ${key} state maint`, target);
       }
+      action = 'del';
       await client.send(`del server ${key}`, target);
     } catch (e) {
-      this.o.metrics.commands.inc({ action: 'del', kind: KIND, result: 'error' });
-      this.o.log.warn(target, `${key} removed from the config, not deleted yet: ${(e as Error).message} (retried every pass)`);
-      return false;
+      const message = (e as Error).message;
+      this.o.metrics.commands.inc({ action, kind: KIND, result: 'error' });
+      if (action === 'del' && !TRANSIENT_DEL_REFUSAL.test(message)) {
+        // HAProxy will not delete it (e.g. a server using resolvers): it stays in MAINT, and the
+        // config the worker runs is no longer what haconfd recorded, so the next change reloads.
+        this.o.log.error(target, `${key} removed from the config but HAProxy refuses to delete it: ${message} (it stays in MAINT; the next change reloads)`);
+        this.loaded.clear();
+        return 'given-up';
+      }
+      this.o.log.warn(target, `${key} removed from the config, not deleted yet: ${message} (retried every pass)`);
+      return 'waiting';
     }
     this.o.metrics.commands.inc({ action: 'del', kind: KIND, result: 'ok' });
     this.o.log.info({ ...target, waitedMs }, `${key} deleted at runtime (it left the config)`);
-    return true;
+    return 'deleted';
   }
 
   private refused(reason: string): MembershipOutcome {
