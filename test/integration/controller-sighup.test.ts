@@ -8,6 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { sleep, waitFor } from '../harness/process.js';
 import { startCli } from '../harness/cli.js';
@@ -73,6 +74,48 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
         assert.ok(!/"level":60/.test(haconfd.log()));
       } finally {
         await haconfd.stop();
+      }
+    }, { checkInter: '30s' });
+  });
+
+  test('SIGHUPs in quick succession while the controller is slow to stop: applied one after another, one controller left, SIGTERM exits', async () => {
+    await withRig(async (rig) => {
+      // A socket that accepts and never answers: every pass waits for socket_timeout, so stopping
+      // the controller (which waits for the pass in flight) takes up to that long.
+      const sockets = new Set<Socket>();
+      const silent = createServer((c) => {
+        sockets.add(c);
+        c.on('error', () => {});
+      });
+      const silentPath = join(rig.dir, 'silent.sock');
+      await new Promise<void>((r) => silent.listen(silentPath, r));
+      const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '30s', hardStopAfter: '5s' });
+      const toml = join(paths.confdir, 'haconfd.toml');
+      const table = (interval: string): void =>
+        writeFileSync(toml, `[controller]\nsocket = ${JSON.stringify(silentPath)}\nsocket_timeout = "1500ms"\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "${interval}"\n`);
+      const data = join(rig.dir, 'dcs.json');
+      writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', rig.nodes.map((n) => n.member()), 'pg1'))));
+      table('200ms');
+      const haconfd = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', paths.confdir, '-log-format', 'json'], { logFile: join(rig.dir, 'haconfd.log'), cwd: rig.dir });
+      const count = (text: string): number => haconfd.log().split('\n').filter((l) => l.includes(text)).length;
+      try {
+        await waitFor('the controller started', () => count('HAProxy controller started') === 1, 15_000, 50);
+        await waitFor('a pass waiting on the silent socket', () => sockets.size > 0, 10_000, 20);
+        table('250ms');
+        haconfd.kill('SIGHUP');
+        await sleep(300);
+        table('300ms');
+        haconfd.kill('SIGHUP');
+        await waitFor('both applied', () => count('HAProxy controller restarted with the new [controller] settings') === 2, 15_000, 50);
+        assert.equal(count('HAProxy controller started'), 3, 'the first, then one per SIGHUP, each after the previous one stopped');
+        const exited = new Promise<number | null>((r) => haconfd.child.once('exit', (code) => r(code)));
+        haconfd.kill('SIGTERM');
+        const code = await Promise.race([exited, sleep(10_000).then(() => 'still running' as const)]);
+        assert.equal(code, 0, 'SIGTERM ends haconfd: no controller left running behind the daemon');
+      } finally {
+        await haconfd.stop();
+        for (const c of sockets) c.destroy();
+        await new Promise((r) => silent.close(r));
       }
     }, { checkInter: '30s' });
   });
