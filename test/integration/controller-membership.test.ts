@@ -245,6 +245,28 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
     }, { checkInter: '30s' });
   });
 
+  test('del server refused for good (another server tracks it): left in MAINT, not steered, logged; the next change reloads', async () => {
+    await withRig(async (rig) => {
+      const c = await steadyKnowing(rig, { interval: '100ms' });
+      // A server elsewhere tracks demo_replicas/pg3: HAProxy will not delete pg3 while t1 exists.
+      const tracked = `${readFileSync(rig.cfgFile, 'utf8')}\nbackend trk\n    server t1 127.0.0.1:9 track ${R}/pg3\n`;
+      await reloadTo(rig, c, tracked);
+      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+      // pg3 leaves the DCS and the config, and t1 with it; pg3 comes first, while t1 still tracks it.
+      c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
+      const next = withoutPg3(tracked).replace(/^\s+server t1 .*\n/m, '');
+      const o = await commit(rig, c, next);
+      assert.ok(o.applied, JSON.stringify(o));
+      assert.ok(o.removed.includes(`${W}/pg3`) && !o.removed.includes(`${R}/pg3`), JSON.stringify(o));
+      assert.deepEqual(o.waiting, [], 'not retried every pass');
+      assert.ok(rig.logs.some((l) => l.includes(`${R}/pg3 removed from the config but HAProxy refuses to delete it`)), rig.logs.join('\n'));
+      for (let i = 0; i < 3; i++) await c.reconcileNow();
+      assert.equal((await rig.states(R))['pg3'], 'maint', 'left in MAINT, not steered back');
+      const again = await c.applyMembership(rig.cfgFile, next);
+      assert.ok(!again.applied && /not known/.test(again.reason), JSON.stringify(again));
+    }, { checkInter: '30s' });
+  });
+
   test('a reload that moves the routed leader (new port): the new worker starts it DOWN, the controller routes it again at once', async () => {
     await withRig(async (rig) => {
       const c = await steadyKnowing(rig);

@@ -85,6 +85,9 @@ interface LeaderEpoch {
 /** Longest a new leader's routing waits for a reload in progress. */
 const REROUTE_HOLD_MS = 1000;
 
+/** How long after a reload its old worker's PID answering `show info` is taken for that old worker. */
+const RETIRED_WORKER_MS = 10_000;
+
 /** `addr:port` of backend/server in HAProxy's state, if it has it. */
 function placeOf(actual: readonly ActualServer[], backend: string, server: string): string | undefined {
   const a = actual.find((x) => x.backend === backend && x.server === server);
@@ -122,8 +125,8 @@ export class HaproxyController {
   private reloadingSince: number | undefined;
   /** A reload haconfd ran succeeded and its new worker has not been seen yet. */
   private ownWorkerDue = false;
-  /** Workers replaced since start (an old one may still answer the socket while it soft-stops). */
-  private readonly retiredPids = new Set<number>();
+  /** Workers replaced lately → when (an old one may still answer the socket while it soft-stops). */
+  private readonly retiredPids = new Map<number, number>();
 
   constructor(private readonly opts: ControllerOptions) {
     const c = opts.config;
@@ -180,14 +183,11 @@ export class HaproxyController {
   async applyMembership(dest: string, text: string): Promise<MembershipOutcome> {
     if (this.membership === undefined) return { applied: false, reason: 'runtime_membership = false' };
     const membership = this.membership;
-    await this.settle();
     // Never beside a pass: a pass that read the servers before a removal was registered could steer
     // the server being removed, and one running during `add server` would plan without it.
     const outcome = await this.exclusive(async () => (this.stopped ? { applied: false as const, reason: 'the controller is restarting or stopping' } : membership.apply(dest, text)));
-    if (outcome.applied) {
-      this.trigger('membership');
-      await this.settle();
-    }
+    // The new servers get their roles now.
+    if (outcome.applied) await this.passNow('membership');
     return outcome;
   }
 
@@ -270,8 +270,7 @@ export class HaproxyController {
     this.reloadingSince = this.now();
     const loop = (async () => {
       while (!done && !this.stopped) {
-        this.trigger('reload');
-        await this.settle();
+        await this.passNow('reload');
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
@@ -320,10 +319,17 @@ export class HaproxyController {
 
   /** Runs one reconcile now (after any in flight) and returns its report. */
   async reconcileNow(): Promise<ReconcileReport> {
-    await this.settle();
-    this.trigger('manual');
-    await this.settle();
-    return this.last as ReconcileReport;
+    return (await this.passNow('manual')) ?? (this.last as ReconcileReport);
+  }
+
+  /**
+   * One pass that starts after this call (behind any in flight), kept as the latest report. Unlike
+   * settle(), it cannot be starved by timer passes queued one after another when the socket is slow.
+   */
+  private async passNow(trigger: ReconcileTrigger): Promise<ReconcileReport | undefined> {
+    const report = await this.exclusive(async () => (this.stopped ? undefined : this.reconcile([trigger])));
+    if (report !== undefined) this.last = report;
+    return report;
   }
 
   private onConfirmation(s: ConfirmationSettled): void {
@@ -446,7 +452,7 @@ export class HaproxyController {
       const steerable = this.membership ? this.membership.steerable(all) : all;
       const actual = gone.size === 0 ? steerable : steerable.filter((a) => !gone.has(serverKey(a.backend, a.server)));
 
-      const commands: { cmd: RuntimeCommand; kind: string; cluster: string | undefined }[] = [];
+      const commands: { cmd: RuntimeCommand; kind: string; cluster: string | undefined; moved?: { epoch: LeaderEpoch; place: string } }[] = [];
       const missing: string[] = [];
       const managed = new Set<string>();
       for (const m of clusters) {
@@ -476,8 +482,10 @@ export class HaproxyController {
             const then = epoch.routedAt.get(key);
             const now = placeOf(actual, cmd.backend, cmd.server);
             if (then === undefined || now === undefined || then === now) continue;
-            epoch.routedAt.set(key, now);
             this.opts.log.info({ cluster: m.id, backend: cmd.backend, server: cmd.server, from: then, to: now }, `${key} moved (${then} → ${now}) since the leader was routed: routing it again`);
+            // Recorded once the command succeeded, so a failed one is retried next pass.
+            commands.push({ cmd, kind: kindOf.get(cmd.backend) ?? 'other', cluster: m.id, moved: { epoch, place: now } });
+            continue;
           }
           commands.push({ cmd, kind: kindOf.get(cmd.backend) ?? 'other', cluster: m.id });
         }
@@ -486,9 +494,10 @@ export class HaproxyController {
       for (const cmd of planServerStates({ dcsReachable: true, failsafe: false, backends: [] }, rest, overrides)) commands.push({ cmd, kind: 'other', cluster: undefined });
 
       this.reportMissing(missing);
-      for (const { cmd, kind, cluster } of commands) {
+      for (const { cmd, kind, cluster, moved } of commands) {
         try {
           await this.client.apply(cmd);
+          moved?.epoch.routedAt.set(serverKey(cmd.backend, cmd.server), moved.place);
           this.metrics.commands.inc({ action: cmd.action, kind, result: 'ok' });
           sent.push({ ...cmd, ok: true });
           this.opts.log.info({ cluster, backend: cmd.backend, server: cmd.server, action: cmd.action, reason: cmd.reason }, `${cmd.backend}/${cmd.server} → ${cmd.action}: ${cmd.reason}`);
@@ -541,11 +550,16 @@ export class HaproxyController {
   private async checkWorker(triggers: readonly ReconcileTrigger[]): Promise<void> {
     const pid = pidOf(await this.client.showInfo());
     if (pid === undefined || pid === this.workerPid) return;
-    // The old worker of a reload answering once more before it stops listening: not a change.
-    if (this.retiredPids.has(pid)) return;
-    if (this.workerPid !== undefined) {
-      this.retiredPids.add(this.workerPid);
-      if (this.retiredPids.size > 16) this.retiredPids.delete(this.retiredPids.values().next().value as number);
+    // The old worker of a reload answering once more before it stops listening: not a change. (Only
+    // shortly after: a restarted HAProxy in a container may get a PID used before.)
+    const retiredAt = this.retiredPids.get(pid);
+    if (retiredAt !== undefined && this.now() - retiredAt < RETIRED_WORKER_MS) return;
+    if (this.workerPid === undefined) {
+      // The first worker seen: nothing of ours to wait for any more.
+      this.ownWorkerDue = false;
+    } else {
+      this.retiredPids.set(this.workerPid, this.now());
+      for (const [old, at] of this.retiredPids) if (this.now() - at >= RETIRED_WORKER_MS) this.retiredPids.delete(old);
       this.metrics.workerChanges.inc();
       this.opts.log.info({ from: this.workerPid, to: pid, triggers }, 'new HAProxy worker (reload or restart): pushing the DCS-known roles and operator overrides again');
       const ours = this.reloadingSince !== undefined || this.ownWorkerDue;

@@ -65,6 +65,8 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
   /** Reconfigurations run one after another; stop() waits for the one in flight. */
   let reconfiguring: Promise<void> = Promise.resolve();
   let stopping = false;
+  /** Reload steps running under the current controller (a restart waits for them). */
+  const steps = new Set<Promise<unknown>>();
   const clog = log.child({ component: 'controller' });
 
   const startController = (daemon: Daemon, cc: ControllerConfig, current: Config, replaced?: HaproxyController): HaproxyController => {
@@ -102,28 +104,40 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
       // runtime API; anything else is the resource's own reload step, run under the controller's watch.
       reload: async (resource, rlog) => {
         const { reloadResource } = await import('../../resource/syncResource.js');
-        if (resource.haproxy === undefined || controller === undefined) return reloadResource(resource, rlog);
+        if (resource.haproxy === undefined) return reloadResource(resource, rlog);
+        // Not while the controller is being replaced (SIGHUP): the one that runs next must see this
+        // reload, and the one being stopped must not run it.
+        await reconfiguring;
         const c = controller;
-        await adopting;
-        const text = await readFile(resource.dest, 'utf8').catch(() => undefined);
-        if (text !== undefined) {
-          const started = Date.now();
-          const o = await c.applyMembership(resource.dest, text);
-          if (o.applied) {
-            rlog.info({ resource: resource.name, added: o.added, removed: o.removed, waiting: o.waiting, durationMs: Date.now() - started }, 'applied through the runtime API: no reload');
-            return 'applied-at-runtime';
+        if (c === undefined) return reloadResource(resource, rlog);
+        const step = (async (): Promise<'reloaded' | 'applied-at-runtime'> => {
+          await adopting;
+          const text = await readFile(resource.dest, 'utf8').catch(() => undefined);
+          if (text !== undefined) {
+            const started = Date.now();
+            const o = await c.applyMembership(resource.dest, text);
+            if (o.applied) {
+              rlog.info({ resource: resource.name, added: o.added, removed: o.removed, waiting: o.waiting, durationMs: Date.now() - started }, 'applied through the runtime API: no reload');
+              return 'applied-at-runtime';
+            }
+            rlog.info({ resource: resource.name }, `reloading HAProxy: ${o.reason}`);
+            await c.prepareReload(text);
           }
-          rlog.info({ resource: resource.name }, `reloading HAProxy: ${o.reason}`);
-          await c.prepareReload(text);
-        }
+          try {
+            await c.duringReload(() => reloadResource(resource, rlog));
+          } catch (e) {
+            c.forgetLoaded(resource.dest);
+            throw e;
+          }
+          if (text !== undefined) c.noteLoaded(resource.dest, text);
+          return 'reloaded';
+        })();
+        steps.add(step);
         try {
-          await c.duringReload(() => reloadResource(resource, rlog));
-        } catch (e) {
-          c.forgetLoaded(resource.dest);
-          throw e;
+          return await step;
+        } finally {
+          steps.delete(step);
         }
-        if (text !== undefined) c.noteLoaded(resource.dest, text);
-        return 'reloaded';
       },
       onConfigApplied: (next) => {
         void hooks.reconfigure(next);
@@ -143,16 +157,25 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
           return;
         }
         if (stopping || s.key === settings.key || attached === undefined) return;
-        settings = s;
         const old = controller;
         controller = undefined;
+        // A reload step running under the old controller finishes first (new ones wait for this).
+        await Promise.allSettled([...steps]);
         await old?.stop();
         if (s.config === undefined) {
+          settings = s;
           if (old) clog.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy keeps the states it has; its checks decide from here)');
           return;
         }
         if (stopping) return;
-        startController(attached, s.config, next, old);
+        try {
+          startController(attached, s.config, next, old);
+        } catch (e) {
+          // Nothing runs now: whatever table the next SIGHUP brings is tried.
+          settings = { key: '', config: undefined };
+          throw e;
+        }
+        settings = s;
         clog.info(old ? 'HAProxy controller restarted with the new [controller] settings' : 'HAProxy controller started ([controller] enabled)');
       };
       reconfiguring = reconfiguring.then(run).catch((e: unknown) => {

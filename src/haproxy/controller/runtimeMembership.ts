@@ -21,6 +21,7 @@ import { addServerLine, diffMembership } from '../membershipDiff.js';
 import { serverKey } from '../names.js';
 import type { ActualServerState } from '../plan.js';
 import type { RuntimeClient } from '../runtimeClient.js';
+import { CommandFailedError, NoSuchServerError } from '../runtimeErrors.js';
 import type { ControllerMetrics } from './controllerMetrics.js';
 
 export type MembershipOutcome =
@@ -53,6 +54,8 @@ export interface MembershipState {
   readonly loaded: Map<string, string>;
   /** backend/server → a server removed from the config, waiting for `del server`. */
   readonly pending: Map<string, PendingRemoval>;
+  /** Servers HAProxy refused to delete: left in MAINT, not steered, until a reload removes them. */
+  readonly givenUp: Set<string>;
 }
 
 /**
@@ -65,14 +68,16 @@ const TRANSIENT_DEL_REFUSAL = /connection|queue|maintenance/i;
 export class RuntimeMembership {
   private readonly loaded: Map<string, string>;
   private readonly pending: Map<string, PendingRemoval>;
+  private readonly givenUp: Set<string>;
 
   constructor(private readonly o: RuntimeMembershipOptions, state?: MembershipState) {
     this.loaded = state?.loaded ?? new Map();
     this.pending = state?.pending ?? new Map();
+    this.givenUp = state?.givenUp ?? new Set();
   }
 
   get state(): MembershipState {
-    return { loaded: this.loaded, pending: this.pending };
+    return { loaded: this.loaded, pending: this.pending, givenUp: this.givenUp };
   }
 
   /** The config the running worker loaded from `dest` is known. */
@@ -91,9 +96,10 @@ export class RuntimeMembership {
    * reload must not delete it).
    */
   willLoad(text: string): void {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && this.givenUp.size === 0) return;
     for (const s of extractConfigServers(text)) {
       const key = serverKey(s.backend, s.server);
+      this.givenUp.delete(key);
       if (this.pending.delete(key)) this.o.log.info({ backend: s.backend, server: s.server }, `${key} is in the config being loaded again: its removal is dropped`);
     }
   }
@@ -217,7 +223,11 @@ export class RuntimeMembership {
 
   /** The servers the planner may steer (those waiting for removal are left alone). */
   steerable<T extends ActualServerState>(actual: readonly T[]): T[] {
-    return this.pending.size === 0 ? [...actual] : actual.filter((a) => !this.pending.has(serverKey(a.backend, a.server)));
+    if (this.pending.size === 0 && this.givenUp.size === 0) return [...actual];
+    return actual.filter((a) => {
+      const key = serverKey(a.backend, a.server);
+      return !this.pending.has(key) && !this.givenUp.has(key);
+    });
   }
 
   /**
@@ -226,8 +236,9 @@ export class RuntimeMembership {
    */
   async sweep(actual: readonly ActualServerState[]): Promise<Set<string>> {
     const deleted = new Set<string>();
-    if (this.pending.size === 0) return deleted;
+    if (this.pending.size === 0 && this.givenUp.size === 0) return deleted;
     const have = new Map(actual.map((a) => [serverKey(a.backend, a.server), a] as const));
+    for (const key of [...this.givenUp]) if (!have.has(key)) this.givenUp.delete(key);
     for (const key of [...this.pending.keys()]) if (!have.has(key)) this.pending.delete(key);
     if (this.pending.size === 0) return deleted;
     const sessions = await this.sessionsOf();
@@ -292,12 +303,16 @@ export class RuntimeMembership {
       await client.send(`del server ${key}`, target);
     } catch (e) {
       const message = (e as Error).message;
+      // Gone already (a reload in between): what was wanted.
+      if (e instanceof NoSuchServerError) return 'deleted';
       this.o.metrics.commands.inc({ action, kind: KIND, result: 'error' });
-      if (action === 'del' && !TRANSIENT_DEL_REFUSAL.test(message)) {
-        // HAProxy will not delete it (e.g. a server using resolvers): it stays in MAINT, and the
-        // config the worker runs is no longer what haconfd recorded, so the next change reloads.
-        this.o.log.error(target, `${key} removed from the config but HAProxy refuses to delete it: ${message} (it stays in MAINT; the next change reloads)`);
+      if (action === 'del' && e instanceof CommandFailedError && !TRANSIENT_DEL_REFUSAL.test(e.reply)) {
+        // HAProxy will not delete it (e.g. a server others point to): it stays in MAINT, out of the
+        // planner's hands, and the config the worker runs is no longer what haconfd recorded, so the
+        // next change reloads (which removes it).
+        this.o.log.error(target, `${key} removed from the config but HAProxy refuses to delete it: ${e.reply} (it stays in MAINT; the next change reloads)`);
         this.loaded.clear();
+        this.givenUp.add(key);
         return 'given-up';
       }
       this.o.log.warn(target, `${key} removed from the config, not deleted yet: ${message} (retried every pass)`);
