@@ -17,7 +17,7 @@
  * which HAProxy 2.6 can neither delete nor add at runtime.
  */
 import { isProxyWithServers, parseConfigSections, splitServerAddress, type ConfigLine, type ConfigSection } from './configServers.js';
-import { flagOn, keywordsOf, proxiesOf, withoutStartupOnly, type Proxy } from './serverKeywords.js';
+import { flagOn, keywordsOf, lastArgument, proxiesOf, withoutStartupOnly, type Proxy } from './serverKeywords.js';
 import { isHaproxyIdentifier, serverKey } from './names.js';
 
 export interface AddedServer {
@@ -60,16 +60,9 @@ const isServerLine = (l: ConfigLine): boolean => l.words[0] === 'server';
 /** HAProxy's conditional-block directives (HAProxy ≥ 2.4). */
 const CONDITIONAL = new Set(['.if', '.elif', '.else', '.endif']);
 
-/**
- * The first conditional directive in `configText`, or undefined. Read from the raw text rather than
- * from parseConfigSections, which keeps such a line in whatever section precedes it (or in the
- * unnamed one before any section): which server lines HAProxy sees then depends on the condition.
- */
-function conditionalDirective(configText: string): string | undefined {
-  for (const raw of configText.split('\n')) {
-    const first = raw.trim().split(/\s+/, 1)[0] ?? '';
-    if (CONDITIONAL.has(first)) return first;
-  }
+/** The first conditional directive among the parsed lines (kept in whatever section precedes it). */
+function conditionalDirective(sections: readonly ConfigSection[]): string | undefined {
+  for (const s of sections) for (const l of s.lines) if (CONDITIONAL.has(l.words[0] ?? '')) return l.words[0];
   return undefined;
 }
 
@@ -80,10 +73,9 @@ function conditionalDirective(configText: string): string | undefined {
  *     "This server cannot be removed at runtime due to other configuration elements pointing to it."
  *   (the same when `resolvers r1` comes from the backend's `default-server`);
  *   `add server b/s4 localhost:5432 resolvers r1` → "'resolvers' option is not accepted for dynamic server".
- * There is no `no-resolvers` to cancel an inherited one. A `resolvers` word that is really some other
- * keyword's argument would only cost a reload, never a failed runtime command.
+ * There is no `no-resolvers` to cancel an inherited one.
  */
-const usesResolvers = (keywords: readonly string[]): boolean => keywords.includes('resolvers');
+const usesResolvers = (keywords: readonly string[]): boolean => lastArgument(keywords, 'resolvers') !== undefined;
 
 /** The config without its server lines, one string per section, to compare. */
 function skeleton(sections: readonly ConfigSection[]): string[] {
@@ -139,10 +131,10 @@ function serversOf(p: Proxy): Map<string, { index: number; text: string }> | str
 }
 
 export function diffMembership(loaded: string, next: string): MembershipDiff {
-  const directive = conditionalDirective(loaded) ?? conditionalDirective(next);
-  if (directive !== undefined) return { kind: 'reload', reason: `conditional block (${directive}) in the config: cannot tell which servers are active` };
   const a = parseConfigSections(loaded);
   const b = parseConfigSections(next);
+  const directive = conditionalDirective(a) ?? conditionalDirective(b);
+  if (directive !== undefined) return { kind: 'reload', reason: `conditional block (${directive}) in the config: cannot tell which servers are active` };
   const ka = skeleton(a);
   const kb = skeleton(b);
   if (ka.length !== kb.length) return { kind: 'reload', reason: 'sections were added or removed' };

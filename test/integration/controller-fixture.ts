@@ -272,3 +272,13 @@ export async function steady(rig: Rig, table: Record<string, unknown> = {}, o: {
   await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
   return c;
 }
+
+/**
+ * Writes `confdir`/haconfd.toml with a [controller] table steering the rig's HAProxy (every 200 ms,
+ * overrides in the rig's dir); `keys` override or add string keys, `extra` lines go at the end.
+ */
+export function writeControllerToml(confdir: string, rig: Rig, keys: Record<string, string> = {}, extra = ''): void {
+  const table = { socket: rig.socket, overrides_file: join(rig.dir, 'overrides.json'), interval: '200ms', ...keys };
+  const lines = Object.entries(table).map(([k, v]) => `${k} = ${JSON.stringify(v)}`);
+  writeFileSync(join(confdir, 'haconfd.toml'), `[controller]\n${lines.join('\n')}\n${extra}\n`);
+}

@@ -15,7 +15,7 @@ import { waitFor } from '../harness/process.js';
 import { startCli } from '../harness/cli.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
 import { clusterPairs } from '../harness/patroniKeys.js';
-import { metricValue, steady, waitStates, withRig, type Rig, W, R } from './controller-fixture.js';
+import { metricValue, steady, waitStates, withRig, writeControllerToml, type Rig, W, R } from './controller-fixture.js';
 import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
 import type { HaproxyController } from '../../src/haproxy/controller/controller.js';
 
@@ -345,7 +345,7 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
       const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '300ms', hardStopAfter: '5s' });
       assert.equal(paths.cfgFile, rig.cfgFile);
       assert.equal(paths.masterSocket, rig.haproxy.masterSocket);
-      writeFileSync(join(paths.confdir, 'haconfd.toml'), `[controller]\nsocket = ${JSON.stringify(rig.socket)}\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "200ms"\n`);
+      writeControllerToml(paths.confdir, rig);
       const data = join(rig.dir, 'dcs.json');
       const members = (names: readonly string[]) => names.map((n) => (n === 'pg4' ? { ...rig.node('pg3').member(), name: 'pg4' } : rig.node(n).member()));
       const publish = (names: readonly string[]): void => writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', members(names), 'pg1'))));
@@ -368,7 +368,7 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 120_000
 
         // A SIGHUP that changes [controller] restarts the controller; what it knew of the running
         // config carries on, so the next change still needs no reload.
-        writeFileSync(join(paths.confdir, 'haconfd.toml'), `[controller]\nsocket = ${JSON.stringify(rig.socket)}\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "300ms"\n`);
+        writeControllerToml(paths.confdir, rig, { interval: '300ms' });
         haconfd.kill('SIGHUP');
         await waitFor('the controller restarted', () => logged('HAProxy controller restarted with the new [controller] settings') === 1, 10_000, 50);
 

@@ -14,15 +14,14 @@ import { sleep, waitFor } from '../harness/process.js';
 import { startCli } from '../harness/cli.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
 import { clusterPairs } from '../harness/patroniKeys.js';
-import { waitStates, withRig, W } from './controller-fixture.js';
+import { waitStates, withRig, writeControllerToml, W } from './controller-fixture.js';
 
 describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 }, () => {
   test('added → started; changed → restarted with the new settings; bad → logged, kept; enabled = false → stopped; enabled = true → started', async () => {
     await withRig(async (rig) => {
       const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '30s', hardStopAfter: '5s' });
       const toml = join(paths.confdir, 'haconfd.toml');
-      const table = (extra: string): void =>
-        writeFileSync(toml, `[controller]\nsocket = ${JSON.stringify(rig.socket)}\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "200ms"\n${extra}\n`);
+      const table = (extra: string): void => writeControllerToml(paths.confdir, rig, {}, extra);
       const data = join(rig.dir, 'dcs.json');
       writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', rig.nodes.map((n) => n.member()), 'pg1'))));
       // Started without a [controller] table: no controller.
@@ -90,9 +89,7 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
       const silentPath = join(rig.dir, 'silent.sock');
       await new Promise<void>((r) => silent.listen(silentPath, r));
       const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '30s', hardStopAfter: '5s' });
-      const toml = join(paths.confdir, 'haconfd.toml');
-      const table = (interval: string): void =>
-        writeFileSync(toml, `[controller]\nsocket = ${JSON.stringify(silentPath)}\nsocket_timeout = "1500ms"\noverrides_file = ${JSON.stringify(join(rig.dir, 'overrides.json'))}\ninterval = "${interval}"\n`);
+      const table = (interval: string): void => writeControllerToml(paths.confdir, rig, { socket: silentPath, socket_timeout: '1500ms', interval });
       const data = join(rig.dir, 'dcs.json');
       writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', rig.nodes.map((n) => n.member()), 'pg1'))));
       table('200ms');

@@ -187,7 +187,7 @@ export class HaproxyController {
     // the server being removed, and one running during `add server` would plan without it.
     const outcome = await this.exclusive(async () => (this.stopped ? { applied: false as const, reason: 'the controller is restarting or stopping' } : membership.apply(dest, text)));
     // The new servers get their roles now.
-    if (outcome.applied) await this.passNow('membership');
+    if (outcome.applied) await this.passNow(['membership']);
     return outcome;
   }
 
@@ -270,7 +270,7 @@ export class HaproxyController {
     this.reloadingSince = this.now();
     const loop = (async () => {
       while (!done && !this.stopped) {
-        await this.passNow('reload');
+        await this.passNow(['reload']);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
@@ -297,8 +297,7 @@ export class HaproxyController {
       while (this.queued.size > 0 && !this.stopped) {
         const triggers = [...this.queued];
         this.queued = new Set();
-        const report = await this.exclusive(async () => (this.stopped ? undefined : this.reconcile(triggers)));
-        if (report !== undefined) this.last = report;
+        await this.passNow(triggers);
       }
     })().finally(() => {
       this.inFlight = undefined;
@@ -319,15 +318,16 @@ export class HaproxyController {
 
   /** Runs one reconcile now (after any in flight) and returns its report. */
   async reconcileNow(): Promise<ReconcileReport> {
-    return (await this.passNow('manual')) ?? (this.last as ReconcileReport);
+    return (await this.passNow(['manual'])) ?? (this.last as ReconcileReport);
   }
 
   /**
-   * One pass that starts after this call (behind any in flight), kept as the latest report. Unlike
-   * settle(), it cannot be starved by timer passes queued one after another when the socket is slow.
+   * One pass that starts after this call (behind any in flight), kept as the latest report; none
+   * once stopped. Unlike settle(), it cannot be starved by timer passes queued one after another
+   * when the socket is slow.
    */
-  private async passNow(trigger: ReconcileTrigger): Promise<ReconcileReport | undefined> {
-    const report = await this.exclusive(async () => (this.stopped ? undefined : this.reconcile([trigger])));
+  private async passNow(triggers: readonly ReconcileTrigger[]): Promise<ReconcileReport | undefined> {
+    const report = await this.exclusive(async () => (this.stopped ? undefined : this.reconcile(triggers)));
     if (report !== undefined) this.last = report;
     return report;
   }
@@ -448,9 +448,7 @@ export class HaproxyController {
 
       // Servers removed from the config and waiting for `del server` are not steered (and those
       // deleted just now are gone). Held passes above leave them as they are, too.
-      const gone = (await this.membership?.sweep(all)) ?? new Set<string>();
-      const steerable = this.membership ? this.membership.steerable(all) : all;
-      const actual = gone.size === 0 ? steerable : steerable.filter((a) => !gone.has(serverKey(a.backend, a.server)));
+      const actual = this.membership ? await this.membership.sweep(all) : all;
 
       const commands: { cmd: RuntimeCommand; kind: string; cluster: string | undefined; moved?: { epoch: LeaderEpoch; place: string } }[] = [];
       const missing: string[] = [];

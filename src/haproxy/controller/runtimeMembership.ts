@@ -221,36 +221,30 @@ export class RuntimeMembership {
     return { applied: true, added, removed, waiting: this.waiting };
   }
 
-  /** The servers the planner may steer (those waiting for removal are left alone). */
-  steerable<T extends ActualServerState>(actual: readonly T[]): T[] {
-    if (this.pending.size === 0 && this.givenUp.size === 0) return [...actual];
-    return actual.filter((a) => {
-      const key = serverKey(a.backend, a.server);
-      return !this.pending.has(key) && !this.givenUp.has(key);
-    });
-  }
-
   /**
-   * Every pass: retries the removals still waiting (dropped when a reload already removed them).
-   * Returns the servers it deleted (backend/server), which `actual` still lists.
+   * Every pass: retries the removals still waiting (dropped when a reload already removed them),
+   * and returns the servers of `actual` the planner may steer: not those waiting for removal, given
+   * up, or deleted just now.
    */
-  async sweep(actual: readonly ActualServerState[]): Promise<Set<string>> {
-    const deleted = new Set<string>();
-    if (this.pending.size === 0 && this.givenUp.size === 0) return deleted;
+  async sweep<T extends ActualServerState>(actual: readonly T[]): Promise<T[]> {
+    if (this.pending.size === 0 && this.givenUp.size === 0) return [...actual];
     const have = new Map(actual.map((a) => [serverKey(a.backend, a.server), a] as const));
     for (const key of [...this.givenUp]) if (!have.has(key)) this.givenUp.delete(key);
     for (const key of [...this.pending.keys()]) if (!have.has(key)) this.pending.delete(key);
-    if (this.pending.size === 0) return deleted;
-    const sessions = await this.sessionsOf();
-    for (const [key, p] of [...this.pending]) {
-      const a = have.get(key);
-      if (a === undefined) continue;
-      const done = await this.remove(p, sessions, a);
-      if (done === 'waiting') continue;
-      this.pending.delete(key);
-      if (done === 'deleted') deleted.add(key);
+    const deleted = new Set<string>();
+    if (this.pending.size > 0) {
+      const sessions = await this.sessionsOf();
+      for (const [key, p] of [...this.pending]) {
+        const done = await this.remove(p, sessions, have.get(key) as T);
+        if (done === 'waiting') continue;
+        this.pending.delete(key);
+        if (done === 'deleted') deleted.add(key);
+      }
     }
-    return deleted;
+    return actual.filter((a) => {
+      const key = serverKey(a.backend, a.server);
+      return !this.pending.has(key) && !this.givenUp.has(key) && !deleted.has(key);
+    });
   }
 
   /** Current sessions per backend/server (`show stat`); empty when it cannot be read. */
