@@ -4,7 +4,7 @@
  * or `systemctl reload <unit>`. A non-zero exit is a rejected reload (stderr quoted); with an admin
  * socket, the new worker is confirmed by `show info`'s Pid changing.
  */
-import { spawn } from 'node:child_process';
+import { runBounded } from '../process/boundedProcess.js';
 import type { Logger } from '../log/logger.js';
 import { adminSocketPidProbe, masterSocketPidProbe, readPid, waitForNewPid, type PidProbe } from './workerConfirmation.js';
 import { DEFAULT_RELOAD_TIMEOUT_MS, ReloadFailedError, type ReloadOutcome, type ReloadStrategy } from './reloadStrategy.js';
@@ -17,43 +17,13 @@ interface CommandResult {
 }
 
 /**
- * Runs a program in its own process group with a time limit. On timeout the whole group is killed
- * (a `sh -c` child holding the output pipe would otherwise keep us waiting).
+ * Runs a program in its own process group with a time limit: done when it exits (a `-D` HAProxy
+ * or another background child keeping the output pipe is let go, not waited for); killed with its
+ * group when it does not exit in time.
  */
-function runBounded(file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.stderr.on('data', (d: Buffer) => chunks.push(d));
-    let timedOut = false;
-    let done = false;
-    const killGroup = (sig: NodeJS.Signals): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, sig);
-      } catch {
-        /* gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), 1000).unref();
-      // Do not wait for pipes a stray grandchild may hold.
-      finish(null, 'SIGTERM');
-    }, timeoutMs);
-    const finish = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve({ exitCode, signal, timedOut, output: Buffer.concat(chunks).toString('utf8') });
-    };
-    child.on('error', (e) => {
-      chunks.push(Buffer.from(e.message));
-      finish(127, null);
-    });
-    child.on('close', (code, signal) => finish(code, signal));
-  });
+async function runCommand(file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
+  const r = await runBounded(file, args, { timeoutMs, killAfterMs: 1000 });
+  return { exitCode: r.spawnError ? 127 : r.exitCode, signal: r.signal, timedOut: r.timedOut, output: r.stdout + r.stderr };
 }
 
 async function runReload(
@@ -66,7 +36,7 @@ async function runReload(
   log: Logger,
 ): Promise<ReloadOutcome> {
   const oldPid = probe ? await readPid(probe) : undefined;
-  const r = await runBounded(file, args, timeoutMs);
+  const r = await runCommand(file, args, timeoutMs);
   if (r.timedOut) throw new ReloadFailedError(`${what} did not finish within ${timeoutMs} ms`, kind, r.output.trim() || undefined);
   if (r.exitCode !== 0) {
     throw new ReloadFailedError(`${what} failed (exit ${r.exitCode ?? r.signal ?? '?'}); the old HAProxy keeps serving`, kind, r.output.trim() || undefined);

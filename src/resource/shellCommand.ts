@@ -1,3 +1,5 @@
+import { runBounded } from '../process/boundedProcess.js';
+
 /**
  * check_cmd and reload_cmd: run through /bin/sh -c with a timeout (then killed), stderr captured
  * so failures can quote it.
@@ -32,55 +34,26 @@ function tail(text: string, max = 2000): string {
   return t.length > max ? '…' + t.slice(-max) : t;
 }
 
-/** Signals a whole process group (the shell and everything it started). */
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    /* already gone */
-  }
-}
-
 /**
  * Runs `cmd` with /bin/sh -c in its own process group; resolves on exit 0, throws CommandError
- * otherwise. On timeout the whole group gets SIGTERM, then SIGKILL 2 s later, so a child of the
- * shell cannot keep the command (or its output pipes) alive.
+ * otherwise. The command is done when the shell exits (a background child it leaves behind is
+ * neither waited for nor killed); a shell still running at the timeout is killed with its whole
+ * group (SIGTERM, then SIGKILL 2 s later). See process/boundedProcess.ts.
  */
 export async function runShellCommand(what: string, cmd: string, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
-  const started = Date.now();
-  // Loaded on first use: a pass whose output is unchanged runs no command and pays nothing.
-  const { execa } = await import('execa');
-  const sub = execa('/bin/sh', ['-c', cmd], {
-    reject: false,
-    detached: true,
-    stdin: 'ignore',
-    env,
-    cleanup: true,
-  });
-  let timedOut = false;
-  let forceTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(sub.pid, 'SIGTERM');
-    forceTimer = setTimeout(() => killGroup(sub.pid, 'SIGKILL'), 2000);
-  }, timeoutMs);
-  const r = await sub;
-  clearTimeout(timer);
-  clearTimeout(forceTimer);
-  if (timedOut) killGroup(sub.pid, 'SIGKILL');
+  const r = await runBounded('/bin/sh', ['-c', cmd], { timeoutMs, ...(env ? { env } : {}) });
   const result: CommandResult = {
-    exitCode: r.exitCode,
-    stdout: String(r.stdout ?? ''),
-    stderr: String(r.stderr ?? ''),
-    timedOut,
-    durationMs: Date.now() - started,
+    exitCode: r.exitCode ?? undefined,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    timedOut: r.timedOut,
+    durationMs: r.durationMs,
   };
   if (result.timedOut) {
     throw new CommandError(`${what} timed out after ${timeoutMs} ms and was killed: ${cmd}`, result);
   }
   if (result.exitCode !== 0) {
-    const why = result.exitCode === undefined ? `was killed (${r.signal ?? 'signal'})` : `exited ${result.exitCode}`;
+    const why = r.spawnError ? `could not start (${r.spawnError.message})` : result.exitCode === undefined ? `was killed (${r.signal ?? 'signal'})` : `exited ${result.exitCode}`;
     const detail = tail(result.stderr) || tail(result.stdout);
     throw new CommandError(`${what} ${why}: ${cmd}${detail ? `\n${detail}` : ''}`, result);
   }
