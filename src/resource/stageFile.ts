@@ -3,7 +3,7 @@
  * rename is atomic), fsynced, with the mode and owner it will have. Compared with the destination
  * before anything else runs.
  */
-import { open, rename, rm, stat, readFile } from 'node:fs/promises';
+import { open, readdir, readlink, realpath, rename, rm, stat, readFile, type FileHandle } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,11 @@ export interface StagedFile {
   readonly dest: string;
   readonly content: Buffer;
   readonly attrs: FileAttributes;
+  /**
+   * Held open until the file is committed or removed: a stage file open in a live process is in
+   * use, one open nowhere is debris of a killed process (sweepStageDebris).
+   */
+  readonly handle: FileHandle;
 }
 
 /** The destination directory is missing or unwritable: named in the message. */
@@ -54,6 +59,7 @@ export async function writeStageFile(dest: string, content: Buffer, attrs: FileA
   if (dirStat === undefined) throw new StageError(`destination directory ${dir} does not exist`);
   if (!dirStat.isDirectory()) throw new StageError(`destination parent ${dir} is not a directory`);
   const path = join(dir, `.${basename(dest)}.${randomBytes(6).toString('hex')}.stage`);
+  // Name pattern: stagePattern() must keep matching it.
   let fh;
   try {
     fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -70,8 +76,7 @@ export async function writeStageFile(dest: string, content: Buffer, attrs: FileA
     await rm(path, { force: true });
     throw new StageError(`cannot write stage file ${path}: ${(e as Error).message}`);
   }
-  await fh.close();
-  return { path, dest, content, attrs };
+  return { path, dest, content, attrs, handle: fh };
 }
 
 function needsChown(attrs: FileAttributes): boolean {
@@ -97,6 +102,7 @@ export async function readDestination(dest: string): Promise<string> {
 /** fsync'd data is renamed over the destination, then the directory is fsynced. */
 export async function commitStageFile(staged: StagedFile): Promise<void> {
   await rename(staged.path, staged.dest);
+  await staged.handle.close().catch(() => undefined);
   const dh = await open(dirname(staged.dest), 'r').catch(() => undefined);
   if (dh) {
     await dh.sync().catch(() => undefined);
@@ -105,5 +111,61 @@ export async function commitStageFile(staged: StagedFile): Promise<void> {
 }
 
 export async function removeStageFile(staged: StagedFile): Promise<void> {
+  await staged.handle.close().catch(() => undefined);
   await rm(staged.path, { force: true });
+}
+
+/** Lets go of a stage file kept on purpose (keep_stage_file): it stays, closed. */
+export async function releaseStageFile(staged: StagedFile): Promise<void> {
+  await staged.handle.close().catch(() => undefined);
+}
+
+/** The names writeStageFile gives stage files for `dest`: `.<name>.<12 hex digits>.stage`. */
+export function stagePattern(dest: string): RegExp {
+  const name = basename(dest).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^\\.${name}\\.[0-9a-f]{12}\\.stage$`);
+}
+
+/** Every file some live process has open (as /proc/<pid>/fd links show them; unreadable ones skipped). */
+async function filesOpenAnywhere(): Promise<Set<string>> {
+  const open = new Set<string>();
+  const pids = await readdir('/proc').catch(() => [] as string[]);
+  for (const pid of pids) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
+      if (target !== undefined) open.add(target);
+    }
+  }
+  return open;
+}
+
+/**
+ * Removes stage files for `dest` that a killed haconfd left behind: only names matching
+ * stagePattern(dest), only regular files, only those no live process has open (a running pass
+ * holds its stage file open until it is committed or removed). Anything else in the directory is
+ * never touched. Returns the paths removed.
+ */
+export async function sweepStageDebris(dest: string): Promise<string[]> {
+  // /proc shows open files by their real path.
+  const dir = await realpath(dirname(dest)).catch(() => dirname(dest));
+  const pattern = stagePattern(dest);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n));
+  if (names.length === 0) return [];
+  const inUse = await filesOpenAnywhere();
+  const removed: string[] = [];
+  for (const n of names) {
+    const path = join(dir, n);
+    if (inUse.has(path)) continue;
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    try {
+      await rm(path);
+      removed.push(path);
+    } catch {
+      /* gone already, or not ours to remove */
+    }
+  }
+  return removed;
 }

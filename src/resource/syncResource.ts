@@ -17,8 +17,10 @@ import {
   desiredAttributes,
   destinationMatches,
   readDestination,
+  releaseStageFile,
   removeStageFile,
   statDestination,
+  sweepStageDebris,
   writeStageFile,
   type StagedFile,
 } from './stageFile.js';
@@ -87,7 +89,43 @@ export async function renderResource(
   }
 }
 
+/** Destinations swept for stage debris since this process started. */
+const sweptAtStart = new Set<string>();
+
+/**
+ * Removes stage files a killed haconfd left beside `resource.dest` (never with keep_stage_file:
+ * those are kept on purpose). Never throws: debris is worth a warning, not a failed pass.
+ */
+export async function sweepResourceDebris(resource: TemplateResource, opts: Pick<SyncOptions, 'keepStageFile' | 'log'>): Promise<void> {
+  if (opts.keepStageFile) return;
+  try {
+    const removed = await sweepStageDebris(resource.dest);
+    if (removed.length > 0) opts.log.warn({ resource: resource.name, removed: removed.length, files: removed.slice(0, 10) }, 'removed stage files left by an interrupted haconfd');
+  } catch (e) {
+    opts.log.warn({ resource: resource.name, error: (e as Error).message }, 'could not sweep stale stage files');
+  }
+}
+
 export async function syncResource(
+  resource: TemplateResource,
+  snapshot: Snapshot,
+  templates: TemplateCache,
+  opts: SyncOptions,
+): Promise<SyncResult> {
+  // On start (the first pass for this destination) and after each failed pass: stage debris goes.
+  if (!sweptAtStart.has(resource.dest)) {
+    sweptAtStart.add(resource.dest);
+    await sweepResourceDebris(resource, opts);
+  }
+  try {
+    return await syncResourceOnce(resource, snapshot, templates, opts);
+  } catch (e) {
+    await sweepResourceDebris(resource, opts);
+    throw e;
+  }
+}
+
+async function syncResourceOnce(
   resource: TemplateResource,
   snapshot: Snapshot,
   templates: TemplateCache,
@@ -152,7 +190,10 @@ export async function syncResource(
     return done('committed');
   } finally {
     if (!committed && !opts.keepStageFile) await removeStageFile(staged);
-    else if (!committed && opts.keepStageFile) log.info({ stage: staged.path }, 'stage file kept');
+    else if (!committed && opts.keepStageFile) {
+      await releaseStageFile(staged);
+      log.info({ stage: staged.path }, 'stage file kept');
+    }
   }
 }
 
