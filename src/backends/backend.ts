@@ -4,12 +4,20 @@
  * invalid sequences replaced, never thrown on).
  */
 
+/** Which store a snapshot came from (etcd: the response header's cluster and member IDs, hex). */
+export interface SnapshotOrigin {
+  readonly clusterId: string;
+  readonly memberId: string;
+}
+
 /** An immutable read of every key under some prefixes, taken at one revision. */
 export interface Snapshot {
   /** Backend revision the read was taken at (etcd's header revision; a counter for file/env). */
   readonly revision: number;
   /** Absolute key → value. Never mutated after creation. */
   readonly pairs: ReadonlyMap<string, string>;
+  /** etcd: the cluster (and member) that answered the read; absent for file/env. */
+  readonly origin?: SnapshotOrigin;
 }
 
 export type ChangeEvent =
@@ -19,7 +27,12 @@ export type ChangeEvent =
 export interface WatchHandlers {
   /** Events in revision order; `revision` is the revision of the last event in the batch. */
   onEvents(events: readonly ChangeEvent[], revision: number): void;
-  /** The watch cannot be resumed from where it was (compaction, file changed, …): re-read everything. */
+  /**
+   * The watch cannot be resumed from where it was (compaction, file changed, …): re-read everything.
+   * 'history-changed': the server is another cluster, or behind the revision this watch had reached
+   * (wiped, restored from an older backup, re-bootstrapped); the watch has stopped itself and the
+   * snapshot must be replaced by a fresh read and watched again from there.
+   */
   onResync(reason: string): void;
   /** Connection state changes, for health reporting and metrics. */
   onStatus?(status: 'connected' | 'disconnected', error?: Error): void;
@@ -38,7 +51,7 @@ export interface Backend {
    * Watches the prefixes for changes after `afterRevision`. A backend that cannot stream events
    * calls onResync when its data changes. Resumes by itself after disconnects.
    */
-  watch(prefixes: readonly string[], afterRevision: number, handlers: WatchHandlers): Watch;
+  watch(prefixes: readonly string[], afterRevision: number, handlers: WatchHandlers, origin?: SnapshotOrigin): Watch;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@
  * - errors: credentials/TLS → BackendConfigError, outages → BackendUnavailableError (etcdErrors.ts).
  */
 import type { Logger } from '../log/logger.js';
-import { BackendUnavailableError, type Backend, type Snapshot, type Watch, type WatchHandlers } from './backend.js';
+import { BackendUnavailableError, type Backend, type Snapshot, type SnapshotOrigin, type Watch, type WatchHandlers } from './backend.js';
 import { EtcdConnection } from './etcdConnection.js';
 import type { EtcdOptions } from './etcdOptions.js';
 import { readPrefixes, readRetryingCompaction } from './etcdRead.js';
@@ -33,13 +33,13 @@ export class EtcdBackend implements Backend {
   async read(prefixes: readonly string[]): Promise<Snapshot> {
     const t0 = performance.now();
     const snap = await readRetryingCompaction(this.conn.urls, () => readPrefixes(this.conn, prefixes));
-    this.log.debug({ prefixes, revision: snap.revision, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read');
+    this.log.debug({ prefixes, revision: snap.revision, clusterId: snap.origin?.clusterId, memberId: snap.origin?.memberId, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read');
     return snap;
   }
 
-  watch(prefixes: readonly string[], afterRevision: number, handlers: WatchHandlers): EtcdWatch & Watch {
+  watch(prefixes: readonly string[], afterRevision: number, handlers: WatchHandlers, origin?: SnapshotOrigin): EtcdWatch & Watch {
     if (this.conn.isClosed()) throw new BackendUnavailableError('etcd backend is closed');
-    const w = new EtcdWatch(this.conn, prefixes, afterRevision, handlers, this.log, (x) => this.watches.delete(x));
+    const w = new EtcdWatch(this.conn, prefixes, afterRevision, handlers, this.log, (x) => this.watches.delete(x), origin);
     this.watches.add(w);
     return w;
   }

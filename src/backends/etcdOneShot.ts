@@ -48,7 +48,7 @@ export class EtcdOneShotBackend implements Backend {
     const t0 = performance.now();
     const ranges = readRangesOf(prefixes);
     const snap = await readRetryingCompaction(this.urls, () => this.readOnAnyEndpoint(readDescription(prefixes), ranges));
-    this.log.debug({ prefixes, revision: snap.revision, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read (one-shot)');
+    this.log.debug({ prefixes, revision: snap.revision, clusterId: snap.origin?.clusterId, memberId: snap.origin?.memberId, keys: snap.pairs.size, ms: Math.round(performance.now() - t0) }, 'etcd read (one-shot)');
     return snap;
   }
 

@@ -3,7 +3,7 @@
  * transactions: the first one is answered at the current revision R, any further one (etcd allows
  * 128 operations per transaction) is read at R explicitly.
  */
-import { BackendUnavailableError, type Snapshot } from './backend.js';
+import { BackendUnavailableError, type Snapshot, type SnapshotOrigin } from './backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
 import { etcdErrorKind } from './etcdErrors.js';
 import { rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';
@@ -30,13 +30,20 @@ export function readDescription(prefixes: readonly string[]): string {
 export async function readRanges(txn: RawTxn, ranges: readonly KeyRange[]): Promise<Snapshot> {
   const pairs = new Map<string, string>();
   let revision: number | undefined;
+  let origin: SnapshotOrigin | undefined;
   for (let i = 0; i < ranges.length; i += MAX_TXN_OPS) {
     const chunk = ranges.slice(i, i + MAX_TXN_OPS).map((r) => ({ key: r.key, rangeEnd: r.rangeEnd, revision }));
     const res = await txn(encodeReadTxn(chunk));
     const decoded = decodeReadTxnText(res, (k, v) => pairs.set(k, v));
-    if (revision === undefined) revision = decoded.revision;
+    if (revision === undefined) {
+      revision = decoded.revision;
+      origin = { clusterId: decoded.clusterId, memberId: decoded.memberId };
+    } else if (origin !== undefined && decoded.clusterId !== origin.clusterId) {
+      // One read, one history: never pairs from two clusters in one snapshot.
+      throw new BackendUnavailableError(`etcd cluster changed during a read (cluster ${origin.clusterId} then ${decoded.clusterId})`);
+    }
   }
-  return { revision: revision ?? 0, pairs };
+  return { revision: revision ?? 0, pairs, ...(origin && origin.clusterId !== '' ? { origin } : {}) };
 }
 
 export async function readPrefixes(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {

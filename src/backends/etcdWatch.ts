@@ -13,7 +13,7 @@
  */
 import type { IWatchResponse, IEvent } from 'etcd3/lib/rpc.js';
 import type { Logger } from '../log/logger.js';
-import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } from './backend.js';
+import { BackendConfigError, type ChangeEvent, type SnapshotOrigin, type Watch, type WatchHandlers } from './backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
 import type { EtcdNode, WatchStream } from './etcdNode.js';
 import { shortReason } from './etcdErrors.js';
@@ -42,6 +42,16 @@ interface RangeState {
   resyncDue: boolean;
 }
 
+/** etcd's uint64 IDs (decimal strings from the generic decoder) as etcdctl prints them: hex. */
+export function hexId(id: string | number | undefined): string {
+  if (id === undefined || id === '') return '';
+  try {
+    return BigInt(id).toString(16);
+  } catch {
+    return String(id);
+  }
+}
+
 function toChangeEvent(ev: IEvent): ChangeEvent {
   const key = decodeBytes(ev.kv.key);
   const revision = Number(ev.kv.mod_revision);
@@ -65,6 +75,8 @@ export class EtcdWatch implements Watch {
   /** Fails an attempt that is not connected within the connect timeout (a silent endpoint). */
   private watchdog: NodeJS.Timeout | undefined;
   private reconnects = 0;
+  /** The cluster this watch's history belongs to (from the snapshot, else the first server). */
+  private clusterId: string | undefined;
 
   constructor(
     private readonly conn: EtcdConnection,
@@ -73,7 +85,9 @@ export class EtcdWatch implements Watch {
     private readonly handlers: WatchHandlers,
     private readonly log: Logger,
     private readonly onClosed: (w: EtcdWatch) => void = () => undefined,
+    origin?: SnapshotOrigin,
   ) {
+    this.clusterId = origin?.clusterId || undefined;
     const start = afterRevision > 0 ? afterRevision + 1 : 0;
     const range = watchRangeOfPrefixes(prefixes);
     this.state = range ? { range, next: start, id: undefined, created: false, resyncDue: false } : undefined;
@@ -163,6 +177,7 @@ export class EtcdWatch implements Watch {
       return;
     }
     if (res.created) {
+      if (this.isOtherHistory(node, r, res)) return;
       r.created = true;
       if (r.next === 0) r.next = Number(res.header.revision) + 1;
       if (r.resyncDue) {
@@ -181,6 +196,30 @@ export class EtcdWatch implements Watch {
     const events = all.filter((e) => r.range.prefixes.some((p) => isUnderPrefix(e.key, p)));
     const last = events[events.length - 1];
     if (last !== undefined) this.safely(() => this.handlers.onEvents(events, last.revision));
+  }
+
+  /**
+   * A server of another cluster, or one whose current revision is behind the revision this watch
+   * has reached (etcd wiped, restored from an older backup, re-bootstrapped), has no history to
+   * resume: it would send nothing until it passes that revision, then events of a history the
+   * snapshot never saw. The watch stops itself and asks for a re-read ('history-changed').
+   */
+  private isOtherHistory(node: EtcdNode, r: RangeState, res: IWatchResponse): boolean {
+    const clusterId = hexId(res.header.cluster_id);
+    const revision = Number(res.header.revision);
+    const reached = r.next > 0 ? r.next - 1 : 0;
+    const otherCluster = this.clusterId !== undefined && clusterId !== '' && clusterId !== this.clusterId;
+    if (!otherCluster && revision >= reached) {
+      if (this.clusterId === undefined && clusterId !== '') this.clusterId = clusterId;
+      return false;
+    }
+    this.log.warn(
+      { endpoint: node.endpoint.url, clusterId, memberId: hexId(res.header.member_id), revision, watchedClusterId: this.clusterId, watchedRevision: reached },
+      otherCluster ? 'etcd watch: the server belongs to another cluster; stopping the watch for a full re-read' : 'etcd watch: the server is behind the revision already seen (a different history); stopping the watch for a full re-read',
+    );
+    void this.close();
+    this.safely(() => this.handlers.onResync('history-changed'));
+    return true;
   }
 
   private onCompacted(r: RangeState, compactRevision: number): void {

@@ -9,7 +9,7 @@
  *   RequestOp    { RangeRequest request_range = 1; }
  *   RangeRequest { bytes key = 1; bytes range_end = 2; int64 revision = 4; }
  *   TxnResponse  { ResponseHeader header = 1; bool succeeded = 2; repeated ResponseOp responses = 3; }
- *   ResponseHeader { int64 revision = 3; }   ResponseOp { RangeResponse response_range = 1; }
+ *   ResponseHeader { uint64 cluster_id = 1; uint64 member_id = 2; int64 revision = 3; }   ResponseOp { RangeResponse response_range = 1; }
  *   RangeResponse  { ResponseHeader header = 1; repeated KeyValue kvs = 2; bool more = 3; int64 count = 4; }
  *   KeyValue       { bytes key = 1; int64 mod_revision = 3; bytes value = 5; … }
  */
@@ -101,15 +101,41 @@ class Reader {
   }
 }
 
-function headerRevision(buf: Buffer, start: number, end: number): number {
+/** A uint64 varint as etcd prints IDs: lower-case hex ("cdf818194e3a8c32"). */
+function varintHex(r: Reader): string {
+  let result = 0n;
+  let shift = 0n;
+  for (let i = 0; i < 10; i++) {
+    if (r.pos >= r.end) throw new Error('protobuf: truncated varint');
+    const b = r.buf[r.pos++] as number;
+    result |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return result.toString(16);
+    shift += 7n;
+  }
+  throw new Error('protobuf: varint too long');
+}
+
+/** What a response header says: the revision, and which cluster and member answered. */
+export interface ResponseHeader {
+  readonly revision: number;
+  /** Hex, as etcdctl prints it; '' when absent. */
+  readonly clusterId: string;
+  readonly memberId: string;
+}
+
+function decodeHeader(buf: Buffer, start: number, end: number): ResponseHeader {
   const r = new Reader(buf, start, end);
   let revision = 0;
+  let clusterId = '';
+  let memberId = '';
   while (!r.done()) {
     const tag = r.varint();
     if (tag === ((3 << 3) | VARINT)) revision = r.varint();
+    else if (tag === ((1 << 3) | VARINT)) clusterId = varintHex(r);
+    else if (tag === ((2 << 3) | VARINT)) memberId = varintHex(r);
     else r.skip(tag & 7);
   }
-  return revision;
+  return { revision, clusterId, memberId };
 }
 
 /** Called with the [start, end) spans of one KeyValue's key and value in the response buffer. */
@@ -141,14 +167,14 @@ function decodeRangeResponse(buf: Buffer, start: number, end: number, onSpans: O
   }
 }
 
-function walkReadTxn(buf: Buffer, onSpans: OnSpans): { revision: number } {
+function walkReadTxn(buf: Buffer, onSpans: OnSpans): ResponseHeader {
   const r = new Reader(buf);
-  let revision = 0;
+  let header: ResponseHeader = { revision: 0, clusterId: '', memberId: '' };
   while (!r.done()) {
     const tag = r.varint();
     if (tag === ((1 << 3) | BYTES)) {
       const [s, e] = r.span();
-      revision = headerRevision(buf, s, e);
+      header = decodeHeader(buf, s, e);
     } else if (tag === ((3 << 3) | BYTES)) {
       const [s, e] = r.span();
       const op = new Reader(buf, s, e);
@@ -161,14 +187,14 @@ function walkReadTxn(buf: Buffer, onSpans: OnSpans): { revision: number } {
       }
     } else r.skip(tag & 7);
   }
-  return { revision };
+  return header;
 }
 
 /**
  * Decodes a TxnResponse of range responses: calls `onPair` for every key-value (views into `buf`,
- * valid while `buf` is) and returns the header revision.
+ * valid while `buf` is) and returns the header (revision, cluster and member IDs).
  */
-export function decodeReadTxn(buf: Buffer, onPair: (key: Buffer, value: Buffer) => void): { revision: number } {
+export function decodeReadTxn(buf: Buffer, onPair: (key: Buffer, value: Buffer) => void): ResponseHeader {
   return walkReadTxn(buf, (ks, ke, vs, ve) => onPair(buf.subarray(ks, ke), buf.subarray(vs, ve)));
 }
 
@@ -176,6 +202,6 @@ export function decodeReadTxn(buf: Buffer, onPair: (key: Buffer, value: Buffer) 
  * As decodeReadTxn, with keys and values as text (UTF-8, invalid sequences replaced by U+FFFD,
  * as decodeBytes does), sliced straight from `buf`: no Buffer view per key and value.
  */
-export function decodeReadTxnText(buf: Buffer, onPair: (key: string, value: string) => void): { revision: number } {
+export function decodeReadTxnText(buf: Buffer, onPair: (key: string, value: string) => void): ResponseHeader {
   return walkReadTxn(buf, (ks, ke, vs, ve) => onPair(buf.toString('utf8', ks, ke), buf.toString('utf8', vs, ve)));
 }

@@ -17,6 +17,7 @@ import { TemplateCache } from '../template/templateCache.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import { Backoff } from './backoff.js';
 import { advanceSnapshot } from './liveSnapshot.js';
+import { historyChange, type HistoryChange } from './history.js';
 import { startHttpEndpoint, type Readiness } from './httpEndpoint.js';
 import { DaemonMetrics } from './metrics.js';
 import { ResourceWorker, type WorkerDeps } from './resourceWorker.js';
@@ -71,6 +72,15 @@ export class Daemon {
   /** A full read succeeded since the watch was lost (the reconnect then needs no second one). */
   private readSinceDisconnect = false;
   private http: { close(): Promise<void>; port: number } | undefined;
+  /** Bumped whenever the backend turns out to hold another history; each snapshot is tagged with it. */
+  private historyEpoch = 0;
+  private readonly epochOf = new WeakMap<Snapshot, number>();
+  /** The watch stopped itself on another cluster / an older revision: a re-read replaces the snapshot. */
+  private historyCheck = false;
+  /** Backend settings changed (SIGHUP): nothing read from the new backend yet. */
+  private backendSwitch = false;
+  /** The backend being switched to; a read from it ends backendSwitch. */
+  private switchTarget: Backend | undefined;
   private readonly templates = new TemplateCache(createDefaultEngine());
   readonly metrics = new DaemonMetrics();
 
@@ -91,10 +101,15 @@ export class Daemon {
     const reasons: string[] = [];
     if (!this.reachable) reasons.push(`backend not reachable${this.lastBackendError ? `: ${this.lastBackendError}` : ''}`);
     else if (this.config.mode === 'watch' && !this.watchUp) reasons.push(`backend watch not connected${this.lastBackendError ? `: ${this.lastBackendError}` : ''}`);
+    if (this.historyCheck) reasons.push('backend holds another history (another etcd cluster, or behind the revision already seen): re-reading');
+    if (this.backendSwitch) reasons.push('backend settings changed: nothing read from the new backend yet');
     for (const e of this.set.errors) reasons.push(e.message);
     for (const w of this.workers) {
       const st = w.status;
       if (!st.renderedOk) reasons.push(`${w.resource.name}: not rendered yet${st.lastError ? ` (${st.lastError.message})` : ''}`);
+      else if (this.historyEpoch > 0 && (st.renderedSnapshot === undefined || this.epochOf.get(st.renderedSnapshot) !== this.historyEpoch)) {
+        reasons.push(`${w.resource.name}: rendered from data of a backend history no longer connected; not rendered from the current one yet`);
+      }
       else if (st.lastError) reasons.push(`${w.resource.name}: latest pass failed, last good file kept (${st.lastError.message})`);
     }
     return { ready: reasons.length === 0, reasons };
@@ -231,9 +246,12 @@ export class Daemon {
       if (JSON.stringify(set.resources) !== JSON.stringify(this.set.resources) || set.errors.length !== this.set.errors.length) {
         this.applyResourceSet(set);
       }
+      const before = this.snapshot;
       const snap = await this.readOnce();
       if (snap && !this.stopping) {
         backoff.reset();
+        const change = historyChange(before, snap);
+        if (change) this.noteHistoryChange(change);
         this.setSnapshot(snap);
         for (const w of this.workers) {
           if (this.stopping) break;
@@ -266,9 +284,14 @@ export class Daemon {
 
   private async readOnce(): Promise<Snapshot | undefined> {
     if (!this.backend) return undefined;
+    const backend = this.backend;
     const started = process.hrtime.bigint();
     try {
-      const snap = await this.backend.read(this.set.prefixes);
+      const snap = await backend.read(this.set.prefixes);
+      if (backend === this.switchTarget) {
+        this.backendSwitch = false;
+        this.switchTarget = undefined;
+      }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.readLatency.observe(seconds);
       this.markReachable(true);
@@ -325,8 +348,29 @@ export class Daemon {
     this.metrics.backendUp.set(up ? 1 : 0);
   }
 
+  /** Says so at WARN with both sides, counts it, and marks every file rendered before as stale. */
+  private noteHistoryChange(c: HistoryChange): void {
+    this.historyEpoch++;
+    this.metrics.historyChanges.inc({ reason: c.reason });
+    this.log.warn(
+      {
+        reason: c.reason,
+        previousClusterId: c.previous.clusterId,
+        previousMemberId: c.previous.memberId,
+        previousRevision: c.previous.revision,
+        clusterId: c.current.clusterId,
+        memberId: c.current.memberId,
+        revision: c.current.revision,
+      },
+      c.reason === 'cluster-changed'
+        ? `backend is another etcd cluster (${c.previous.clusterId} → ${c.current.clusterId}); replacing the snapshot and the watch`
+        : `backend revision went back (${c.previous.revision} → ${c.current.revision}): etcd was wiped or restored; replacing the snapshot and the watch`,
+    );
+  }
+
   private setSnapshot(s: Snapshot): void {
     this.snapshot = s;
+    this.epochOf.set(s, this.historyEpoch);
     this.metrics.revision.set(s.revision);
     this.opts.onSnapshot?.(s);
   }
@@ -346,50 +390,64 @@ export class Daemon {
   private startWatch(): void {
     if (!this.backend || !this.snapshot || this.stopping) return;
     const prefixes = this.set.prefixes;
-    this.watch = this.backend.watch(prefixes, this.snapshot.revision, {
-      onEvents: (events) => this.onEvents(events),
-      onResync: (reason) => {
-        this.metrics.resyncs.inc({ reason });
-        this.log.info({ reason }, 'full re-read');
-        void this.resync();
-      },
-      onStatus: (status, error) => {
-        if (status === 'disconnected') {
-          this.watchUp = false;
-          this.lastBackendError = error?.message;
-          this.markReachable(false);
-          if (error instanceof BackendConfigError) {
-            this.log.error({ kind: error.name }, `backend rejected the connection settings (fix credentials/TLS): ${error.message}`);
+    const watch = this.backend.watch(
+      prefixes,
+      this.snapshot.revision,
+      {
+        onEvents: (events) => {
+          if (this.watch === watch) this.onEvents(events);
+        },
+        onResync: (reason) => {
+          if (this.watch !== watch) return;
+          this.metrics.resyncs.inc({ reason });
+          this.log.info({ reason }, 'full re-read');
+          if (reason === 'history-changed') {
+            // The watch has stopped; the re-read replaces the snapshot whatever its revision.
+            this.historyCheck = true;
+            this.watchUp = false;
           }
-          if (!this.wasDisconnected) {
-            this.wasDisconnected = true;
-            this.readSinceDisconnect = false;
-            this.log.warn({ error: error?.message }, 'backend watch disconnected; keeping the last good files');
-            // Probe with reads meanwhile (capped backoff, loud when it persists): a read that works
-            // again brings the files up to date even if the watch is slow to come back.
-            this.metrics.resyncs.inc({ reason: 'disconnected' });
-            void this.resync();
-          }
-        } else {
-          this.watchUp = true;
-          this.markReachable(true);
-          if (this.wasDisconnected) {
-            this.wasDisconnected = false;
-            this.metrics.watchReconnects.inc();
-            if (this.readSinceDisconnect) {
-              this.log.info('backend watch reconnected (already re-read)');
-            } else if (this.resyncing) {
-              this.log.info('backend watch reconnected; re-reading now');
-              this.wakeSleep?.();
-            } else {
-              this.metrics.resyncs.inc({ reason: 'reconnected' });
-              this.log.info('backend watch reconnected; re-reading once');
+          void this.resync();
+        },
+        onStatus: (status, error) => {
+          if (status === 'disconnected') {
+            this.watchUp = false;
+            this.lastBackendError = error?.message;
+            this.markReachable(false);
+            if (error instanceof BackendConfigError) {
+              this.log.error({ kind: error.name }, `backend rejected the connection settings (fix credentials/TLS): ${error.message}`);
+            }
+            if (!this.wasDisconnected) {
+              this.wasDisconnected = true;
+              this.readSinceDisconnect = false;
+              this.log.warn({ error: error?.message }, 'backend watch disconnected; keeping the last good files');
+              // Probe with reads meanwhile (capped backoff, loud when it persists): a read that works
+              // again brings the files up to date even if the watch is slow to come back.
+              this.metrics.resyncs.inc({ reason: 'disconnected' });
               void this.resync();
             }
+          } else {
+            this.watchUp = true;
+            this.markReachable(true);
+            if (this.wasDisconnected) {
+              this.wasDisconnected = false;
+              this.metrics.watchReconnects.inc();
+              if (this.readSinceDisconnect) {
+                this.log.info('backend watch reconnected (already re-read)');
+              } else if (this.resyncing) {
+                this.log.info('backend watch reconnected; re-reading now');
+                this.wakeSleep?.();
+              } else {
+                this.metrics.resyncs.inc({ reason: 'reconnected' });
+                this.log.info('backend watch reconnected; re-reading once');
+                void this.resync();
+              }
+            }
           }
-        }
+        },
       },
-    });
+      this.snapshot.origin,
+    );
+    this.watch = watch;
   }
 
   private onEvents(events: readonly ChangeEvent[]): void {
@@ -413,10 +471,23 @@ export class Daemon {
     this.resyncing = (async () => {
       do {
         this.resyncAgain = false;
+        const before = this.snapshot;
         const snap = await this.readUntilSuccess();
         if (!snap || this.stopping) break;
         this.readSinceDisconnect = true;
-        if (!this.snapshot || snap.revision >= this.snapshot.revision || this.config.backend !== 'etcdv3') this.setSnapshot(snap);
+        const change = historyChange(before, snap);
+        if (change || this.historyCheck) {
+          if (change) this.noteHistoryChange(change);
+          else this.log.info({ revision: snap.revision, clusterId: snap.origin?.clusterId }, 'the re-read shows the same history; watching again from it');
+          // Another history: the snapshot is replaced outright and watched from its revision.
+          this.historyCheck = false;
+          const old = this.watch;
+          this.watch = undefined;
+          await old?.close().catch(() => undefined);
+          if (this.stopping) break;
+          this.setSnapshot(snap);
+          this.startWatch();
+        } else if (!this.snapshot || snap.revision >= this.snapshot.revision || this.config.backend !== 'etcdv3') this.setSnapshot(snap);
         for (const w of this.workers) w.schedule();
       } while (this.resyncAgain && !this.stopping);
     })().finally(() => {
@@ -455,6 +526,8 @@ export class Daemon {
     const prefixesChanged = JSON.stringify(set.prefixes) !== JSON.stringify(this.set.prefixes);
     const prev = this.config;
     this.config = next;
+    // Not ready from here until a read from the new backend has replaced the snapshot.
+    if (backendChanged) this.backendSwitch = true;
     this.log.level = next.logLevel;
     this.log.info({ why, resources: set.resources.length, errors: set.errors.length, backendChanged }, 'configuration applied');
     this.applyResourceSet(set);
@@ -464,20 +537,28 @@ export class Daemon {
       try {
         fresh = await createBackend(next, this.log);
       } catch (e) {
+        this.backendSwitch = false;
         this.log.error(`new backend settings rejected, keeping the old ones: ${(e as Error).message}`);
         this.config = { ...next, backend: prev.backend, nodes: prev.nodes, files: prev.files, tls: prev.tls, auth: prev.auth };
         return;
       }
-      await this.watch?.close().catch(() => undefined);
+      const old = this.watch;
       this.watch = undefined;
+      await old?.close().catch(() => undefined);
       await this.backend?.close().catch(() => undefined);
       this.backend = fresh;
+      this.switchTarget = fresh;
     }
     if (this.config.mode === 'watch') {
       if (backendChanged || prefixesChanged) {
-        await this.watch?.close().catch(() => undefined);
+        const old = this.watch;
+        this.watch = undefined;
+        await old?.close().catch(() => undefined);
+        const before = this.snapshot;
         const snap = await this.readUntilSuccess();
         if (!snap) return;
+        const change = historyChange(before, snap);
+        if (change) this.noteHistoryChange(change);
         this.setSnapshot(snap);
         this.startWatch();
       }

@@ -99,10 +99,11 @@ export function advanceSnapshot(snapshot: Snapshot, events: readonly ChangeEvent
     }
     if (e.revision > revision) revision = e.revision;
   }
-  if (overlay.size <= overlayLimit(base.size)) return { revision, pairs: new LayeredPairs(base, overlay, keys) };
+  const origin = snapshot.origin ? { origin: snapshot.origin } : {};
+  if (overlay.size <= overlayLimit(base.size)) return { revision, pairs: new LayeredPairs(base, overlay, keys), ...origin };
   // Fold: a fresh base holding exactly the current pairs (in sorted order), an empty overlay.
   const folded = new Map<string, string>();
   const view = new LayeredPairs(base, overlay, keys);
   for (const k of keys) folded.set(k, view.get(k) as string);
-  return { revision, pairs: new LayeredPairs(folded, new Map(), keys) };
+  return { revision, pairs: new LayeredPairs(folded, new Map(), keys), ...origin };
 }

@@ -62,6 +62,12 @@ export class DaemonMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly historyChanges = new Counter({
+    name: 'haconfd_backend_history_changes_total',
+    help: 'Times the backend turned out to hold another history (another etcd cluster, or a revision behind the one already seen): snapshot and watch replaced',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly readLatency = new Histogram({
     name: 'haconfd_backend_read_duration_seconds',
     help: 'Time to read the watched prefixes from the backend',

@@ -44,6 +44,8 @@ export interface WorkerStatus {
   /** The error of the latest pass (undefined once a pass ends in sync again). */
   readonly lastError: ResourceError | undefined;
   readonly lastSuccessAt: number | undefined;
+  /** The snapshot the latest successful pass rendered. */
+  readonly renderedSnapshot?: Snapshot | undefined;
   readonly reloadPending: boolean;
   readonly passes: number;
   readonly reloads: number;
@@ -191,7 +193,7 @@ export class ResourceWorker {
       outcome = { ok: true, result, reloaded };
       this.failureRetry.reset();
       if (!this.reloadPending) {
-        this.st = { ...this.st, renderedOk: true, lastError: undefined, lastSuccessAt: Date.now() };
+        this.st = { ...this.st, renderedOk: true, lastError: undefined, lastSuccessAt: Date.now(), renderedSnapshot: snapshot };
         metrics.lastSuccess.set({ resource: name }, Date.now() / 1000);
         metrics.resourceFailing.set({ resource: name }, 0);
       }

@@ -45,8 +45,11 @@ test('decodeReadTxn: pairs and header revision from a protobufjs-encoded respons
     ],
   });
   const pairs: [string, number[]][] = [];
-  const { revision } = decodeReadTxn(bytes, (k, v) => pairs.push([k.toString('latin1'), [...v]]));
+  const { revision, clusterId, memberId } = decodeReadTxn(bytes, (k, v) => pairs.push([k.toString('latin1'), [...v]]));
   assert.equal(revision, 2 ** 45 + 1);
+  // uint64 IDs past 2^53 come out exact, in hex as etcdctl prints them.
+  assert.equal(clusterId, (14841639068965178418n).toString(16));
+  assert.equal(memberId, (10276657743932975437n).toString(16));
   assert.deepEqual(pairs, [
     ['/service/demo', [...Buffer.from('self')]],
     ['/service/demo/leader', [...Buffer.from('pg1')]],
@@ -56,7 +59,7 @@ test('decodeReadTxn: pairs and header revision from a protobufjs-encoded respons
 });
 
 test('decodeReadTxn: an empty response and truncated bytes', () => {
-  assert.deepEqual(decodeReadTxn(Buffer.alloc(0), () => assert.fail('no pairs')), { revision: 0 });
+  assert.deepEqual(decodeReadTxn(Buffer.alloc(0), () => assert.fail('no pairs')), { revision: 0, clusterId: '', memberId: '' });
   const bytes = txn.responseSerialize({ header: { revision: '9' }, responses: [{ response_range: { kvs: [{ key: Buffer.from('/k'), value: Buffer.from('v') }] } }] });
   for (let cut = 1; cut < bytes.length; cut++) {
     try {
