@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandError, runShellCommand } from '../../src/resource/shellCommand.js';
-import { commandReload } from '../../src/haproxy/commandReload.js';
+import { commandReload } from '../../src/haproxy/reload/commandReload.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { haproxyTestConfig } from '../harness/haproxy.js';
 import { freePorts, removeDir, requireBinary, tempDir, waitFor } from '../harness/process.js';
