@@ -36,6 +36,7 @@ import { nearest } from '../config/suggest.js';
 import { resolveHaproxySettings, type BackendPatterns, type DcsSettings, type HaproxyCommandDefaults, type HaproxySettings } from './haproxyDefaults.js';
 import { clusterWarnings, isLeaderOnWriteBackend, roleOfServer, writeClusterOf } from './serverRoles.js';
 import { describeDcs, readClusters } from './clusterReader.js';
+import { redactText } from '../log/redact.js';
 
 export type { HaproxyCommandDefaults } from './haproxyDefaults.js';
 
@@ -211,7 +212,7 @@ export async function runHaproxyCommand(argv: readonly string[], io: HaproxyComm
       return 2;
     }
     if (e instanceof Error) {
-      if (opts.json) io.stdout.write(`${JSON.stringify({ ok: false, error: e.message, kind: e.name })}\n`);
+      if (opts.json) io.stdout.write(`${JSON.stringify({ ok: false, error: redactText(e.message), kind: e.name })}\n`);
       io.stderr.write(`haconfd haproxy: ${e.message}\n`);
       return 1;
     }
@@ -317,7 +318,7 @@ async function status(client: RuntimeClient, run: Run): Promise<number> {
   let rows = statusRows(state, stats, overrides);
   const roles = run.settings.dcs !== undefined;
   if (roles) rows = withRoles(rows, clusters, run.settings.patterns);
-  run.io.stdout.write(run.opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows, { roles }));
+  run.io.stdout.write(redactText(run.opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows, { roles })));
   return 0;
 }
 

@@ -8,6 +8,8 @@ import { usageText } from './usage.js';
 import { packageVersion } from './version.js';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { createLogger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
+import { Writable } from 'node:stream';
 
 interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -28,8 +30,19 @@ const SUBCOMMANDS: Record<string, () => Promise<SubcommandRunner>> = {
   },
 };
 
+/** A stream whose text is redacted (URL passwords, password pairs, configured secrets) on its way out. */
+function redacting(out: NodeJS.WritableStream): NodeJS.WritableStream {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      out.write(redactText(String(chunk)));
+      cb();
+    },
+  });
+}
+
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr };
+  // Messages on stderr (errors, warnings) go through the one redaction function.
+  const io: CommandIo = { stdout: process.stdout, stderr: redacting(process.stderr) };
   const sub = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
   if (sub !== undefined) return (await sub())(argv.slice(1), io);
 
@@ -72,7 +85,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`haconfd: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(redactText(`haconfd: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
     process.exitCode = 1;
   },
 );

@@ -9,6 +9,7 @@ import { FLAGS, envName, flagDef, type FlagDef } from './flagSpec.js';
 import { parseBool, parseIntFlag, UsageError, type FlagValue, type ParsedFlags } from './flags.js';
 import { nearest } from './suggest.js';
 import { LOG_LEVELS, defaultLogFormat, type LogFormat, type LogLevel } from '../log/logger.js';
+import { registerSecret } from '../log/redact.js';
 import { DEFAULTS, type BackendName, type Config, type Mode } from './config.js';
 import { normalizeKey } from '../store/keys.js';
 
@@ -187,6 +188,8 @@ export function loadConfig(input: LoadConfigInput): Config {
 
   const username = pickStr('username');
   const password = pickStr('password');
+  // Never shown again, wherever it would appear (log lines, errors, /readyz).
+  registerSecret(password);
   const basicAuth = pickBool('basic-auth') || (username !== undefined && password !== undefined);
   if (pickBool('basic-auth') && (username === undefined || password === undefined)) {
     throw new ConfigError('-basic-auth needs -username and -password (or HACONFD_USERNAME / HACONFD_PASSWORD)');

@@ -1,6 +1,7 @@
 /** /healthz (alive), /readyz (backend reachable and every resource rendered once) and /metrics. */
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { redactText } from '../log/redact.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -23,7 +24,7 @@ export async function startHttpEndpoint(host: string, port: number, deps: HttpEn
     if (path === '/healthz') return json(200, { status: 'ok' });
     if (path === '/readyz') {
       const r = deps.readiness();
-      return json(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', reasons: r.reasons });
+      return json(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', reasons: r.reasons.map(redactText) });
     }
     if (path === '/metrics') {
       deps.registry.metrics().then(

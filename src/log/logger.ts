@@ -4,6 +4,7 @@
  */
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 import { Writable } from 'node:stream';
+import { redactValue } from './redact.js';
 
 export type Logger = PinoLogger;
 export type LogFormat = 'json' | 'text';
@@ -71,6 +72,13 @@ export function createLogger(opts: LoggerOptions): Logger {
       level: opts.level as LevelWithSilent,
       base: { pid: process.pid },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // Every message and field goes through the one redaction function (URL passwords, password
+      // pairs, the configured secrets), whoever logs it.
+      hooks: {
+        logMethod(args, method) {
+          return method.apply(this, args.map((a) => redactValue(a)) as unknown as Parameters<typeof method>);
+        },
+      },
       timestamp: pino.stdTimeFunctions.epochTime,
     },
     stream as pino.DestinationStream,

@@ -2,6 +2,7 @@
  * Addresses read from Patroni's member keys: URL parsing for `conn_url` / `api_url` and the checks
  * that make a host, a port or a name safe to write into a config file. Pure functions.
  */
+import { redactUrl } from '../log/redact.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export type HostKind = 'ipv4' | 'ipv6' | 'dns';
@@ -59,9 +60,9 @@ export function parsePort(text: string): number {
 export function parseUrl(url: string): ParsedUrl {
   // eslint-disable-next-line no-control-regex
   const bad = /[\s\x00-\x1f\x7f#]/.exec(url);
-  if (bad !== null) throw new AddressError(`URL ${quote(url)} contains ${describeChar(bad[0])}`);
+  if (bad !== null) throw new AddressError(`URL ${quote(redactUrl(url))} contains ${describeChar(bad[0])}`);
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?]*)(.*)$/.exec(url);
-  if (m === null) throw new AddressError(`${quote(url)} is not a URL (scheme://host:port/…)`);
+  if (m === null) throw new AddressError(`${quote(redactUrl(url))} is not a URL (scheme://host:port/…)`);
   const scheme = (m[1] as string).toLowerCase();
   let authority = m[2] as string;
   const rest = m[3] as string;
@@ -71,11 +72,11 @@ export function parseUrl(url: string): ParsedUrl {
   let portText: string | undefined;
   if (authority.startsWith('[')) {
     const close = authority.indexOf(']');
-    if (close < 0) throw new AddressError(`unclosed '[' in ${quote(url)}`);
+    if (close < 0) throw new AddressError(`unclosed '[' in ${quote(redactUrl(url))}`);
     host = authority.slice(1, close);
     const after = authority.slice(close + 1);
     if (after !== '') {
-      if (!after.startsWith(':')) throw new AddressError(`unexpected ${quote(after)} after the IPv6 address in ${quote(url)}`);
+      if (!after.startsWith(':')) throw new AddressError(`unexpected ${quote(after)} after the IPv6 address in ${quote(redactUrl(url))}`);
       portText = after.slice(1);
     }
     if (!isIPv6(host) || !/^[0-9A-Fa-f:.]+$/.test(host)) throw new AddressError(`invalid IPv6 address ${quote(host)}`);

@@ -3,6 +3,7 @@
  * '[::1]:2379'. Pure: parses and validates, opens nothing.
  */
 import { BackendConfigError } from '../backend.js';
+import { redactUrl } from '../../log/redact.js';
 
 export interface EtcdEndpoint {
   /** As shown to operators: 'http://127.0.0.1:2379'. */
@@ -41,7 +42,7 @@ export function parseEtcdNodes(nodes: readonly string[], tlsConfigured: boolean)
 export function parseEtcdNode(node: string, tlsConfigured: boolean): EtcdEndpoint {
   const raw = node.trim();
   const bad = (why: string): BackendConfigError =>
-    new BackendConfigError(`etcd: bad -node '${node}': ${why} (expected http://host:port, https://host:port or host:port)`);
+    new BackendConfigError(`etcd: bad -node '${redactUrl(node)}': ${why} (expected http://host:port, https://host:port or host:port)`);
   if (raw === '') throw bad('empty');
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(.*)$/.exec(raw);
   let scheme: 'http' | 'https';
