@@ -45,6 +45,19 @@ export function classifyHost(host: string): HostKind {
   throw new AddressError(`host ${quote(host)} is neither an IP address nor a DNS name`);
 }
 
+/**
+ * The unspecified address (0.0.0.0, ::) cannot be connected to: HAProxy reads a server at 0.0.0.0
+ * as "the client's destination address". Throws AddressError naming it.
+ */
+export function rejectUnspecified(host: string, kind: HostKind): void {
+  const unspecified =
+    (kind === 'ipv4' && host === '0.0.0.0') ||
+    (kind === 'ipv6' && host.replace(/(^|:)0\.0\.0\.0$/, '$1').split(':').every((g) => /^0*$/.test(g)));
+  if (unspecified) {
+    throw new AddressError(`host ${quote(host)} is the unspecified address (HAProxy would connect to each client's own destination address); Patroni's connect_address must name this member`);
+  }
+}
+
 /** A TCP port 1–65535 from its text; throws AddressError naming the value otherwise. */
 export function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text)) throw new AddressError(`port ${quote(text)} is not a number 1-65535`);

@@ -137,6 +137,8 @@ function clusterFromTree(tree: KeyTree, scope: string, group: number | null, dir
   const membersTree = tree.children.get('members');
   const membersDir = joinKeys(dir, 'members');
   if (membersTree !== undefined) {
+    // `…/members/` (an empty name) or a value on `…/members` itself: no member can be made of it.
+    if (membersTree.value !== undefined) rejected.push({ name: '', key: `${membersDir}/`, reason: 'empty member name (a value at the members/ key itself)' });
     for (const name of sortedNames(membersTree)) {
       const node = membersTree.children.get(name) as KeyTree;
       const key = joinKeys(membersDir, name);

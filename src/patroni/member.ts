@@ -2,7 +2,8 @@
  * One Patroni member, parsed from the value of `members/<name>` and validated so that every field
  * that may reach a config file is data, never syntax. Pure.
  */
-import { AddressError, checkHaproxyName, classifyHost, formatHostPort, parsePort, parseUrl, quote, type HostKind } from './address.js';
+import { AddressError, checkHaproxyName, classifyHost, formatHostPort, parsePort, parseUrl, quote, rejectUnspecified, type HostKind } from './address.js';
+import { redactText } from '../log/redact.js';
 
 /** Patroni's roles; `master` (≤ 3.x) and `primary` (4.0+) are one: 'primary'. */
 export type MemberRole = 'primary' | 'replica' | 'standby_leader' | 'demoted' | 'uninitialized' | 'promoted' | 'unknown';
@@ -138,9 +139,9 @@ export function parseMember(name: string, value: string, key = `members/${name}`
     try {
       parsed = JSON.parse(value);
     } catch (e) {
-      return reject(`value is not JSON (${(e as Error).message}): ${quote(value)}`);
+      return reject(`value is not JSON (${(e as Error).message}): ${quote(redactText(value))}`);
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return reject(`value is not a JSON object: ${quote(value)}`);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return reject(`value is not a JSON object: ${quote(redactText(value))}`);
     data = parsed as Record<string, unknown>;
   }
 
@@ -164,20 +165,22 @@ export function parseMember(name: string, value: string, key = `members/${name}`
       const p = kw['port'];
       port = p === undefined ? 5432 : parsePort(String(p));
     } else {
-      return reject(connUrl === undefined ? 'conn_url is missing' : `conn_url is not a non-empty string: ${quote(JSON.stringify(connUrl))}`);
+      return reject(connUrl === undefined ? 'conn_url is missing' : `conn_url is not a non-empty string: ${quote(redactText(JSON.stringify(connUrl)))}`);
     }
+    rejectUnspecified(host, hostKind);
   } catch (e) {
     return reject(`conn_url: ${(e as Error).message}`);
   }
 
   const apiUrl = data['api_url'];
   if (typeof apiUrl !== 'string' || apiUrl === '') {
-    return reject(apiUrl === undefined || apiUrl === null ? 'api_url is missing' : `api_url is not a non-empty string: ${quote(JSON.stringify(apiUrl))}`);
+    return reject(apiUrl === undefined || apiUrl === null ? 'api_url is missing' : `api_url is not a non-empty string: ${quote(redactText(JSON.stringify(apiUrl)))}`);
   }
   let api;
   try {
     api = parseUrl(apiUrl);
     if (api.scheme !== 'http' && api.scheme !== 'https') throw new AddressError(`scheme ${quote(api.scheme)} is not http or https`);
+    rejectUnspecified(api.host, api.hostKind);
   } catch (e) {
     return reject(`api_url: ${(e as Error).message}`);
   }

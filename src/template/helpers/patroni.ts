@@ -127,6 +127,18 @@ function reportCluster(rd: RenderData, c: ClusterModel): void {
       reason: r.reason,
     });
   }
+  // Two members at one host:port: one of them is stale (a re-provisioned node, a copied config);
+  // both are rendered, as Patroni lists them, but the operator must know.
+  const byAddress = new Map<string, string[]>();
+  for (const m of c.members) byAddress.set(m.address, [...(byAddress.get(m.address) ?? []), m.name]);
+  for (const [address, names] of byAddress) {
+    if (names.length < 2) continue;
+    warn(rd, 'member_duplicate_address', `cluster ${c.id}: members ${names.map((n) => JSON.stringify(n)).join(', ')} have the same address ${address}; one of them is probably stale`, {
+      cluster: c.id,
+      members: names,
+      address,
+    });
+  }
   if (c.leader !== null && !c.leaderKnown) {
     warn(rd, 'leader_unknown', `cluster ${c.id}: the leader key names ${JSON.stringify(c.leader.slice(0, 80))}, which is not a valid member`, {
       cluster: c.id,
