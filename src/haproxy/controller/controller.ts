@@ -67,6 +67,11 @@ export interface ControllerOptions {
    * and of the servers waiting for removal.
    */
   readonly membershipState?: MembershipState;
+  /**
+   * Runs after every pass, inside it (the next pass waits): the server-state file is rewritten from
+   * here whenever the pass changed a server's state, and on timer passes (serverStateKeeper.ts).
+   */
+  readonly afterPass?: (report: ReconcileReport) => Promise<void>;
 }
 
 interface LeaderEpoch {
@@ -327,7 +332,12 @@ export class HaproxyController {
    * when the socket is slow.
    */
   private async passNow(triggers: readonly ReconcileTrigger[]): Promise<ReconcileReport | undefined> {
-    const report = await this.exclusive(async () => (this.stopped ? undefined : this.reconcile(triggers)));
+    const report = await this.exclusive(async () => {
+      if (this.stopped) return undefined;
+      const r = await this.reconcile(triggers);
+      await this.opts.afterPass?.(r).catch((e: unknown) => this.opts.log.warn(`after the pass: ${(e as Error).message}`));
+      return r;
+    });
     if (report !== undefined) this.last = report;
     return report;
   }

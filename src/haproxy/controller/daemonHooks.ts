@@ -21,11 +21,23 @@ import { controllerEnabled, parseControllerConfig, type ControllerConfig } from 
 import type { ControllerMetrics } from './controllerMetrics.js';
 import { loadResourceSet } from '../../daemon/resourceSet.js';
 import { createLogger } from '../../log/logger.js';
+import { passCallsForRefresh, ServerStateKeeper, type StateFileTarget } from '../reload/serverStateKeeper.js';
 
 /** The dest of every conf.d resource that reloads HAProxy through a `[template.haproxy]` table. */
 function haproxyDests(config: Config): string[] {
   const { resources } = loadResourceSet(config, createLogger({ level: 'silent', format: 'json' }));
   return resources.filter((r) => r.haproxy !== undefined).map((r) => r.dest);
+}
+
+/** The server-state files of those resources (with the admin socket their state is dumped from). */
+function stateFileTargets(config: Config): StateFileTarget[] {
+  const { resources } = loadResourceSet(config, createLogger({ level: 'silent', format: 'json' }));
+  const out: StateFileTarget[] = [];
+  for (const r of resources) {
+    const h = r.haproxy;
+    if (h?.stateFile !== undefined && h.adminSocket !== undefined) out.push({ stateFile: h.stateFile, adminSocket: h.adminSocket, configFile: r.dest });
+  }
+  return out;
 }
 
 export interface ControllerHooks {
@@ -72,7 +84,12 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
   const startController = (daemon: Daemon, cc: ControllerConfig, current: Config, replaced?: HaproxyController): HaproxyController => {
     // Same HAProxy (same socket): what the old controller knew of its config and pending removals carries on.
     const carried = replaced !== undefined && replaced.socket === cc.socket ? replaced.membershipState : undefined;
+    // Any reload (ours, systemd's, an operator's) starts the new worker from the state file: it is
+    // kept current after every pass that changed a state, and on the periodic passes.
+    const targets = stateFileTargets(current);
+    const keeper = new ServerStateKeeper(() => targets, clog);
     const c = new HaproxyController({
+      ...(targets.length > 0 ? { afterPass: async (report: Parameters<typeof passCallsForRefresh>[0]) => (passCallsForRefresh(report) ? keeper.refresh() : undefined) } : {}),
       config: cc,
       log: clog,
       registry: daemon.metrics.registry,

@@ -11,7 +11,8 @@ import type { Logger } from '../../log/logger.js';
 import { RuntimeClient } from '../runtime/runtimeClient.js';
 import { extractConfigServers, type ConfigServer } from '../config/configServers.js';
 import { effectiveServers } from '../config/serverKeywords.js';
-import { filterServersState, writeFileAtomic } from './serverStateFile.js';
+import { readFileSync } from 'node:fs';
+import { filterServersState, sameServerState, writeFileAtomic } from './serverStateFile.js';
 import { parseServersState } from '../runtime/serversState.js';
 import { masterSocketReload } from './masterSocketReload.js';
 import { commandReload, systemdReload } from './commandReload.js';
@@ -56,10 +57,20 @@ interface SavedState {
   saved: number;
   dropped: { ref: string; reason: string }[];
   skipped?: string;
+  /** The file already said exactly this (refresh only): not rewritten. */
+  unchanged?: boolean;
 }
 
-/** Step 1 alone (exported for tests and for the controller). */
-export async function saveServerState(input: ReloadInput, log: Logger): Promise<SavedState> {
+export interface SaveOptions {
+  /**
+   * A refresh between reloads (serverStateKeeper.ts): the file is left as it is when the dump fails
+   * (it still holds the last placement the controller made) or says the same as the file.
+   */
+  readonly refresh?: boolean;
+}
+
+/** Step 1 alone (exported for tests and for the controller's refreshes). */
+export async function saveServerState(input: ReloadInput, log: Logger, opts: SaveOptions = {}): Promise<SavedState> {
   if (!input.stateFile) return { saved: 0, dropped: [], skipped: 'no server-state file configured' };
   if (!input.adminSocket) return { saved: 0, dropped: [], skipped: 'no admin socket configured' };
   const servers = input.newServers ?? (input.newConfigText !== undefined ? extractConfigServers(input.newConfigText) : undefined);
@@ -68,20 +79,33 @@ export async function saveServerState(input: ReloadInput, log: Logger): Promise<
     dump = await new RuntimeClient(input.adminSocket, { timeoutMs: 2000 }).dumpServersState();
   } catch (e) {
     const why = `could not read 'show servers state' from ${input.adminSocket}: ${(e as Error).message}`;
+    if (opts.refresh) return { saved: 0, dropped: [], skipped: why };
     log.warn({ stateFile: input.stateFile }, why);
     // A stale file is worse than none: HAProxy would restore old states.
     writeFileAtomic(input.stateFile, '1\n');
     return { saved: 0, dropped: [], skipped: why };
   }
   if (servers === undefined) {
-    writeFileAtomic(input.stateFile, dump.endsWith('\n') ? dump : `${dump}\n`);
-    return { saved: parseServersState(dump).servers.length, dropped: [] };
+    const text = dump.endsWith('\n') ? dump : `${dump}\n`;
+    const saved = parseServersState(dump).servers.length;
+    if (opts.refresh && sameServerState(readExisting(input.stateFile), text)) return { saved, dropped: [], unchanged: true };
+    writeFileAtomic(input.stateFile, text);
+    return { saved, dropped: [] };
   }
   const f = filterServersState(dump, servers, input.newConfigText !== undefined ? effectiveServers(input.newConfigText) : []);
+  if (opts.refresh && sameServerState(readExisting(input.stateFile), f.text)) return { saved: f.kept.length, dropped: [...f.dropped], unchanged: true };
   writeFileAtomic(input.stateFile, f.text);
   if (f.dropped.length > 0) log.info({ dropped: f.dropped }, 'server state not kept for servers that change');
   if (f.startingDown.length > 0) log.info({ servers: f.startingDown }, 'new health-checked servers start DOWN: only passing checks make them UP');
   return { saved: f.kept.length, dropped: [...f.dropped] };
+}
+
+function readExisting(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export async function reloadHaproxy(strategy: ReloadStrategy, input: ReloadInput, log: Logger): Promise<ReloadResult> {

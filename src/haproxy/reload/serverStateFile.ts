@@ -99,6 +99,25 @@ export function startingDownLines(running: readonly ActualServer[], config: read
   return { lines, refs };
 }
 
+/**
+ * True when two state files restore the same states: equal apart from each server's
+ * srv_time_since_last_change (a clock, not a state), so a refresh does not rewrite an unchanged file.
+ */
+export function sameServerState(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const norm = (t: string): string =>
+    t
+      .split('\n')
+      .map((l) => {
+        if (l.startsWith('#') || !l.includes(' ')) return l;
+        const f = l.split(' ');
+        if (f.length > 9) f[9] = '-';
+        return f.join(' ');
+      })
+      .join('\n');
+  return norm(a) === norm(b);
+}
+
 /** Writes `text` to `path` atomically: temp file in the same directory, fsync, rename, fsync dir. */
 export function writeFileAtomic(path: string, text: string): void {
   const dir = dirname(path);
