@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First of all: SIGTERM/SIGINT/SIGHUP are held from here until the daemon's handlers (never lost).
+import './holdSignals.js';
 /**
  * haconfd's entry point: subcommands (haproxy, keepalived) or the confd-compatible renderer.
  * Exit codes: 0 in sync, 1 a resource failed, 2 usage or configuration error.
@@ -9,6 +11,7 @@ import { packageVersion } from './version.js';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
+import { restoreDefaultSignals } from '../daemon/earlySignals.js';
 import { Writable } from 'node:stream';
 
 interface CommandIo {
@@ -44,7 +47,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   // Messages on stderr (errors, warnings) go through the one redaction function.
   const io: CommandIo = { stdout: process.stdout, stderr: redacting(process.stderr) };
   const sub = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
-  if (sub !== undefined) return (await sub())(argv.slice(1), io);
+  if (sub !== undefined) {
+    restoreDefaultSignals();
+    return (await sub())(argv.slice(1), io);
+  }
 
   let config;
   let flags;
@@ -70,6 +76,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   if (config.mode === 'onetime') {
+    restoreDefaultSignals();
     const { runOnetime } = await import('../daemon/onetime.js');
     return runOnetime(config, log);
   }

@@ -17,6 +17,7 @@ import { TemplateCache } from '../template/templateCache.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import { Backoff } from './backoff.js';
 import { advanceSnapshot } from './liveSnapshot.js';
+import { releaseHeldSignals } from './earlySignals.js';
 import { historyChange, type HistoryChange } from './history.js';
 import { startHttpEndpoint, type Readiness } from './httpEndpoint.js';
 import { DaemonMetrics } from './metrics.js';
@@ -60,7 +61,11 @@ export class Daemon {
   private exitCode = 0;
   private stopResolve: (() => void) | undefined;
   private readonly stopped: Promise<void>;
-  private wakeSleep: (() => void) | undefined;
+  /** Every sleep in progress (retry loops may overlap: a resync, a SIGHUP's re-read, the interval loop). */
+  private readonly sleepers = new Set<() => void>();
+  /** Start-up is done (first snapshot, watch set up): a SIGHUP before that waits for it. */
+  private started = false;
+  private hupPending = false;
   private safetyTimer: NodeJS.Timeout | undefined;
   private confWatcher: { close(): Promise<void> } | undefined;
   private confReloadTimer: NodeJS.Timeout | undefined;
@@ -117,20 +122,28 @@ export class Daemon {
 
   async run(): Promise<number> {
     const { config, log } = this;
+    // First: a SIGTERM from here on is never lost (one received earlier was held by main()).
+    if (this.opts.handleSignals !== false) this.installSignals();
     if (config.listen) {
       try {
         this.http = await startHttpEndpoint(config.listen.host, config.listen.port, { readiness: () => this.readiness(), registry: this.metrics.registry });
         log.info({ listen: `${config.listen.host}:${this.http.port}` }, 'serving /healthz /readyz /metrics');
       } catch (e) {
         log.error({ listen: config.listen }, `cannot listen: ${(e as Error).message}`);
+        this.removeSignals();
         return 2;
       }
     }
-    if (this.opts.handleSignals !== false) this.installSignals();
     this.applyResourceSet(loadResourceSet(config, log));
     this.metrics.backendUp.set(0);
     log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
     this.backend = await this.connectBackend();
+    // From here a SIGHUP can be applied (one that came earlier was kept for this moment).
+    this.started = true;
+    if (this.hupPending && this.backend && !this.stopping) {
+      this.hupPending = false;
+      this.onHup();
+    }
     if (this.backend) {
       if (config.mode === 'watch') await this.runWatchMode();
       else await this.runIntervalMode();
@@ -175,7 +188,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info('stopping: finishing the pass in flight');
-    this.wakeSleep?.();
+    this.wakeSleep();
     void this.shutdown().then(() => this.stopResolve?.());
   }
 
@@ -267,13 +280,19 @@ export class Daemon {
   private async sleep(ms: number): Promise<void> {
     if (this.stopping) return;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wakeSleep = () => {
+      const wake = (): void => {
         clearTimeout(t);
+        this.sleepers.delete(wake);
         resolve();
       };
+      const t = setTimeout(wake, ms);
+      this.sleepers.add(wake);
     });
-    this.wakeSleep = undefined;
+  }
+
+  /** Ends every sleep now (stop, a reconnect, a new config). */
+  private wakeSleep(): void {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   // ---- backend reads ----
@@ -389,6 +408,10 @@ export class Daemon {
 
   private startWatch(): void {
     if (!this.backend || !this.snapshot || this.stopping) return;
+    // One watch at a time: start-up and a SIGHUP's re-read may both get here.
+    const previous = this.watch;
+    this.watch = undefined;
+    void previous?.close().catch(() => undefined);
     const prefixes = this.set.prefixes;
     const watch = this.backend.watch(
       prefixes,
@@ -435,7 +458,7 @@ export class Daemon {
                 this.log.info('backend watch reconnected (already re-read)');
               } else if (this.resyncing) {
                 this.log.info('backend watch reconnected; re-reading now');
-                this.wakeSleep?.();
+                this.wakeSleep();
               } else {
                 this.metrics.resyncs.inc({ reason: 'reconnected' });
                 this.log.info('backend watch reconnected; re-reading once');
@@ -565,7 +588,7 @@ export class Daemon {
       for (const w of this.workers) w.schedule();
       this.armSafetyTimer();
     } else {
-      this.wakeSleep?.();
+      this.wakeSleep();
     }
   }
 
@@ -574,6 +597,12 @@ export class Daemon {
   private readonly onHup = (): void => {
     const rebuild = this.opts.reloadConfig;
     if (!rebuild) return;
+    if (!this.started) {
+      // Still starting (resources and backend not set up): applied as soon as they are.
+      this.hupPending = true;
+      this.log.info('SIGHUP during start-up: applied once started');
+      return;
+    }
     let next: Config;
     try {
       next = rebuild();
@@ -590,6 +619,12 @@ export class Daemon {
     process.on('SIGHUP', this.onHup);
     process.on('SIGTERM', this.onTerm);
     process.on('SIGINT', this.onTerm);
+    // Signals that arrived while haconfd was starting (held since main()): acted on now, in order.
+    for (const sig of releaseHeldSignals()) {
+      this.log.info({ signal: sig }, 'signal received during start-up');
+      if (sig === 'SIGHUP') this.onHup();
+      else this.onTerm();
+    }
   }
 
   private removeSignals(): void {
