@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startProcess, type RunningProcess } from './process.js';
+import { scanForPlanted } from './secrets.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,6 +27,8 @@ export async function runCli(args: readonly string[], opts: { cwd?: string; env?
       { cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        // Every run of the suite: no planted test password may reach haconfd's output.
+        scanForPlanted(`haconfd ${args.join(' ')}`, String(stdout) + String(stderr));
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
@@ -34,10 +37,13 @@ export async function runCli(args: readonly string[], opts: { cwd?: string; env?
 
 export function startCli(args: readonly string[], opts: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv }): RunningProcess {
   requireBuilt();
-  return startProcess(process.execPath, [CLI, ...args], {
+  const proc = startProcess(process.execPath, [CLI, ...args], {
     logFile: opts.logFile,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     env: { ...process.env, ...opts.env },
     group: false,
   });
+  // Every daemon run of the suite: its whole log is scanned for planted test passwords.
+  proc.child.once('exit', () => scanForPlanted(`haconfd ${args.join(' ')} (${opts.logFile})`, proc.log()));
+  return proc;
 }

@@ -21,3 +21,28 @@ export function assertNoSecrets(what: string, text: string, secrets: readonly st
     assert.equal(line, undefined, `${what}: planted secret ${JSON.stringify(s)} leaked in: ${line}`);
   }
 }
+
+/** Leaks found in any haconfd output of this test process (startCli / runCli scan every run). */
+const leaks: string[] = [];
+
+/**
+ * Scans one haconfd run's output for every planted secret. Called by test/harness/cli.ts for every
+ * CLI run of the suite; a leak fails the test process at exit (and is reported at once).
+ */
+export function scanForPlanted(what: string, text: string): void {
+  for (const s of Object.values(PLANTED)) {
+    const line = text.split('\n').find((l) => l.includes(s));
+    if (line !== undefined) {
+      const msg = `planted secret ${JSON.stringify(s)} leaked in ${what}: ${line.slice(0, 500)}`;
+      leaks.push(msg);
+      process.stderr.write(`SECRET LEAK: ${msg}\n`);
+    }
+  }
+}
+
+process.once('exit', () => {
+  if (leaks.length > 0) {
+    process.stderr.write(`${leaks.length} planted secret(s) leaked into haconfd output:\n${leaks.join('\n')}\n`);
+    process.exitCode = 1;
+  }
+});
