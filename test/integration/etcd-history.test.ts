@@ -77,6 +77,7 @@ function historyWarnings(d: Daemon): Record<string, unknown>[] {
 async function scenario(
   tag: string,
   run: (ctx: { ws: Workspace; etcd: EtcdInstance; d: Daemon; probe: ReadyProbe; port: number }) => Promise<void>,
+  mode: readonly string[] = ['-watch', '-interval', '3'],
 ): Promise<void> {
   const etcd = await startEtcd(tag);
   const ws = makeWorkspace(tag);
@@ -86,7 +87,7 @@ async function scenario(
   let failed = true;
   try {
     ws.writeResource('m.toml', { dest: ws.path('m.conf') });
-    d = startDaemon(ws, ['-watch', '-backend', 'etcdv3', '-node', etcd.clientUrl, '-listen', `127.0.0.1:${port}`, '-interval', '3']);
+    d = startDaemon(ws, [...mode, '-backend', 'etcdv3', '-node', etcd.clientUrl, '-listen', `127.0.0.1:${port}`]);
     probe = new ReadyProbe(port);
     await run({ ws, etcd, d, probe, port });
     failed = false;
@@ -217,4 +218,22 @@ test('SIGHUP switches -node to another cluster: the file becomes that cluster\'s
     await b.stop();
     ws.cleanup();
   }
+});
+
+test('-interval mode: a wiped etcd is noticed on the next pass (WARN, counted), the file becomes the new store', async () => {
+  await scenario(
+    'hist-interval',
+    async ({ ws, etcd, d, port }) => {
+      const old = tenMembers('old', 5);
+      await putAll(etcd.clientUrl, old, 100);
+      await waitFor('old members rendered', () => ws.read('m.conf') === memberLines(old), 15_000);
+      await wipeData(etcd);
+      await etcd.restart();
+      await putAll(etcd.clientUrl, { fresh: 'new-1' });
+      await waitFor('the new store rendered', () => ws.read('m.conf') === memberLines({ fresh: 'new-1' }), 20_000);
+      assert.equal(await metric(port, 'haconfd_backend_history_changes_total', { reason: 'revision-went-back' }), 1);
+      assert.equal(historyWarnings(d).length, 1);
+    },
+    ['-interval', '1'],
+  );
 });
