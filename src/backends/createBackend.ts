@@ -22,6 +22,10 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
       const { EnvBackend } = await import('./env.js');
       return new EnvBackend();
     }
+    case 'zookeeper': {
+      const { createZookeeperBackend } = await import('./zookeeper/zookeeper.js');
+      return createZookeeperBackend({ nodes: config.nodes, connectTimeoutMs: config.connectTimeoutMs, ...(opts.oneShot ? { oneShot: true } : {}) }, log);
+    }
     case 'etcdv3': {
       const etcdOptions: EtcdOptions = {
         nodes: config.nodes,

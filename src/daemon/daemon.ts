@@ -114,7 +114,7 @@ export class Daemon {
     if (this.opts.handleSignals !== false) this.installSignals();
     this.applyResourceSet(loadResourceSet(config, log));
     this.metrics.backendUp.set(0);
-    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
+    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' || config.backend === 'zookeeper' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
     this.backend = await this.connectBackend();
     if (this.backend) {
       if (config.mode === 'watch') await this.runWatchMode();
