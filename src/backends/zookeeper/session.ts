@@ -204,7 +204,20 @@ export class ZkSession {
     const xid = this.nextXid++;
     if (this.nextXid > 0x7fff_fff0) this.nextXid = 1;
     this.pending.set(xid, { path, cb });
-    this.socket.write(encodeRequest(xid, op, body));
+    this.queueWrite(encodeRequest(xid, op, body));
+  }
+
+  private outbox: Buffer[] = [];
+
+  /** Requests sent in one turn go out in one write (a 10,000-znode read is a few syscalls, not 10,000). */
+  private queueWrite(frame: Buffer): void {
+    this.outbox.push(frame);
+    if (this.outbox.length > 1) return;
+    queueMicrotask(() => {
+      const frames = this.outbox;
+      this.outbox = [];
+      if (!this.ended) this.socket.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
+    });
   }
 
   /** Sends one request (pipelined); resolves with its reply's arrival number and body. */
