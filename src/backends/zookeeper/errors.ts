@@ -20,6 +20,8 @@ export class ZkCodeError extends Error {
 /** The connection to one server failed or ended; `message` is already in plain words. */
 export class ZkConnectionError extends Error {
   override readonly name = 'ZkConnectionError';
+  /** Ended because a reply was larger than haconfd accepts. */
+  tooLarge = false;
 }
 
 /** A socket error → plain words. */

@@ -12,6 +12,7 @@ export const OP = {
   setData: 5,
   getChildren: 8,
   ping: 11,
+  multiRead: 22,
   addWatch: 106,
   closeSession: -11,
 } as const;
@@ -19,6 +20,9 @@ export const OP = {
 /** Reserved xids. */
 export const XID_NOTIFICATION = -1;
 export const XID_PING = -2;
+
+/** A MultiHeader type that marks a failed operation inside a multi reply. */
+export const OP_ERROR = -1;
 
 /** addWatch modes. */
 export const WATCH_PERSISTENT_RECURSIVE = 1;
@@ -172,4 +176,25 @@ export function decodeGetData(r: JuteReader): { data: Buffer; stat: ZnodeStat } 
 
 export function decodeChildren(r: JuteReader): string[] {
   return r.strings();
+}
+
+/** The body of a multiRead (ZooKeeper 3.6+): getData/getChildren operations in one request. */
+export function multiReadBody(ops: readonly { readonly op: number; readonly path: string }[]) {
+  return (w: JuteWriter) => {
+    for (const o of ops) {
+      w.int(o.op).bool(false).int(-1);
+      w.string(o.path).bool(false);
+    }
+    w.int(-1).bool(true).int(-1);
+  };
+}
+
+export interface MultiHeader {
+  readonly type: number;
+  readonly done: boolean;
+  readonly err: number;
+}
+
+export function decodeMultiHeader(r: JuteReader): MultiHeader {
+  return { type: r.int(), done: r.bool(), err: r.int() };
 }

@@ -5,8 +5,9 @@
  * depth, not one per znode. Replies are handled as they are read, in arrival order.
  */
 import { ERR, OP, bodies, decodeChildren, decodeGetData } from './protocol.js';
-import { ZkCodeError } from './errors.js';
-import type { ZkSession } from './session.js';
+import { ZkCodeError, ZkConnectionError } from './errors.js';
+import type { JuteReader } from './jute.js';
+import type { ReplyCallback, ZkSession } from './session.js';
 import type { Observation } from './tree.js';
 
 export interface TreeRead {
@@ -17,6 +18,50 @@ export interface TreeRead {
 
 export function childPath(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+/** Operations per multiRead request. */
+const BATCH = 256;
+
+/** Servers seen to refuse multiRead (older than 3.6): plain requests for them from then on. */
+const noMultiRead = new WeakSet<ZkSession>();
+/**
+ * Set once a batched reply was too large to accept (many znodes near 1 MB): later reads send one
+ * request per znode, whose replies each fit.
+ */
+let multiReadTooLarge = false;
+
+/**
+ * Sends getData/getChildren operations, those queued in one turn grouped into multiRead requests
+ * of up to BATCH operations (one request through the server's pipeline instead of one each).
+ */
+function batcher(session: ZkSession): (op: number, path: string, cb: ReplyCallback) => void {
+  let queue: { op: number; path: string; cb: ReplyCallback }[] = [];
+  const plain = (o: { op: number; path: string; cb: ReplyCallback }): void => session.send(o.op, o.path, bodies.path(o.path), o.cb);
+  const flush = (): void => {
+    const all = queue;
+    queue = [];
+    for (let i = 0; i < all.length; i += BATCH) {
+      const ops = all.slice(i, i + BATCH);
+      if (ops.length === 1 || multiReadTooLarge || noMultiRead.has(session)) {
+        ops.forEach(plain);
+        continue;
+      }
+      session.multiRead(ops, (j, err, seq, r) => {
+        const o = ops[j] as (typeof ops)[number];
+        if (err instanceof ZkCodeError && err.code === ERR.unimplemented && err.path === ops[0]?.path) {
+          noMultiRead.add(session);
+          plain(o);
+          return;
+        }
+        o.cb(err, seq, r as JuteReader | undefined);
+      });
+    }
+  };
+  return (op, path, cb) => {
+    queue.push({ op, path, cb });
+    if (queue.length === 1) queueMicrotask(flush);
+  };
 }
 
 /**
@@ -30,17 +75,19 @@ export function readTrees(
   done: (err: Error | undefined, result: TreeRead | undefined) => void,
 ): void {
   const observations: Observation[] = [];
+  const send = batcher(session);
   let outstanding = 0;
   let finished = false;
   const finish = (err: Error | undefined, seq: number): void => {
     if (finished) return;
     if (err === undefined && outstanding > 0) return;
+    if (err instanceof ZkConnectionError && err.tooLarge) multiReadTooLarge = true;
     finished = true;
     done(err, err ? undefined : { observations, completedSeq: seq });
   };
   const visit = (path: string): void => {
     outstanding++;
-    session.send(OP.getData, path, bodies.path(path), (err, seq, r) => {
+    send(OP.getData, path, (err, seq, r) => {
       outstanding--;
       if (finished) return;
       if (err) {
@@ -62,7 +109,7 @@ export function readTrees(
   };
   const list = (path: string): void => {
     outstanding++;
-    session.send(OP.getChildren, path, bodies.path(path), (err, seq, r) => {
+    send(OP.getChildren, path, (err, seq, r) => {
       outstanding--;
       if (finished) return;
       if (err) {

@@ -13,8 +13,11 @@ import {
   ERR,
   XID_NOTIFICATION,
   XID_PING,
+  OP_ERROR,
   bodies,
   decodeChildren,
+  decodeMultiHeader,
+  multiReadBody,
   decodeConnect,
   decodeGetData,
   decodeReplyHeader,
@@ -143,7 +146,7 @@ export class ZkSession {
     while (this.buf.length >= 4 && !this.ended) {
       const len = this.buf.readInt32BE(0);
       if (len < 0 || len > MAX_FRAME_BYTES) {
-        this.end(`a reply of ${len} bytes is larger than the ${MAX_FRAME_BYTES} bytes accepted`);
+        this.end(`a reply of ${len} bytes is larger than the ${MAX_FRAME_BYTES} bytes accepted`, true);
         return;
       }
       if (this.buf.length < 4 + len) return;
@@ -183,9 +186,10 @@ export class ZkSession {
     else p.cb(undefined, seq, r);
   }
 
-  private end(why: string): void {
+  private end(why: string, tooLarge = false): void {
     if (this.ended) return;
     this.ended = new ZkConnectionError(`${this.server.label}: ${why}`);
+    this.ended.tooLarge = tooLarge;
     clearInterval(this.pingTimer);
     this.socket.destroy();
     const ended = this.ended;
@@ -217,6 +221,38 @@ export class ZkSession {
       const frames = this.outbox;
       this.outbox = [];
       if (!this.ended) this.socket.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
+    });
+  }
+
+  /**
+   * Several getData/getChildren in one multiRead request (ZooKeeper 3.6+). `each` runs once per
+   * operation, in order, synchronously with the reader at that operation's result; a failed
+   * operation gets its error (the others still run). A refused request (older server) calls
+   * `each` with that error for every operation.
+   */
+  multiRead(ops: readonly { readonly op: number; readonly path: string }[], each: (i: number, err: Error | undefined, seq: number, reader: JuteReader | undefined) => void): void {
+    this.send(OP.multiRead, ops[0]?.path ?? '', multiReadBody(ops), (err, seq, r) => {
+      if (err || !r) {
+        ops.forEach((_o, i) => each(i, err ?? new Error('no reply'), seq, undefined));
+        return;
+      }
+      for (let i = 0; i < ops.length; i++) {
+        const o = ops[i] as { op: number; path: string };
+        let h;
+        try {
+          h = decodeMultiHeader(r);
+          if (h.done) throw new Error('multi reply ended early');
+          if (h.type === OP_ERROR) {
+            const code = r.int();
+            each(i, new ZkCodeError(code, o.path), seq, undefined);
+            continue;
+          }
+        } catch (e) {
+          for (let j = i; j < ops.length; j++) each(j, e as Error, seq, undefined);
+          return;
+        }
+        each(i, undefined, seq, r);
+      }
     });
   }
 
