@@ -5,6 +5,11 @@ import { BackendConfigError } from '../../src/backends/backend.js';
 import { parseZkServers } from '../../src/backends/zookeeper/nodes.js';
 import { ZnodeTree } from '../../src/backends/zookeeper/tree.js';
 import { JuteReader, JuteWriter, JuteDecodeError } from '../../src/backends/zookeeper/jute.js';
+import { znodePrefixes } from '../../src/backends/zookeeper/zookeeper.js';
+
+test('znodePrefixes: "/*" dropped as confd does, nested prefixes folded', () => {
+  assert.deepEqual(znodePrefixes(['/golden/nested/l1/*', '/golden/dir-no-data', '/s/members/*', '/s']), ['/golden/dir-no-data', '/golden/nested/l1', '/s']);
+});
 
 describe('parseZkServers', () => {
   test("repeatable and confd's comma-separated form; default port 2181; duplicates dropped", () => {

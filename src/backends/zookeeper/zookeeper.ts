@@ -50,6 +50,11 @@ const BACKLOG_MAX = 100_000;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The znodes to walk for some keys: as confd, every "/*" is dropped ("/members/*" walks /members). */
+export function znodePrefixes(prefixes: readonly string[]): string[] {
+  return distinctPrefixes(prefixes.map((p) => p.split('/*').join('')));
+}
+
 export class ZookeeperBackend implements Backend {
   readonly name = 'zookeeper';
   private readonly conn: ZkConnection;
@@ -114,7 +119,7 @@ export class ZookeeperBackend implements Backend {
 
   async read(prefixes: readonly string[]): Promise<Snapshot> {
     const t0 = performance.now();
-    const ps = distinctPrefixes(prefixes);
+    const ps = znodePrefixes(prefixes);
     let session: ZkSession;
     try {
       await this.conn.want(ps);
@@ -262,7 +267,7 @@ export class ZookeeperBackend implements Backend {
   watch(prefixes: readonly string[], afterRevision: number, handlers: WatchHandlers): Watch {
     if (this.closed) throw new BackendUnavailableError('the ZooKeeper backend is closed');
     if (this.opts.oneShot === true) throw new BackendConfigError('this ZooKeeper backend was opened for one read only');
-    const ps = distinctPrefixes(prefixes);
+    const ps = znodePrefixes(prefixes);
     this.handlers.add(handlers);
     const tree = this.tree;
     const current = this.conn.current();
