@@ -137,3 +137,110 @@ export async function startZookeeper(opts: ZookeeperOptions = {}): Promise<Zooke
   };
   return inst;
 }
+
+export interface ZookeeperMember {
+  readonly id: number;
+  /** "127.0.0.1:PORT" */
+  readonly node: string;
+  running(): boolean;
+  /** Stops the JVM (SIGKILL when hard); data kept for restart(). */
+  halt(hard?: boolean): Promise<void>;
+  /** Starts it again; resolves once its JVM runs (not waiting for a quorum). */
+  restart(): Promise<void>;
+}
+
+export interface ZookeeperEnsemble {
+  readonly members: readonly ZookeeperMember[];
+  /** Every member, comma-separated, as -node takes it. */
+  readonly nodes: string;
+  /** A writer session on the first member that serves. */
+  client(): Promise<ZkSession>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A ZooKeeper ensemble of `n` members on loopback (quorum and election on free ports), read-only
+ * mode enabled (a member cut from its quorum serves reads flagged read-only). Resolves once every
+ * member serves sessions.
+ */
+export async function startZookeeperEnsemble(n = 3, opts: ZookeeperOptions = {}): Promise<ZookeeperEnsemble> {
+  const java = requireBinary('java', 'zookeeperd');
+  if (!existsSync(ZK_JAR)) requireBinary(ZK_JAR, 'zookeeperd');
+  const dir = tempDir('zk-ensemble');
+  const ports = await Promise.all(Array.from({ length: n }, async () => ({ client: await freePort(), peer: await freePort(), election: await freePort() })));
+  const servers = ports.map((p, i) => `server.${i + 1}=127.0.0.1:${p.peer}:${p.election}`);
+  const classpath = [ZK_JAR, ...(existsSync(LOG_JAR) ? [LOG_JAR] : [])].join(':');
+  const members: (ZookeeperMember & { proc?: RunningProcess })[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = i + 1;
+    const mdir = join(dir, `zk${id}`);
+    mkdirSync(join(mdir, 'data'), { recursive: true });
+    writeFileSync(join(mdir, 'data', 'myid'), `${id}\n`);
+    const cfg = join(mdir, 'zoo.cfg');
+    const port = (ports[i] as { client: number }).client;
+    writeFileSync(
+      cfg,
+      [
+        `tickTime=${opts.tickTimeMs ?? 200}`,
+        'initLimit=50',
+        'syncLimit=25',
+        `dataDir=${join(mdir, 'data')}`,
+        `clientPort=${port}`,
+        'clientPortAddress=127.0.0.1',
+        'admin.enableServer=false',
+        '4lw.commands.whitelist=ruok,isro,srvr,stat',
+        'maxClientCnxns=0',
+        ...servers,
+        '',
+      ].join('\n'),
+    );
+    const m: ZookeeperMember & { proc?: RunningProcess } = {
+      id,
+      node: `127.0.0.1:${port}`,
+      running: () => m.proc !== undefined && !m.proc.exited(),
+      halt: async (hard = false) => {
+        if (hard) m.proc?.kill('SIGKILL');
+        await m.proc?.stop();
+      },
+      restart: async () => {
+        m.proc = startProcess(
+          java,
+          ['-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dreadonlymode.enabled=true', `-Dzookeeper.log.dir=${mdir}`, '-cp', classpath, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg],
+          { logFile: join(mdir, 'zookeeper.log'), cwd: mdir },
+        );
+      },
+    };
+    members.push(m);
+  }
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(members.map((m) => m.proc?.stop()));
+    removeDir(dir);
+  };
+  try {
+    await Promise.all(members.map((m) => m.restart()));
+    for (const m of members) {
+      await waitFor(`ZooKeeper member ${m.id} on ${m.node} serving (log: ${join(dir, `zk${m.id}`, 'zookeeper.log')})`, async () => {
+        if (m.proc?.exited()) throw new Error(`member ${m.id} exited: ${m.proc.log().slice(-2000)}`);
+        const s = await openZkClient(m.node).catch(() => undefined);
+        if (!s) return false;
+        await s.close();
+        return true;
+      }, 90_000, 200);
+    }
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  return {
+    members,
+    nodes: members.map((m) => m.node).join(','),
+    client: async () => {
+      for (const m of members) {
+        const s = await openZkClient(m.node).catch(() => undefined);
+        if (s) return s;
+      }
+      throw new Error('no ZooKeeper member serves');
+    },
+    stop: stopAll,
+  };
+}

@@ -33,6 +33,8 @@ import type { ZkServer } from './nodes.js';
 /** Replies larger than this are refused (ZooKeeper's own default limit is ~1 MB of data). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
+const READ_ONLY = 'the server is in read-only mode: it has lost contact with the rest of its ensemble';
+
 let seqCounter = 0;
 /** Order of arrival across all sessions of the process. */
 function nextSeq(): number {
@@ -97,6 +99,8 @@ export class ZkSession {
         const len = acc.readInt32BE(0);
         if (len < 0 || len > 4096) return fail('the answer is not a ZooKeeper handshake (wrong port?)');
         if (acc.length < 4 + len) return;
+        // A server in read-only mode may answer with a bare reply header carrying NotReadOnly.
+        if (len === 16 && acc.readInt32BE(16) === ERR.notReadOnly) return fail(READ_ONLY);
         let res;
         try {
           res = decodeConnect(acc.subarray(4, 4 + len));
@@ -104,7 +108,7 @@ export class ZkSession {
           return fail('the answer is not a ZooKeeper handshake (wrong port?)');
         }
         if (res.timeoutMs <= 0) return fail('the server refused the session');
-        if (res.readOnly) return fail('the server is in read-only mode: it has lost contact with the rest of its ensemble');
+        if (res.readOnly) return fail(READ_ONLY);
         settled = true;
         clearTimeout(timer);
         socket.off('data', onData);
