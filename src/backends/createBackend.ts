@@ -24,7 +24,10 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
     }
     case 'zookeeper': {
       const { createZookeeperBackend } = await import('./zookeeper/zookeeper.js');
-      return createZookeeperBackend({ nodes: config.nodes, connectTimeoutMs: config.connectTimeoutMs, ...(opts.oneShot ? { oneShot: true } : {}) }, log);
+      // Persistent watches only for -watch: -interval and -onetime just read (and so work with
+      // ZooKeeper older than 3.6, which has no addWatch).
+      const oneShot = opts.oneShot === true || config.mode !== 'watch';
+      return createZookeeperBackend({ nodes: config.nodes, connectTimeoutMs: config.connectTimeoutMs, ...(oneShot ? { oneShot: true } : {}) }, log);
     }
     case 'etcdv3': {
       const etcdOptions: EtcdOptions = {

@@ -39,7 +39,7 @@ export interface ZookeeperBackendOptions {
   readonly connectTimeoutMs: number;
   /** Session timeout asked of the server (default 10 s; the server clamps it to 2–20 ticks). */
   readonly sessionTimeoutMs?: number;
-  /** Read once, watch nothing (-onetime and the operator commands). */
+  /** Reads only, no watch (-onetime, -interval and the operator commands). */
   readonly oneShot?: boolean;
 }
 
