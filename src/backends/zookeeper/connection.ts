@@ -98,10 +98,9 @@ export class ZkConnection {
         await this.registerMissing(s);
       } catch (e) {
         this.lastProblem = (e as Error).message;
-        if (e instanceof BackendConfigError) {
-          s.abandon();
-          throw e;
-        }
+        this.session = undefined;
+        s.abandon();
+        if (e instanceof BackendConfigError) throw e;
         continue;
       }
       this.lastProblem = undefined;
