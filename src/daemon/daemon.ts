@@ -15,7 +15,7 @@ import { isUnderPrefix } from '../store/keys.js';
 import { createDefaultEngine } from '../template/helperSet.js';
 import { TemplateCache } from '../template/templateCache.js';
 import type { TemplateResource } from '../resource/templateResource.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../retry/backoff.js';
 import { advanceSnapshot } from './liveSnapshot.js';
 import { startHttpEndpoint, type Readiness } from './httpEndpoint.js';
 import { DaemonMetrics } from './metrics.js';

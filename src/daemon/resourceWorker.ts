@@ -9,7 +9,7 @@ import { ResourceError } from '../resource/resourceError.js';
 import { hasReloadStep, reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import type { TemplateCache } from '../template/templateCache.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../retry/backoff.js';
 import type { DaemonMetrics } from './metrics.js';
 import { asResourceError } from './runPass.js';
 
