@@ -97,8 +97,8 @@ function fileSetsBackend(path: string): boolean {
 export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySettings {
   const config = loadConfig({ flags: input.flags, env: input.env });
   const where = config.configFile ?? 'config file';
-  const haproxy = config.sections['haproxy'];
-  const controller = config.sections['controller'];
+  const haproxy: Table = config.tables.haproxy;
+  const controller: Table | undefined = config.tables.controller;
   const controllerOn = controllerEnabled(controller);
 
   let socket = input.socket;
