@@ -21,7 +21,7 @@ import { Store } from '../../store/store.js';
 import { loadOverrides } from './overrides.js';
 import { desireServerStates, missingServers, planServerStates, type ActualServerState, type LeaderConfirmation, type OperatorOverride } from './plan.js';
 import { RuntimeClient } from '../runtime/runtimeClient.js';
-import type { RuntimeCommand } from '../runtime/runtimeCommand.js';
+import { addServerLine, type RuntimeCommand } from '../runtime/runtimeCommand.js';
 import { NoSuchBackendError, NoSuchServerError } from '../runtime/runtimeErrors.js';
 import type { ActualServer } from '../runtime/serversState.js';
 import { pidOf } from '../runtime/infoList.js';
@@ -247,7 +247,7 @@ export class HaproxyController {
         if (!isHaproxyIdentifier(s.server) || !/^[A-Za-z0-9.:-]+$/.test(s.addr)) continue;
         const addr = s.addr.includes(':') ? `[${s.addr}]:${s.port}` : `${s.addr}:${s.port}`;
         try {
-          await this.client.send(`add server ${s.backend}/${s.server} ${addr}`, { backend: s.backend, server: s.server });
+          await this.client.send(addServerLine(s.backend, s.server, addr), { backend: s.backend, server: s.server });
           this.metrics.commands.inc({ action: 'add-maint', kind: 'write', result: 'ok' });
           this.opts.log.info({ backend: s.backend, server: s.server }, `${s.backend}/${s.server} added in MAINT before the reload, so the new worker does not start it UP`);
         } catch (e) {
