@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,9 @@ function sourceFiles(dir: string): string[] {
 const STATIC = /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm;
 const SIDE_EFFECT = /^\s*import\s*['"]([^'"]+)['"]/gm;
 const DYNAMIC = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+/** A module path kept in a constant and imported through it (`const m = './x.js'; await import(m)`). */
+const PATH_CONSTANT = /\bconst\s+(\w+)\s*=\s*['"](\.{1,2}\/[^'"]+\.js)['"]/g;
+const DYNAMIC_BY_NAME = /\bimport\(\s*(\w+)\s*\)/g;
 
 /** The relative import specifiers of one source text (comments' lines are skipped for dynamic ones). */
 export function importSpecifiers(text: string): string[] {
@@ -49,6 +52,8 @@ export function importSpecifiers(text: string): string[] {
     if (/^\s*(\*|\/\/|\/\*)/.test(line)) continue;
     for (const m of line.matchAll(DYNAMIC)) specs.push(m[1] as string);
   }
+  const byName = new Set([...text.matchAll(DYNAMIC_BY_NAME)].map((m) => m[1] as string));
+  for (const m of text.matchAll(PATH_CONSTANT)) if (byName.has(m[1] as string)) specs.push(m[2] as string);
   return specs.filter((s) => s.startsWith('.'));
 }
 
@@ -91,6 +96,11 @@ test('every import in src/ follows the layer order of the README', () => {
   const edges = importEdges();
   assert.ok(edges.length > 200, `only ${edges.length} imports found: the scan is broken`);
   assert.deepEqual(againstOrder(edges, layers), []);
+});
+
+test('every relative import in src/ names a file that exists (paths kept in constants too)', () => {
+  const missing = importEdges().filter((e) => !existsSync(join(ROOT, e.to)));
+  assert.deepEqual(missing, []);
 });
 
 test('every folder of src/ has its place in the order', () => {
@@ -136,6 +146,9 @@ test('the import scan sees every form of import', () => {
     "  const m = await import('../f.js');",
     " * not code: import('../g.js')",
     "import x from 'node:fs';",
+    "const etcdModule = './h.js';",
+    'const mod = await import(etcdModule);',
+    "const notImported = './i.js';",
   ].join('\n');
-  assert.deepEqual(importSpecifiers(text).sort(), ['../b.js', '../f.js', './a.js', './c.js', './d.js', './e.js']);
+  assert.deepEqual(importSpecifiers(text).sort(), ['../b.js', '../f.js', './a.js', './c.js', './d.js', './e.js', './h.js']);
 });
