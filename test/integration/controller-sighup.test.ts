@@ -61,7 +61,7 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
         assert.equal(await steered(), true, 'the running controller carries on');
 
         // A bad value: the rest applies, the controller keeps running as it was.
-        table('interval = "soon"');
+        table('confirm_timeout = "soon"');
         haconfd.kill('SIGHUP');
         await waitFor('the bad table reported', () => logged('invalid duration') && logged('the controller keeps running as it was'), 10_000, 50);
         assert.equal(await steered(), true, 'the running controller carries on');
