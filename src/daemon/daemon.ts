@@ -92,11 +92,6 @@ export class Daemon {
     return this.session.reachable;
   }
 
-  /** The resources of conf.d in use now. */
-  get resources(): readonly TemplateResource[] {
-    return this.set.resources;
-  }
-
   /** Port the HTTP endpoint listens on (resolved when -listen used port 0). */
   get httpPort(): number | undefined {
     return this.http?.port;
