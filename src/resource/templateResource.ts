@@ -16,8 +16,10 @@ export interface TemplateResource {
   readonly name: string;
   /** Path of the TOML file it came from. */
   readonly file: string;
-  /** Absolute path of the Handlebars template. */
+  /** Absolute path of the template. */
   readonly src: string;
+  /** Template language: Go text/template (confd's) or Handlebars; from `engine`, else `src`'s extension. */
+  readonly engine: TemplateEngineKind;
   /** Absolute destination path. */
   readonly dest: string;
   /** Absolute key prefix: global -prefix joined with the resource's prefix. */
@@ -49,8 +51,15 @@ export class ResourceConfigError extends Error {
   }
 }
 
+export type TemplateEngineKind = 'go' | 'handlebars';
+
+/** The engine for a template file: `.tmpl` is Go text/template (confd's), anything else Handlebars. */
+export function engineForSource(src: string): TemplateEngineKind {
+  return src.endsWith('.tmpl') ? 'go' : 'handlebars';
+}
+
 export const RESOURCE_KEYS = [
-  'src', 'dest', 'keys', 'prefix', 'mode', 'uid', 'gid', 'owner', 'group', 'check_cmd', 'reload_cmd',
+  'src', 'engine', 'dest', 'keys', 'prefix', 'mode', 'uid', 'gid', 'owner', 'group', 'check_cmd', 'reload_cmd',
   'check_timeout', 'reload_timeout', 'min_keys', 'wait', 'vars', 'haproxy',
 ] as const;
 
@@ -127,6 +136,11 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
     }
     const src = expectString(o, 'src');
     if (src === undefined || src === '') throw new Error('src is required (the template file, relative to the templates directory)');
+    const engineRaw = expectString(o, 'engine');
+    if (engineRaw !== undefined && engineRaw !== 'go' && engineRaw !== 'handlebars') {
+      throw new Error(`engine must be "go" or "handlebars", got ${JSON.stringify(engineRaw)}`);
+    }
+    const engine: TemplateEngineKind = engineRaw ?? engineForSource(src);
     const dest = expectString(o, 'dest');
     if (dest === undefined || dest === '') throw new Error('dest is required (the file to write)');
     const keysRaw = o['keys'] ?? [];
@@ -150,6 +164,7 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
       name: basename(file),
       file,
       src: isAbsolute(src) ? src : resolve(ctx.templatesDir, src),
+      engine,
       dest: isAbsolute(dest) ? dest : resolve(ctx.cwd, dest),
       prefix,
       keys,

@@ -67,6 +67,11 @@ export class Store {
     return this.sortedKeys;
   }
 
+  /** Every pair under this store's prefix, keys relative to it, sorted by key. */
+  pairs(): KeyValue[] {
+    return this.keysUnderPrefix().map((k) => ({ key: this.rel(k), value: this.snapshot.pairs.get(k) as string }));
+  }
+
   /** Number of keys under this store's prefix. */
   size(): number {
     return this.keysUnderPrefix().length;

@@ -9,11 +9,10 @@ import { parseTemplate, type Tree } from './parse.js';
 import type { GoFunc, GoValue } from './values.js';
 
 export class GoTemplate implements TemplateSet {
-  readonly trees = new Map<string, Tree>();
-
   private constructor(
     readonly name: string,
     readonly funcs: ReadonlyMap<string, GoFunc>,
+    readonly trees: Map<string, Tree> = new Map(),
   ) {}
 
   /** Parses `text` as template `name` (its `define`s and `block`s join the set). */
@@ -21,6 +20,11 @@ export class GoTemplate implements TemplateSet {
     const t = new GoTemplate(name, funcs);
     parseTemplate(name, text, (n) => funcs.has(n) || BUILTINS.has(n), t.trees);
     return t;
+  }
+
+  /** The same parsed templates with another function map (same names, bound to one render). */
+  withFuncs(funcs: ReadonlyMap<string, GoFunc>): GoTemplate {
+    return new GoTemplate(this.name, funcs, this.trees);
   }
 
   /** Runs the template (or the named one of the set) with `data` as dot. */
