@@ -80,6 +80,8 @@ export class TimeValue extends GoStruct {
         return new GoFunc({ params: ['string'], result: 'string' }, (a) => formatGoTime(d, a[0] as string, this.zone));
       case 'String':
         return new GoFunc({ params: [], result: 'string' }, () => this.stringer());
+      case 'IsZero':
+        return new GoFunc({ params: [], result: 'bool' }, () => false);
       case 'UTC':
         return new GoFunc({ params: [], result: 'time.Time' }, () => new TimeValue(d, 'utc'));
       case 'Local':
@@ -216,6 +218,17 @@ export function goBase64Decode(src: string): string {
   }
 }
 
+/** Go's strings.ToUpper/ToLower map rune to rune: a character with no single-rune case mapping (ß) stays. */
+function mapRunes(s: string, f: (c: string) => string): string {
+  if (/^[\x00-\x7f]*$/.test(s)) return f(s);
+  let out = '';
+  for (const c of s) {
+    const m = f(c);
+    out += [...m].length === 1 ? m : c;
+  }
+  return out;
+}
+
 const memkvCache = new WeakMap<Store, Memkv>();
 
 function memkvOf(store: Store): Memkv {
@@ -268,8 +281,8 @@ export function goFuncMap(ctx: GoFuncContext): Map<string, GoFunc> {
     ['dir', fn({ params: [S], result: S }, (a) => dirPath(a[0] as string))],
     ['split', fn({ params: [S, S], result: '[]string' }, (a) => stringSlice(splitString(a[0] as string, a[1] as string)))],
     ['join', fn({ params: ['[]string', S], result: S }, (a) => ((a[0] as GoSlice).items as string[]).join(a[1] as string))],
-    ['toUpper', fn({ params: [S], result: S }, (a) => (a[0] as string).toUpperCase())],
-    ['toLower', fn({ params: [S], result: S }, (a) => (a[0] as string).toLowerCase())],
+    ['toUpper', fn({ params: [S], result: S }, (a) => mapRunes(a[0] as string, (c) => c.toUpperCase()))],
+    ['toLower', fn({ params: [S], result: S }, (a) => mapRunes(a[0] as string, (c) => c.toLowerCase()))],
     ['contains', fn({ params: [S, S], result: 'bool' }, (a) => (a[0] as string).includes(a[1] as string))],
     ['replace', fn({ params: [S, S, S, 'int'], result: S }, (a) => replaceString(a[0] as string, a[1] as string, a[2] as string, Number(a[3] as bigint)))],
     ['trimSuffix', fn({ params: [S, S], result: S }, (a) => {

@@ -8,6 +8,7 @@ import {
   assignable,
   byteLength,
   canBeNil,
+  GoComplex,
   GoError,
   GoFunc,
   GoMap,
@@ -124,7 +125,7 @@ function length(args: GoValue[]): GoValue {
 
 // ---------- comparison ----------
 
-type BasicKind = 'invalid' | 'bool' | 'int' | 'uint' | 'float' | 'string';
+type BasicKind = 'invalid' | 'bool' | 'int' | 'uint' | 'float' | 'complex' | 'string';
 
 function basicKind(v: GoValue): BasicKind {
   switch (kindOf(v)) {
@@ -136,6 +137,8 @@ function basicKind(v: GoValue): BasicKind {
       return 'uint';
     case 'float':
       return 'float';
+    case 'complex':
+      return 'complex';
     case 'string':
       return 'string';
   }
@@ -191,6 +194,9 @@ function eq(args: GoValue[]): GoValue {
         case 'uint':
           truth = asBig(arg1) === asBig(arg);
           break;
+        case 'complex':
+          truth = (arg1 as GoComplex).re === (arg as GoComplex).re && (arg1 as GoComplex).im === (arg as GoComplex).im;
+          break;
         default: {
           const ka = kindOf(arg1);
           const kb = kindOf(arg);
@@ -226,6 +232,7 @@ function lt(a0: GoValue, b0: GoValue): boolean {
   }
   switch (k1) {
     case 'bool':
+    case 'complex':
       throw new GoError(errBadComparisonType);
     case 'float':
       return (a as number) < (b as number);

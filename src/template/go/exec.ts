@@ -10,7 +10,7 @@ import { goQuote } from './lex.js';
 import { formatValue, printOne } from './fmt.js';
 import { errorContext, nodeString, type ArgNode, type CommandNode, type FieldNode, type ChainNode, type Node, type NumberNode, type PipeNode, type VariableNode, type BranchNode, type TemplateNode, type IdentifierNode } from './nodes.js';
 import type { Tree } from './parse.js';
-import { assignable, canBeNil, GoError, GoFunc, GoMap, GoSlice, GoStruct, isTrue, nilOf, typeName, typeOf, type GoValue } from './values.js';
+import { assignable, canBeNil, GoComplex, GoError, GoFunc, GoMap, GoSlice, GoStruct, isTrue, nilOf, typeName, typeOf, type GoValue } from './values.js';
 
 /** An execution error; the message is Go's. */
 export class ExecError extends Error {
@@ -32,6 +32,11 @@ type Final = GoValue | typeof MISSING;
 
 const BREAK = { kind: 'break' } as const;
 const CONTINUE = { kind: 'continue' } as const;
+
+/** A JS stack overflow (deep `template` recursion runs out of stack before Go's depth limit). */
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.startsWith('Maximum call stack');
+}
 
 class DepthExceeded {
   constructor(
@@ -221,7 +226,7 @@ class State {
     try {
       st.walk(newDot, tree.root);
     } catch (e) {
-      if (e instanceof RangeError && /call stack/i.test(e.message)) throw new DepthExceeded(t, this.tmplName);
+      if (isStackOverflow(e)) throw new DepthExceeded(t, this.tmplName);
       throw e;
     }
   }
@@ -282,7 +287,7 @@ class State {
 
   private idealConstant(c: NumberNode): GoValue {
     this.node = c;
-    if (c.isComplex) return this.errorf(`complex constants are not supported: ${c.text}`);
+    if (c.isComplex) return new GoComplex(c.complex?.re ?? 0, c.complex?.im ?? 0);
     const isHexInt = c.text.length > 2 && c.text[0] === '0' && (c.text[1] === 'x' || c.text[1] === 'X') && !/[pP]/.test(c.text);
     const isRune = c.text[0] === "'";
     if (c.isFloat && !isHexInt && !isRune && /[.eEpP]/.test(c.text)) return c.float64;
@@ -387,7 +392,7 @@ class State {
       return fn.call(argv);
     } catch (e) {
       if (e instanceof ExecError || e === BREAK || e === CONTINUE || e instanceof DepthExceeded) throw e;
-      if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
+      if (isStackOverflow(e)) throw e;
       this.node = node;
       return this.errorf(`error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -502,7 +507,7 @@ export function execute(set: TemplateSet, name: string, data: GoValue, options: 
       st.node = e.node;
       st.errorf(`exceeded maximum template depth (${options.maxDepth ?? DEFAULT_MAX_DEPTH})`);
     }
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    if (isStackOverflow(e)) {
       throw new ExecError(`template: ${name}: exceeded maximum template depth (${options.maxDepth ?? DEFAULT_MAX_DEPTH})`);
     }
     throw e;

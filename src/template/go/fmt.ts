@@ -5,7 +5,7 @@
  * Floats print as Go's strconv does: shortest digits, exact rounding (half to even) with a precision.
  */
 import { goQuote } from './lex.js';
-import { GoFunc, GoMap, GoSlice, GoStruct, GoUint, typeOf, type GoValue } from './values.js';
+import { GoComplex, GoFunc, GoMap, GoSlice, GoStruct, GoUint, typeOf, type GoValue } from './values.js';
 
 interface Flags {
   plus: boolean;
@@ -521,6 +521,15 @@ export function formatValue(v: GoValue, verb: string, f: Flags, depth: number): 
       return fmtBoolVerb(f, v, verb);
   }
   if (v instanceof GoUint) return fmtIntVerb(f, v.value, verb, v.type, false);
+  if (v instanceof GoComplex) {
+    if (!'vbgGxXfFeE'.includes(verb)) return badVerb(verb, 'complex128', formatValue(v, 'v', noFlags(), 0));
+    const plus = f.plus;
+    let out = '(' + fmtFloatVerb(f, v.re, verb);
+    f.plus = true;
+    out += fmtFloatVerb(f, v.im, verb) + 'i)';
+    f.plus = plus;
+    return out;
+  }
   if (v instanceof GoSlice) {
     if (f.sharpV) {
       if (v.isNil) return `${v.type}(nil)`;

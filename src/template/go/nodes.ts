@@ -81,6 +81,7 @@ export interface NumberNode extends Base {
   int64: bigint;
   uint64: bigint;
   float64: number;
+  complex?: { re: number; im: number };
 }
 export interface StringNode extends Base {
   readonly type: 'string';

@@ -473,6 +473,20 @@ class Parser {
     return this.errorf(`undefined variable ${goQuote(v.ident[0] as string)}`);
   }
 
+  private simplifyComplex(n: NumberNode, re: number, im: number): NumberNode {
+    n.isComplex = true;
+    n.complex = { re, im };
+    n.isFloat = im === 0;
+    if (n.isFloat) {
+      n.float64 = re;
+      n.isInt = Number.isInteger(re) && Math.abs(re) < 2 ** 63;
+      if (n.isInt) n.int64 = BigInt(re);
+      n.isUint = Number.isInteger(re) && re >= 0 && re < 2 ** 64;
+      if (n.isUint) n.uint64 = BigInt(re);
+    }
+    return n;
+  }
+
   private newNumber(token: Item): NumberNode {
     const text = token.val;
     const n: NumberNode = {
@@ -492,17 +506,16 @@ class Parser {
       n.isInt = n.isUint = n.isFloat = true;
       return n;
     }
-    if (token.typ === T.Complex) this.errorf(`complex constants are not supported: ${text}`);
+    if (token.typ === T.Complex) {
+      const m = /^([+-]?[^+-]*(?:[eEpP][+-][^+-]*)?)([+-].*)i$/.exec(text);
+      const re = m ? parseFloat64(m[1] as string) : undefined;
+      const im = m ? parseFloat64(m[2] as string) : undefined;
+      if (re === undefined || im === undefined) this.errorf(`illegal number syntax: ${goQuote(text)}`);
+      return this.simplifyComplex(n, re, im);
+    }
     if (text.endsWith('i')) {
       const f = parseFloat64(text.slice(0, -1));
-      if (f !== undefined) {
-        n.isComplex = true;
-        if (f === 0) {
-          n.isFloat = n.isInt = n.isUint = true;
-          return n;
-        }
-        this.errorf(`complex constants are not supported: ${text}`);
-      }
+      if (f !== undefined) return this.simplifyComplex(n, 0, f);
     }
     const u = parseUint(text);
     if (u !== undefined) {

@@ -11,7 +11,7 @@
  * bool / nil, exactly as Go's encoding/json decodes into interface{}.
  */
 
-export type GoValue = string | bigint | number | boolean | null | undefined | GoSlice | GoMap | GoStruct | GoUint | GoFunc;
+export type GoValue = string | bigint | number | boolean | null | undefined | GoSlice | GoMap | GoStruct | GoUint | GoFunc | GoComplex;
 
 /** A Go slice: its element type ("string", "interface {}", "int", "memkv.KVPair" …) and items. */
 export class GoSlice {
@@ -45,6 +45,15 @@ export class GoUint {
   constructor(
     readonly type: 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'uint',
     readonly value: bigint,
+  ) {}
+}
+
+/** A complex128 constant such as 1i or 1+2i. */
+export class GoComplex {
+  readonly type = 'complex128';
+  constructor(
+    readonly re: number,
+    readonly im: number,
   ) {}
 }
 
@@ -124,7 +133,7 @@ export function typeOf(v: GoValue): string {
   return '<nil>';
 }
 
-export type Kind = 'invalid' | 'bool' | 'int' | 'uint' | 'float' | 'string' | 'slice' | 'map' | 'struct' | 'ptr' | 'func' | 'interface';
+export type Kind = 'invalid' | 'bool' | 'int' | 'uint' | 'float' | 'complex' | 'string' | 'slice' | 'map' | 'struct' | 'ptr' | 'func' | 'interface';
 
 export function kindOf(v: GoValue): Kind {
   switch (typeof v) {
@@ -144,6 +153,7 @@ export function kindOf(v: GoValue): Kind {
       if (v instanceof GoMap) return 'map';
       if (v instanceof GoUint) return 'uint';
       if (v instanceof GoFunc) return 'func';
+      if (v instanceof GoComplex) return 'complex';
       return v.pointer ? 'ptr' : 'struct';
   }
   return 'invalid';
@@ -167,6 +177,7 @@ export function isTrue(v: GoValue): boolean {
       if (v instanceof GoSlice) return v.items.length > 0;
       if (v instanceof GoMap) return v.entries.size > 0;
       if (v instanceof GoUint) return v.value !== 0n;
+      if (v instanceof GoComplex) return v.re !== 0 || v.im !== 0;
       return true;
   }
   return false;
@@ -202,7 +213,7 @@ export function fromJson(v: unknown): GoValue {
 /** Plain JS data (e.g. a resource's vars) as Go values: objects → maps, arrays → []interface {}, integers → float64. */
 export function fromPlain(v: unknown): GoValue {
   if (v === undefined) return undefined;
-  if (v instanceof GoSlice || v instanceof GoMap || v instanceof GoStruct || v instanceof GoUint || v instanceof GoFunc) return v;
+  if (v instanceof GoSlice || v instanceof GoMap || v instanceof GoStruct || v instanceof GoUint || v instanceof GoFunc || v instanceof GoComplex) return v;
   if (typeof v === 'bigint') return v;
   return fromJson(v);
 }
