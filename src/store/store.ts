@@ -67,9 +67,9 @@ export class Store {
     return this.sortedKeys;
   }
 
-  /** Every pair under this store's prefix, keys relative to it, sorted by key. */
-  pairs(): KeyValue[] {
-    return this.keysUnderPrefix().map((k) => ({ key: this.rel(k), value: this.snapshot.pairs.get(k) as string }));
+  /** Absolute keys under this store's prefix, sorted (computed once per Store; do not modify). */
+  absoluteKeys(): readonly string[] {
+    return this.keysUnderPrefix();
   }
 
   /** Number of keys under this store's prefix. */

@@ -16,6 +16,10 @@ import { replaceString, splitString } from './helpers/strings.js';
 import { DEFAULT_LAYOUT, formatGoTime } from './helpers/timeLayout.js';
 import type { LookupCache, SrvRecord } from './lookups.js';
 
+const KV_FIELDS: readonly string[] = ['Key', 'Value'];
+const SRV_FIELDS: readonly string[] = ['Target', 'Port', 'Priority', 'Weight'];
+const NO_FIELDS: readonly string[] = [];
+
 /** memkv.KVPair: `.Key`, `.Value`; prints as {key value}. */
 export class KVPair extends GoStruct {
   readonly type = 'memkv.KVPair';
@@ -23,7 +27,7 @@ export class KVPair extends GoStruct {
     super();
   }
   fieldNames(): readonly string[] {
-    return ['Key', 'Value'];
+    return KV_FIELDS;
   }
   field(name: string): GoValue {
     return name === 'Key' ? this.kv.key : this.kv.value;
@@ -37,7 +41,7 @@ export class SrvValue extends GoStruct {
     super();
   }
   fieldNames(): readonly string[] {
-    return ['Target', 'Port', 'Priority', 'Weight'];
+    return SRV_FIELDS;
   }
   field(name: string): GoValue {
     switch (name) {
@@ -63,7 +67,7 @@ export class TimeValue extends GoStruct {
     super();
   }
   fieldNames(): readonly string[] {
-    return [];
+    return NO_FIELDS;
   }
   field(): GoValue {
     return undefined;
@@ -135,10 +139,6 @@ function fn(sig: GoSignature, call: (a: GoValue[]) => GoValue): GoFunc {
 }
 
 const S = 'string';
-
-function kvSlice(kvs: readonly KeyValue[], named = true): GoSlice {
-  return new GoSlice('memkv.KVPair', kvs.map((kv) => new KVPair(kv)), false, named ? 'memkv.KVPairs' : undefined);
-}
 
 function byteLen(s: string): number {
   return Buffer.byteLength(s, 'utf8');
@@ -273,7 +273,7 @@ export function goFuncMap(ctx: GoFuncContext): Map<string, GoFunc> {
     ['ls', fn({ params: [S], result: '[]string' }, (a) => stringSlice(kv().ls(a[0] as string)))],
     ['lsdir', fn({ params: [S], result: '[]string' }, (a) => stringSlice(kv().lsdir(a[0] as string)))],
     ['get', fn({ params: [S], result: 'memkv.KVPair', returnsError: true }, (a) => guard(() => new KVPair(kv().get(a[0] as string))))],
-    ['gets', fn({ params: [S], result: 'memkv.KVPairs', returnsError: true }, (a) => guard(() => kvSlice(kv().gets(a[0] as string))))],
+    ['gets', fn({ params: [S], result: 'memkv.KVPairs', returnsError: true }, (a) => guard(() => new GoSlice('memkv.KVPair', kv().gets<GoValue>(a[0] as string, (key, value) => new KVPair({ key, value })), false, 'memkv.KVPairs')))],
     ['getv', fn({ params: [S], variadic: S, result: S, returnsError: true }, (a) => guard(() => kv().getv(a[0] as string, a[1] as string | undefined)))],
     ['getvs', fn({ params: [S], result: '[]string', returnsError: true }, (a) => guard(() => stringSlice(kv().getvs(a[0] as string))))],
 

@@ -192,7 +192,7 @@ test('confd functions: store queries with memkv semantics and the rest of the ma
 });
 
 test('memkv: path.Match patterns and their syntax error', () => {
-  const kv = new Memkv([{ key: '/a/b1', value: '1' }, { key: '/a/b2', value: '2' }, { key: '/a/c', value: '3' }]);
+  const kv = Memkv.fromPairs([{ key: '/a/b1', value: '1' }, { key: '/a/b2', value: '2' }, { key: '/a/c', value: '3' }]);
   assert.deepEqual(kv.gets('/a/b[12]').map((p) => p.key), ['/a/b1', '/a/b2']);
   assert.deepEqual(kv.gets('/a/[^b]').map((p) => p.key), ['/a/c']);
   assert.throws(() => compilePathPattern('/a/[b'), /syntax error in pattern/);

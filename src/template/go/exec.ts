@@ -51,7 +51,7 @@ interface Variable {
 }
 
 class Output {
-  readonly chunks: string[] = [];
+  text = '';
   size = 0;
   constructor(readonly limit: number) {}
 }
@@ -89,14 +89,14 @@ class State {
     if (out.size > out.limit) {
       throw new ExecError(`template: ${this.tmplName}: output exceeds the limit of ${out.limit} bytes; rendering stopped`);
     }
-    out.chunks.push(s);
+    out.text += s;
   }
 
   mark(): number {
     return this.vars.length;
   }
   pop(mark: number): void {
-    this.vars.length = mark;
+    if (this.vars.length !== mark) this.vars.length = mark;
   }
   setVar(name: string, value: GoValue): void {
     for (let i = this.vars.length - 1; i >= 0; i--) {
@@ -178,29 +178,19 @@ class State {
       const val = this.evalPipeline(dot, r.pipe);
       const mark = this.mark();
       const declCount = r.pipe.decl.length;
-      const one = (index: GoValue, elem: GoValue): void => {
-        if (declCount > 0) this.setTopVar(1, elem);
-        if (declCount > 1) this.setTopVar(2, index);
-        try {
-          this.walk(elem, r.list);
-        } catch (e) {
-          if (e !== CONTINUE) throw e;
-        } finally {
-          this.pop(mark);
-        }
-      };
       if (val instanceof GoSlice) {
-        if (val.items.length > 0) {
-          for (let i = 0; i < val.items.length; i++) {
-            const item = val.items[i];
-            one(BigInt(i), item === undefined ? null : item);
+        const items = val.items;
+        if (items.length > 0) {
+          for (let i = 0; i < items.length; i++) {
+            const item = items[i];
+            this.iterate(r, mark, declCount, declCount > 1 ? BigInt(i) : undefined, item === undefined ? null : item);
           }
           return;
         }
       } else if (val instanceof GoMap) {
         if (val.entries.size > 0) {
           const keys = [...val.entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-          for (const k of keys) one(k, val.entries.get(k) as GoValue);
+          for (const k of keys) this.iterate(r, mark, declCount, k, val.entries.get(k) as GoValue);
           return;
         }
       } else if (val === undefined || val === null) {
@@ -214,6 +204,18 @@ class State {
     } finally {
       this.pop(outer);
     }
+  }
+
+  /** One pass of a range body: set $e (and $i), walk, drop the body's variables; `continue` ends it. */
+  private iterate(r: BranchNode, mark: number, declCount: number, index: GoValue, elem: GoValue): void {
+    if (declCount > 0) this.setTopVar(1, elem);
+    if (declCount > 1) this.setTopVar(2, index);
+    try {
+      this.walk(elem, r.list);
+    } catch (e) {
+      if (e !== CONTINUE) throw e;
+    }
+    this.pop(mark);
   }
 
   private walkTemplate(dot: GoValue, t: TemplateNode): void {
@@ -355,21 +357,22 @@ class State {
   }
 
   private evalCall(dot: GoValue, fn: GoFunc, isBuiltin: boolean, node: Node, name: string, argNodes: readonly ArgNode[] | null, final: Final): GoValue {
-    const args = argNodes !== null ? argNodes.slice(1) : [];
+    // argNodes[0] is the function's own node; its arguments follow.
+    const nArgs = argNodes !== null ? argNodes.length - 1 : 0;
     const { params, variadic } = fn.sig;
-    const numIn = args.length + (final !== MISSING ? 1 : 0);
-    let numFixed = args.length;
+    const numIn = nArgs + (final !== MISSING ? 1 : 0);
+    let numFixed = nArgs;
     if (variadic !== undefined) {
       numFixed = params.length;
-      if (numIn < numFixed) this.errorf(`wrong number of args for ${name}: want at least ${params.length} got ${args.length}`);
+      if (numIn < numFixed) this.errorf(`wrong number of args for ${name}: want at least ${params.length} got ${nArgs}`);
     } else if (numIn !== params.length) {
       this.errorf(`wrong number of args for ${name}: want ${params.length} got ${numIn}`);
     }
 
     if (isBuiltin && (name === 'and' || name === 'or')) {
       let v: GoValue = undefined;
-      for (const arg of args) {
-        v = this.evalArg(dot, 'value', arg);
+      for (let k = 0; k < nArgs; k++) {
+        v = this.evalArg(dot, 'value', (argNodes as readonly ArgNode[])[k + 1] as ArgNode);
         if (isTrue(v === null ? undefined : v) === (name === 'or')) return v;
       }
       if (final !== MISSING) v = final;
@@ -378,9 +381,9 @@ class State {
 
     const argv: GoValue[] = new Array(numIn);
     let i = 0;
-    for (; i < numFixed && i < args.length; i++) argv[i] = this.evalArg(dot, params[i] as string, args[i] as ArgNode);
+    for (; i < numFixed && i < nArgs; i++) argv[i] = this.evalArg(dot, params[i] as string, (argNodes as readonly ArgNode[])[i + 1] as ArgNode);
     if (variadic !== undefined) {
-      for (; i < args.length; i++) argv[i] = this.evalArg(dot, variadic, args[i] as ArgNode);
+      for (; i < nArgs; i++) argv[i] = this.evalArg(dot, variadic, (argNodes as readonly ArgNode[])[i + 1] as ArgNode);
     }
     if (final !== MISSING) {
       let t: string;
@@ -512,5 +515,5 @@ export function execute(set: TemplateSet, name: string, data: GoValue, options: 
     }
     throw e;
   }
-  return out.chunks.join('');
+  return out.text;
 }
