@@ -83,6 +83,7 @@ export async function renderResource(
       resource: resource.name,
       log,
       lookups: templates.lookups,
+      ...(resource.maxOutput !== undefined ? { maxOutput: resource.maxOutput } : {}),
     });
   } catch (e) {
     throw new ResourceError(resource.name, 'render', (e as Error).message, { cause: e });

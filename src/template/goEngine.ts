@@ -41,7 +41,7 @@ export function createGoEngine(options: GoEngineOptions = {}): TemplateEngine {
           const funcs = goFuncMap({ store: data.store, lookups: data.lookups, ...(options.env ? { env: options.env } : {}) });
           const t = parsed.withFuncs(funcs);
           try {
-            return t.execute(undefined, { maxOutput });
+            return t.execute(undefined, { maxOutput: data.maxOutput ?? maxOutput });
           } catch (e) {
             if (e instanceof ExecError) throw new TemplateError(e.message, path, lineOf(e.message));
             throw e;

@@ -91,3 +91,22 @@ test('a failing Go template fails that resource only: its destination stays byte
     assert.match(r.stderr, /template: bad\.tmpl:2:2: executing \\"bad\.tmpl\\" at <getv \\"\/nope\\">: error calling getv: key does not exist: \/nope/);
     assert.match(r.stderr, /template: unknown\.tmpl:2: function \\"nope\\" not defined/);
   }));
+
+test('max_output: a render past the resource\'s limit is refused, the destination kept (both engines)', () =>
+  withConfdir(async (dir, run) => {
+    writeFileSync(join(dir, 'out', 'big.cfg'), 'old\n');
+    writeFileSync(join(dir, 'out', 'big.txt'), 'old\n');
+    writeFileSync(join(dir, 'etc', 'templates', 'big.tmpl'), '{{range seq 1 1000}}0123456789{{end}}');
+    writeFileSync(join(dir, 'etc', 'templates', 'big.hbs'), '{{#each (seq 1 1000)}}0123456789{{/each}}');
+    resource(dir, 'big.toml', 'big.tmpl', 'big.cfg', 'max_output = "5KB"\n');
+    resource(dir, 'bighb.toml', 'big.hbs', 'big.txt', 'max_output = 5000\n');
+    writeFileSync(join(dir, 'etc', 'templates', 'small.tmpl'), '{{range seq 1 3}}{{.}}{{end}}');
+    resource(dir, 'small.toml', 'small.tmpl', 'small.cfg', 'max_output = "5KB"\n');
+    const r = await run();
+    assert.equal(r.code, 1);
+    assert.equal(readFileSync(join(dir, 'out', 'big.cfg'), 'utf8'), 'old\n');
+    assert.equal(readFileSync(join(dir, 'out', 'big.txt'), 'utf8'), 'old\n');
+    assert.equal(readFileSync(join(dir, 'out', 'small.cfg'), 'utf8'), '123');
+    assert.match(r.stderr, /output exceeds the limit of 5000 bytes/);
+    assert.match(r.stderr, /exceeds max_output \(5000 bytes\)/);
+  }));
