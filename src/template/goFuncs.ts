@@ -8,7 +8,7 @@ import { Memkv } from '../store/memkv.js';
 import type { KeyValue, Store } from '../store/store.js';
 import { unmarshalJson } from './go/json.js';
 import { goQuote } from './go/lex.js';
-import { GoError, GoFunc, GoMap, GoSlice, GoStruct, GoUint, stringSlice, type GoSignature, type GoValue } from './go/values.js';
+import { GoError, GoFunc, GoMap, GoNamedInt, GoSlice, GoStruct, GoUint, stringSlice, type GoSignature, type GoValue } from './go/values.js';
 import { parseGoBool } from './helpers/conversions.js';
 import { fileExists } from './helpers/system.js';
 import { basePath, dirPath } from './helpers/paths.js';
@@ -91,9 +91,15 @@ export class TimeValue extends GoStruct {
       case 'Local':
         return new GoFunc({ params: [], result: 'time.Time' }, () => new TimeValue(d, 'local'));
       case 'Unix':
-        return num(() => Math.floor(d.getTime() / 1000));
+        return new GoFunc({ params: [], result: 'int64' }, () => new GoNamedInt('int64', BigInt(Math.floor(d.getTime() / 1000))));
       case 'UnixNano':
-        return new GoFunc({ params: [], result: 'int' }, () => BigInt(d.getTime()) * 1_000_000n);
+        return new GoFunc({ params: [], result: 'int64' }, () => new GoNamedInt('int64', BigInt(d.getTime()) * 1_000_000n));
+      case 'Month': {
+        const m = utc ? d.getUTCMonth() : d.getMonth();
+        return new GoFunc({ params: [], result: 'time.Month' }, () => new GoNamedInt('time.Month', BigInt(m + 1), MONTHS[m]));
+      }
+      case 'Location':
+        return new GoFunc({ params: [], result: '*time.Location' }, () => new LocationValue(utc ? 'UTC' : 'Local'));
       case 'Year':
         return num(() => (utc ? d.getUTCFullYear() : d.getFullYear()));
       case 'Day':
@@ -106,6 +112,25 @@ export class TimeValue extends GoStruct {
         return num(() => (utc ? d.getUTCSeconds() : d.getSeconds()));
     }
     return undefined;
+  }
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** *time.Location: prints its name. */
+class LocationValue extends GoStruct {
+  readonly type = '*time.Location';
+  constructor(readonly name: string) {
+    super();
+  }
+  fieldNames(): readonly string[] {
+    return NO_FIELDS;
+  }
+  field(): GoValue {
+    return undefined;
+  }
+  override stringer(): string {
+    return this.name;
   }
 }
 
@@ -223,6 +248,10 @@ function mapRunes(s: string, f: (c: string) => string): string {
   if (/^[\x00-\x7f]*$/.test(s)) return f(s);
   let out = '';
   for (const c of s) {
+    if (c === '\u0130' && f('A') === 'a') {
+      out += 'i'; // Go: unicode.ToLower('İ') is 'i'
+      continue;
+    }
     const m = f(c);
     out += [...m].length === 1 ? m : c;
   }

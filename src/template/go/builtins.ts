@@ -12,9 +12,12 @@ import {
   GoError,
   GoFunc,
   GoMap,
+  GoNamedInt,
   GoSlice,
   GoStruct,
   GoUint,
+  goBytes,
+  goString,
   isTrue,
   kindOf,
   nilOf,
@@ -48,7 +51,7 @@ function index(args: GoValue[]): GoValue {
     const idx = indirectInterface(raw);
     if (item === undefined || item === null) throw new GoError('index of nil pointer');
     if (typeof item === 'string') {
-      const bytes = Buffer.from(item, 'utf8');
+      const bytes = goBytes(item);
       const x = indexArg(idx, bytes.length);
       if (x === bytes.length) throw new GoError('reflect: string index out of range');
       item = new GoUint('uint8', BigInt(bytes[x] as number));
@@ -109,7 +112,7 @@ function slice(args: GoValue[]): GoValue {
   const [a, b] = idx as [number, number, number];
   if (a > b) throw new GoError(`invalid slice index: ${a} > ${b}`);
   if (indexes.length === 3 && b > (idx[2] as number)) throw new GoError(`invalid slice index: ${b} > ${idx[2]}`);
-  if (typeof item === 'string') return Buffer.from(item, 'utf8').subarray(a, b).toString('utf8');
+  if (typeof item === 'string') return goString(goBytes(item).subarray(a, b));
   return new GoSlice(item.elem, item.items.slice(a, b), false, item.named);
 }
 
@@ -150,6 +153,7 @@ const errBadComparison = 'incompatible types for comparison';
 
 function asBig(v: GoValue): bigint {
   if (typeof v === 'bigint') return v;
+  if (v instanceof GoNamedInt) return v.value;
   if (v instanceof GoUint) return v.value;
   return 0n;
 }

@@ -5,7 +5,7 @@
  * Floats print as Go's strconv does: shortest digits, exact rounding (half to even) with a precision.
  */
 import { goQuote } from './lex.js';
-import { GoComplex, GoFunc, GoMap, GoSlice, GoStruct, GoUint, typeOf, type GoValue } from './values.js';
+import { GoComplex, GoFunc, GoMap, GoNamedInt, GoSlice, GoStruct, GoUint, goBytes, typeOf, type GoValue } from './values.js';
 
 interface Flags {
   plus: boolean;
@@ -290,12 +290,58 @@ function formatFloatAbs(x: number, verb: string, prec: number): string {
   return String(x);
 }
 
+/** The bits of a finite double: mantissa with the implicit bit, unbiased exponent (strconv's view). */
+function floatBits(x: number): { mant: bigint; exp: number } {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, Math.abs(x));
+  const hi = buf.getUint32(0);
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(buf.getUint32(4));
+  let exp = (hi >>> 20) & 0x7ff;
+  if (exp === 0) exp++;
+  else mant |= 1n << 52n;
+  return { mant, exp: exp - 1023 };
+}
+
+/** strconv's %b: decimal mantissa, binary exponent ("4503599627370496p-51"). */
+function formatFloatB(x: number): string {
+  const { mant, exp } = floatBits(x);
+  const e = exp - 52;
+  return `${mant}p${e >= 0 ? '+' : ''}${e}`;
+}
+
+/** strconv's %x / %X with shortest digits ("0x1.8p+00"). */
+function formatFloatX(x: number, upper: boolean): string {
+  let { mant, exp } = floatBits(x);
+  if (mant === 0n) exp = 0;
+  const MASK = (1n << 64n) - 1n;
+  mant = (mant << 8n) & MASK;
+  while (mant !== 0n && (mant & (1n << 60n)) === 0n) {
+    mant = (mant << 1n) & MASK;
+    exp--;
+  }
+  const hex = upper ? '0123456789ABCDEF' : '0123456789abcdef';
+  let out = '0' + (upper ? 'X' : 'x') + String((mant >> 60n) & 1n);
+  mant = (mant << 4n) & MASK;
+  if (mant !== 0n) {
+    out += '.';
+    while (mant !== 0n) {
+      out += hex[Number((mant >> 60n) & 15n)];
+      mant = (mant << 4n) & MASK;
+    }
+  }
+  out += upper ? 'P' : 'p';
+  out += exp < 0 ? '-' : '+';
+  const a = Math.abs(exp);
+  out += a < 10 ? '0' + a : String(a);
+  return out;
+}
+
 export function formatFloat(x: number, verb: string, prec: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return '+Inf';
   if (x === -Infinity) return '-Inf';
   const neg = x < 0 || Object.is(x, -0);
-  const s = formatFloatAbs(Math.abs(x), verb, prec);
+  const s = verb === 'b' ? formatFloatB(x) : verb === 'x' || verb === 'X' ? formatFloatX(x, verb === 'X') : formatFloatAbs(Math.abs(x), verb, prec);
   return neg ? '-' + s : s;
 }
 
@@ -350,6 +396,9 @@ function fmtFloatVerb(f: Flags, v: number, verb: string): string {
       return fmtFloat(f, v, 'g', -1);
     case 'g':
     case 'G':
+    case 'b':
+    case 'x':
+    case 'X':
       return fmtFloat(f, v, verb, -1);
     case 'f':
     case 'e':
@@ -421,6 +470,7 @@ export function quoteWith(s: string, asciiOnly: boolean): string {
         continue;
     }
     if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
+    else if (cp >= 0xdc80 && cp <= 0xdcff) out += '\\x' + (cp - 0xdc00).toString(16).padStart(2, '0');
     else if (cp >= 0xd800 && cp < 0xe000) out += '\\ufffd';
     else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
     else out += '\\U' + cp.toString(16).padStart(8, '0');
@@ -472,7 +522,7 @@ function fmtStringVerb(f: Flags, s: string, verb: string): string {
       return pad(f, truncate(f, s));
     case 'x':
     case 'X':
-      return hexBytes(f, Buffer.from(s, 'utf8'), verb === 'X');
+      return hexBytes(f, goBytes(s), verb === 'X');
     case 'q': {
       const t = truncate(f, s);
       if (f.sharp && canBackquote(t)) return pad(f, '`' + t + '`');
@@ -521,6 +571,10 @@ export function formatValue(v: GoValue, verb: string, f: Flags, depth: number): 
       return fmtBoolVerb(f, v, verb);
   }
   if (v instanceof GoUint) return fmtIntVerb(f, v.value, verb, v.type, false);
+  if (v instanceof GoNamedInt) {
+    if (v.text !== undefined && !f.sharpV && (verb === 'v' || verb === 's' || verb === 'q' || verb === 'x' || verb === 'X')) return fmtStringVerb(f, v.text, verb === 'v' ? 's' : verb);
+    return fmtIntVerb(f, v.value, verb, v.type, true);
+  }
   if (v instanceof GoComplex) {
     if (!'vbgGxXfFeE'.includes(verb)) return badVerb(verb, 'complex128', formatValue(v, 'v', noFlags(), 0));
     const plus = f.plus;

@@ -16,6 +16,8 @@ function quoteChar(c: string): string {
 
 class Scan {
   i = 0;
+  /** The first number literal too large for a float64 (Go refuses it). */
+  overflow: string | undefined;
   constructor(readonly s: string) {}
   fail(context: string): never {
     const c = this.s[this.i];
@@ -147,6 +149,15 @@ function scanString(sc: Scan): void {
 }
 
 function scanNumber(sc: Scan): void {
+  const start = sc.i;
+  scanNumberText(sc);
+  if (sc.overflow === undefined) {
+    const lit = sc.s.slice(start, sc.i);
+    if (!Number.isFinite(Number(lit))) sc.overflow = lit;
+  }
+}
+
+function scanNumberText(sc: Scan): void {
   if (sc.s[sc.i] === '-') {
     sc.i++;
     if (!isDigit(sc.s[sc.i])) sc.fail('in numeric literal');
@@ -167,11 +178,12 @@ function scanNumber(sc: Scan): void {
 }
 
 /** Checks `text` is one JSON value (Go's checkValid); throws GoError with Go's message. */
-function checkValid(text: string): void {
+function checkValid(text: string): string | undefined {
   const sc = new Scan(text);
   scanValue(sc);
   sc.skipSpace();
   if (sc.i < text.length) sc.fail('after top-level value');
+  return sc.overflow;
 }
 
 function kindWord(v: unknown): string {
@@ -184,7 +196,7 @@ function kindWord(v: unknown): string {
 
 /** json.Unmarshal into map[string]interface{} (`object`) or []interface{} (`array`). */
 export function unmarshalJson(text: string, target: 'object' | 'array'): GoValue {
-  checkValid(text);
+  const overflow = checkValid(text);
   const v: unknown = JSON.parse(text);
   if (v === null) return target === 'object' ? new GoMap('interface {}', new Map(), true) : new GoSlice('interface {}', [], true);
   const ok = target === 'object' ? typeof v === 'object' && !Array.isArray(v) : Array.isArray(v);
@@ -192,5 +204,6 @@ export function unmarshalJson(text: string, target: 'object' | 'array'): GoValue
     const type = target === 'object' ? 'map[string]interface {}' : '[]interface {}';
     throw new GoError(`json: cannot unmarshal ${kindWord(v)} into Go value of type ${type}`);
   }
+  if (overflow !== undefined) throw new GoError(`json: cannot unmarshal number ${overflow} into Go value of type float64`);
   return fromJson(v);
 }

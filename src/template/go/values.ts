@@ -11,7 +11,7 @@
  * bool / nil, exactly as Go's encoding/json decodes into interface{}.
  */
 
-export type GoValue = string | bigint | number | boolean | null | undefined | GoSlice | GoMap | GoStruct | GoUint | GoFunc | GoComplex;
+export type GoValue = string | bigint | number | boolean | null | undefined | GoSlice | GoMap | GoStruct | GoUint | GoFunc | GoComplex | GoNamedInt;
 
 /** A Go slice: its element type ("string", "interface {}", "int", "memkv.KVPair" …) and items. */
 export class GoSlice {
@@ -45,6 +45,16 @@ export class GoUint {
   constructor(
     readonly type: 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'uint',
     readonly value: bigint,
+  ) {}
+}
+
+/** A signed integer of another type than int (int64 from Time.Unix, time.Month with its String()). */
+export class GoNamedInt {
+  constructor(
+    readonly type: string,
+    readonly value: bigint,
+    /** What %v and %s print when the type has a String() method. */
+    readonly text?: string,
   ) {}
 }
 
@@ -154,6 +164,7 @@ export function kindOf(v: GoValue): Kind {
       if (v instanceof GoUint) return 'uint';
       if (v instanceof GoFunc) return 'func';
       if (v instanceof GoComplex) return 'complex';
+      if (v instanceof GoNamedInt) return 'int';
       return v.pointer ? 'ptr' : 'struct';
   }
   return 'invalid';
@@ -178,6 +189,7 @@ export function isTrue(v: GoValue): boolean {
       if (v instanceof GoMap) return v.entries.size > 0;
       if (v instanceof GoUint) return v.value !== 0n;
       if (v instanceof GoComplex) return v.re !== 0 || v.im !== 0;
+      if (v instanceof GoNamedInt) return v.value !== 0n;
       return true;
   }
   return false;
@@ -188,9 +200,77 @@ export function wrapInt(v: bigint): bigint {
   return BigInt.asIntN(64, v);
 }
 
-/** Go's len of a string is its length in UTF-8 bytes. */
+/**
+ * Go strings are bytes and may hold invalid UTF-8 (`slice "héllo" 1 2`). Such a byte b is kept in
+ * a JS string as the lone surrogate U+DC80+b (Python's "surrogateescape"), so len, %q, %x and
+ * further slicing see the original byte.
+ */
+export function goBytes(s: string): Buffer {
+  if (!/[\uDC80-\uDCFF]/.test(s)) return Buffer.from(s, 'utf8');
+  const parts: Buffer[] = [];
+  let run = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const prev = i > 0 ? s.charCodeAt(i - 1) : 0;
+    if (c >= 0xdc80 && c <= 0xdcff && !(prev >= 0xd800 && prev <= 0xdbff)) {
+      if (run !== '') parts.push(Buffer.from(run, 'utf8'));
+      run = '';
+      parts.push(Buffer.from([c - 0xdc00]));
+    } else run += s[i];
+  }
+  if (run !== '') parts.push(Buffer.from(run, 'utf8'));
+  return Buffer.concat(parts);
+}
+
+/** Bytes back to a Go string: valid UTF-8 decoded, every invalid byte kept as U+DC80+b. */
+export function goString(b: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] as number;
+    let n = 0;
+    let cp = 0;
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      cp = c & 0x07;
+    }
+    let ok = n > 0 && i + n < b.length + 0 && i + n <= b.length - 0;
+    if (ok) {
+      for (let k = 1; k <= n; k++) {
+        const x = b[i + k];
+        if (x === undefined || (x & 0xc0) !== 0x80) {
+          ok = false;
+          break;
+        }
+        cp = (cp << 6) | (x & 0x3f);
+      }
+    }
+    if (ok && ((n === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n === 3 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
+    if (ok) {
+      out += String.fromCodePoint(cp);
+      i += n + 1;
+    } else {
+      out += String.fromCharCode(0xdc00 + c);
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Go's len of a string is its length in bytes. */
 export function byteLength(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
+  if (!/[\uDC80-\uDCFF]/.test(s)) return Buffer.byteLength(s, 'utf8');
+  return goBytes(s).length;
 }
 
 export function stringSlice(items: readonly string[], isNil = false): GoSlice {
