@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 
 const CONFDIR_PLACEHOLDER = '<CONFDIR>';
-const casesDir = join(import.meta.dirname, 'cases');
+/** cases/: what haconfd must reproduce; differences/: confd behaviour haconfd deliberately does not copy. */
+const caseRoots = ['cases', 'differences'].map((d) => join(import.meta.dirname, d)).filter((d) => existsSync(d));
 
 interface CaseFiles {
   data: Record<string, string>;
@@ -114,12 +115,13 @@ function main(): void {
     process.exit(2);
   }
   const root = mkdtempSync(join(tmpdir(), 'confd-golden-'));
-  const names = only.length > 0 ? only : readdirSync(casesDir).sort();
+  const all = caseRoots.flatMap((root) => readdirSync(root).sort().map((name) => ({ name, dir: join(root, name) })));
+  const picked = only.length > 0 ? all.filter((c) => only.includes(c.name)) : all;
+  if (only.length > 0 && picked.length !== only.length) throw new Error(`unknown case among: ${only.join(' ')}`);
   let outs = 0;
   let errs = 0;
   try {
-    for (const name of names) {
-      const dir = join(casesDir, name);
+    for (const { name, dir } of picked) {
       const c = readCase(dir);
       const work = join(root, 'w');
       checkDataRoundTrip(confd, work, c);
@@ -139,7 +141,7 @@ function main(): void {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-  process.stdout.write(`${names.length} cases: ${outs} expected.out, ${errs} expected.err\n`);
+  process.stdout.write(`${picked.length} cases: ${outs} expected.out, ${errs} expected.err\n`);
 }
 
 main();
