@@ -22,15 +22,23 @@ const NO_FIELDS: readonly string[] = [];
 
 /** memkv.KVPair: `.Key`, `.Value`; prints as {key value}. */
 export class KVPair extends GoStruct {
-  readonly type = 'memkv.KVPair';
-  constructor(readonly kv: KeyValue) {
+  constructor(
+    readonly key: string,
+    readonly value: string,
+  ) {
     super();
+  }
+  get type(): string {
+    return 'memkv.KVPair';
   }
   fieldNames(): readonly string[] {
     return KV_FIELDS;
   }
+  override hasField(name: string): boolean {
+    return name === 'Key' || name === 'Value';
+  }
   field(name: string): GoValue {
-    return name === 'Key' ? this.kv.key : this.kv.value;
+    return name === 'Key' ? this.key : this.value;
   }
 }
 
@@ -258,6 +266,10 @@ function mapRunes(s: string, f: (c: string) => string): string {
   return out;
 }
 
+function makeKVPair(key: string, value: string): GoValue {
+  return new KVPair(key, value);
+}
+
 const memkvCache = new WeakMap<Store, Memkv>();
 
 function memkvOf(store: Store): Memkv {
@@ -272,7 +284,7 @@ function memkvOf(store: Store): Memkv {
 function lookupList(lookups: LookupCache, kind: 'ip' | 'ipv4' | 'ipv6', name: string): GoSlice {
   const found = lookups.get(kind, name);
   if (found === undefined || found.length === 0) return new GoSlice('string', [], true);
-  return stringSlice(found);
+  return stringSlice([...found]);
 }
 
 /** confd's function map bound to one render. */
@@ -301,8 +313,11 @@ export function goFuncMap(ctx: GoFuncContext): Map<string, GoFunc> {
     ['exists', fn({ params: [S], result: 'bool' }, (a) => kv().exists(a[0] as string))],
     ['ls', fn({ params: [S], result: '[]string' }, (a) => stringSlice(kv().ls(a[0] as string)))],
     ['lsdir', fn({ params: [S], result: '[]string' }, (a) => stringSlice(kv().lsdir(a[0] as string)))],
-    ['get', fn({ params: [S], result: 'memkv.KVPair', returnsError: true }, (a) => guard(() => new KVPair(kv().get(a[0] as string))))],
-    ['gets', fn({ params: [S], result: 'memkv.KVPairs', returnsError: true }, (a) => guard(() => new GoSlice('memkv.KVPair', kv().gets<GoValue>(a[0] as string, (key, value) => new KVPair({ key, value })), false, 'memkv.KVPairs')))],
+    ['get', fn({ params: [S], result: 'memkv.KVPair', returnsError: true }, (a) => guard(() => {
+      const p = kv().get(a[0] as string);
+      return new KVPair(p.key, p.value);
+    }))],
+    ['gets', fn({ params: [S], result: 'memkv.KVPairs', returnsError: true }, (a) => guard(() => new GoSlice('memkv.KVPair', kv().gets<GoValue>(a[0] as string, makeKVPair), false, 'memkv.KVPairs')))],
     ['getv', fn({ params: [S], variadic: S, result: S, returnsError: true }, (a) => guard(() => kv().getv(a[0] as string, a[1] as string | undefined)))],
     ['getvs', fn({ params: [S], result: '[]string', returnsError: true }, (a) => guard(() => stringSlice(kv().getvs(a[0] as string))))],
 
@@ -366,7 +381,7 @@ export function goFuncMap(ctx: GoFuncContext): Map<string, GoFunc> {
     })],
     ['sortKVByLength', fn({ params: ['[]memkv.KVPair'], result: '[]memkv.KVPair' }, (a) => {
       const v = a[0] as GoSlice;
-      sortInPlace(v.items, (x) => byteLen((x as KVPair).kv.key));
+      sortInPlace(v.items, (x) => byteLen((x as KVPair).key));
       return new GoSlice('memkv.KVPair', v.items, v.isNil);
     })],
     ['add', intOp((x, y) => x + y)],

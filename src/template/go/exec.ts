@@ -345,7 +345,7 @@ class State {
     }
     const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
     if (receiver instanceof GoStruct) {
-      if (receiver.fieldNames().includes(fieldName)) {
+      if (receiver.hasField(fieldName)) {
         if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
         return receiver.field(fieldName);
       }

@@ -194,16 +194,34 @@ function kindWord(v: unknown): string {
   return 'string';
 }
 
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(hasNonFinite);
+  for (const k in v) if (hasNonFinite((v as Record<string, unknown>)[k])) return true;
+  return false;
+}
+
 /** json.Unmarshal into map[string]interface{} (`object`) or []interface{} (`array`). */
 export function unmarshalJson(text: string, target: 'object' | 'array'): GoValue {
-  const overflow = checkValid(text);
-  const v: unknown = JSON.parse(text);
+  // JSON.parse accepts exactly the JSON grammar Go's decoder accepts; Go's scanner is run only to
+  // word an error as Go does (a syntax error, or a number too large for a float64).
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    checkValid(text);
+    throw new GoError('invalid JSON');
+  }
   if (v === null) return target === 'object' ? new GoMap('interface {}', new Map(), true) : new GoSlice('interface {}', [], true);
   const ok = target === 'object' ? typeof v === 'object' && !Array.isArray(v) : Array.isArray(v);
   if (!ok) {
     const type = target === 'object' ? 'map[string]interface {}' : '[]interface {}';
     throw new GoError(`json: cannot unmarshal ${kindWord(v)} into Go value of type ${type}`);
   }
-  if (overflow !== undefined) throw new GoError(`json: cannot unmarshal number ${overflow} into Go value of type float64`);
+  if (hasNonFinite(v)) {
+    const overflow = checkValid(text);
+    throw new GoError(`json: cannot unmarshal number ${overflow ?? ''} into Go value of type float64`);
+  }
   return fromJson(v);
 }

@@ -28,11 +28,32 @@ export class GoSlice {
   }
 }
 
+/** What a GoMap reads its entries through: a Map, or a decoded JSON object (converted on access). */
+export interface MapEntries {
+  get(key: string): GoValue | undefined;
+  readonly size: number;
+  keys(): Iterable<string>;
+}
+
+/** A decoded JSON object as map entries; values become Go values when read. */
+class JsonObjectEntries implements MapEntries {
+  constructor(private readonly obj: Record<string, unknown>) {}
+  get(key: string): GoValue | undefined {
+    return Object.prototype.hasOwnProperty.call(this.obj, key) ? fromJson(this.obj[key]) : undefined;
+  }
+  get size(): number {
+    return Object.keys(this.obj).length;
+  }
+  keys(): Iterable<string> {
+    return Object.keys(this.obj);
+  }
+}
+
 /** A Go map with string keys. */
 export class GoMap {
   constructor(
     readonly elem: string,
-    readonly entries: Map<string, GoValue>,
+    readonly entries: MapEntries,
     readonly isNil = false,
   ) {}
   get type(): string {
@@ -104,6 +125,9 @@ export abstract class GoStruct {
   /** Exported fields in declaration order. */
   abstract fieldNames(): readonly string[];
   abstract field(name: string): GoValue;
+  hasField(name: string): boolean {
+    return this.fieldNames().includes(name);
+  }
   /** A method by name, bound to this value; undefined when there is none. */
   method(_name: string): GoFunc | undefined {
     return undefined;
@@ -273,8 +297,9 @@ export function byteLength(s: string): number {
   return goBytes(s).length;
 }
 
-export function stringSlice(items: readonly string[], isNil = false): GoSlice {
-  return new GoSlice('string', [...items], isNil);
+/** A []string over `items` (taken, not copied: pass a fresh array). */
+export function stringSlice(items: string[], isNil = false): GoSlice {
+  return new GoSlice('string', items, isNil);
 }
 
 /** A JSON value decoded as Go's encoding/json decodes into interface{}. */
@@ -282,11 +307,7 @@ export function fromJson(v: unknown): GoValue {
   if (v === null) return null;
   if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
   if (Array.isArray(v)) return new GoSlice('interface {}', v.map(fromJson));
-  if (typeof v === 'object') {
-    const m = new Map<string, GoValue>();
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, fromJson(x));
-    return new GoMap('interface {}', m);
-  }
+  if (typeof v === 'object') return new GoMap('interface {}', new JsonObjectEntries(v as Record<string, unknown>));
   return null;
 }
 
