@@ -8,7 +8,7 @@
 import { BUILTINS } from './builtins.js';
 import { goQuote } from './lex.js';
 import { formatValue, printOne } from './fmt.js';
-import { errorContext, nodeString, type ArgNode, type CommandNode, type FieldNode, type ChainNode, type Node, type NumberNode, type PipeNode, type VariableNode, type BranchNode, type TemplateNode, type IdentifierNode } from './nodes.js';
+import { errorContext, nodeString, type ArgNode, type CommandNode, type FieldNode, type ChainNode, type Node, type NumberNode, type PipeNode, type VariableNode, type BranchNode, type TemplateNode, type IdentifierNode, type ListNode } from './nodes.js';
 import type { Tree } from './parse.js';
 import { assignable, canBeNil, GoComplex, GoError, GoFunc, GoMap, GoSlice, GoStruct, isTrue, nilOf, typeName, typeOf, type GoValue } from './values.js';
 
@@ -156,15 +156,20 @@ class State {
     }
   }
 
+  /** The nodes of a list, one after another (a list directly: one stack frame less per nesting level). */
+  walkList(dot: GoValue, list: ListNode): void {
+    const nodes = list.nodes;
+    for (let i = 0; i < nodes.length; i++) this.walk(dot, nodes[i] as Node);
+  }
+
   private walkIfOrWith(node: BranchNode, dot: GoValue): void {
     const mark = this.mark();
     try {
       const val = this.evalPipeline(dot, node.pipe);
       if (isTrue(val === null ? undefined : val)) {
-        if (node.type === 'with') this.walk(val, node.list);
-        else this.walk(dot, node.list);
+        this.walkList(node.type === 'with' ? val : dot, node.list);
       } else if (node.elseList !== undefined) {
-        this.walk(dot, node.elseList);
+        this.walkList(dot, node.elseList);
       }
     } finally {
       this.pop(mark);
@@ -198,7 +203,7 @@ class State {
       } else {
         this.errorf(`range can't iterate over ${formatValue(val, 'v', plainFlags(), 0)}`);
       }
-      if (r.elseList !== undefined) this.walk(dot, r.elseList);
+      if (r.elseList !== undefined) this.walkList(dot, r.elseList);
     } catch (e) {
       if (e !== BREAK) throw e;
     } finally {
@@ -211,7 +216,7 @@ class State {
     if (declCount > 0) this.setTopVar(1, elem);
     if (declCount > 1) this.setTopVar(2, index);
     try {
-      this.walk(elem, r.list);
+      this.walkList(elem, r.list);
     } catch (e) {
       if (e !== CONTINUE) throw e;
     }
@@ -226,7 +231,8 @@ class State {
     const newDot = this.evalPipeline(dot, t.pipe);
     const st = new State(this.set, t.name, this.out, this.depth + 1, this.maxDepth, newDot);
     try {
-      st.walk(newDot, tree.root);
+      st.node = tree.root;
+      st.walkList(newDot, tree.root);
     } catch (e) {
       if (isStackOverflow(e)) throw new DepthExceeded(t, this.tmplName);
       throw e;
