@@ -9,6 +9,7 @@ import { describeTomlError } from '../config/loadConfig.js';
 import { joinKeys } from '../store/keys.js';
 import { gidOf, uidOf } from './accounts.js';
 import { parseDuration, parseWait, type WaitSpec } from '../config/duration.js';
+import { engineForPath, type EngineKind } from '../template/engineKind.js';
 import { parseHaproxyReloadSettings, type HaproxyReloadSettings } from './haproxyReloadSettings.js';
 
 export interface TemplateResource {
@@ -53,12 +54,7 @@ export class ResourceConfigError extends Error {
   }
 }
 
-export type TemplateEngineKind = 'go' | 'handlebars';
-
-/** The engine for a template file: `.tmpl` is Go text/template (confd's), anything else Handlebars. */
-export function engineForSource(src: string): TemplateEngineKind {
-  return src.endsWith('.tmpl') ? 'go' : 'handlebars';
-}
+export type TemplateEngineKind = EngineKind;
 
 export const RESOURCE_KEYS = [
   'src', 'engine', 'max_output', 'dest', 'keys', 'prefix', 'mode', 'uid', 'gid', 'owner', 'group', 'check_cmd', 'reload_cmd',
@@ -142,7 +138,7 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
     if (engineRaw !== undefined && engineRaw !== 'go' && engineRaw !== 'handlebars') {
       throw new Error(`engine must be "go" or "handlebars", got ${JSON.stringify(engineRaw)}`);
     }
-    const engine: TemplateEngineKind = engineRaw ?? engineForSource(src);
+    const engine: TemplateEngineKind = engineRaw ?? engineForPath(src);
     const maxOutput = o['max_output'] === undefined ? undefined : parseByteSize(o['max_output'], 'max_output');
     const dest = expectString(o, 'dest');
     if (dest === undefined || dest === '') throw new Error('dest is required (the file to write)');

@@ -7,8 +7,9 @@ import { TemplateError, type CompiledTemplate, type TemplateEngine } from './eng
 import { LookupCache } from './lookups.js';
 import { createGoEngine } from './goEngine.js';
 
-/** Which engine compiles a template: Go text/template (confd's `.tmpl`) or Handlebars. */
-export type EngineKind = 'go' | 'handlebars';
+import { engineForPath, type EngineKind } from './engineKind.js';
+
+export type { EngineKind };
 
 interface Entry {
   readonly stamp: string;
@@ -32,7 +33,7 @@ export class TemplateCache {
    * The compiled template at `path` (Go engine for `.tmpl` unless `kind` says otherwise); throws
    * TemplateError naming the file when missing or invalid.
    */
-  load(path: string, kind: EngineKind = path.endsWith('.tmpl') ? 'go' : 'handlebars'): CompiledTemplate {
+  load(path: string, kind: EngineKind = engineForPath(path)): CompiledTemplate {
     let stamp: string;
     try {
       const st = statSync(path);
