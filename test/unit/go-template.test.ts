@@ -227,6 +227,9 @@ test('fmt: float64 as Go prints it (shortest digits, exponent from 1e21 and belo
 
 test('output past the limit is refused (configurable); a 100 MB render fails under the default 64 MiB', () => {
   assert.match(renderError('{{range seq 1 100}}0123456789{{end}}', { maxOutput: 500 }), /output exceeds the limit of 500 bytes/);
+  // The limit is in bytes: 6 characters of 2 bytes each do not fit in 10.
+  assert.equal(render('{{"éééé"}}', { maxOutput: 10 }), 'éééé');
+  assert.match(renderError('{{"éééé"}}{{"éé"}}', { maxOutput: 10 }), /output exceeds the limit of 10 bytes/);
   const hundredMB = '{{range seq 1 1000000}}' + 'x'.repeat(100) + '{{end}}';
   assert.match(renderError(hundredMB), /^template: t\.tmpl: output exceeds the limit of 67108864 bytes; rendering stopped$/);
 });

@@ -52,7 +52,9 @@ interface Variable {
 
 class Output {
   text = '';
+  /** UTF-16 units written, until `exact`: then UTF-8 bytes. */
   size = 0;
+  exact = false;
   constructor(readonly limit: number) {}
 }
 
@@ -85,7 +87,15 @@ class State {
 
   write(s: string): void {
     const out = this.out;
-    out.size += s.length;
+    // Bytes are at most 3 per UTF-16 unit: count units while far below the limit, exact bytes after.
+    if (!out.exact && (out.size + s.length) * 3 <= out.limit) out.size += s.length;
+    else {
+      if (!out.exact) {
+        out.size = Buffer.byteLength(out.text, 'utf8');
+        out.exact = true;
+      }
+      out.size += Buffer.byteLength(s, 'utf8');
+    }
     if (out.size > out.limit) {
       throw new ExecError(`template: ${this.tmplName}: output exceeds the limit of ${out.limit} bytes; rendering stopped`);
     }
