@@ -7,6 +7,7 @@ import type { Snapshot } from '../backends/backend.js';
 import type { Logger } from '../log/logger.js';
 import { Store } from '../store/store.js';
 import { isUnderPrefix } from '../store/keys.js';
+import { restrictSnapshot } from '../store/snapshot.js';
 import type { RenderWarning } from '../template/renderData.js';
 import { renderTemplate } from '../template/renderTemplate.js';
 import type { TemplateCache } from '../template/templateCache.js';
@@ -71,17 +72,19 @@ export async function renderResource(
   }
   let compiled;
   try {
-    compiled = templates.load(resource.src);
+    compiled = templates.load(resource.src, resource.engine);
   } catch (e) {
     throw new ResourceError(resource.name, 'template', (e as Error).message, { cause: e });
   }
   try {
     return await renderTemplate(compiled, {
-      store: new Store(snapshot, resource.prefix),
+      // confd's templates see only the resource's keys (confd reads just those into its store).
+      store: new Store(resource.engine === 'go' ? restrictSnapshot(snapshot, resource.keys) : snapshot, resource.prefix),
       vars: resource.vars,
       resource: resource.name,
       log,
       lookups: templates.lookups,
+      ...(resource.maxOutput !== undefined ? { maxOutput: resource.maxOutput } : {}),
     });
   } catch (e) {
     throw new ResourceError(resource.name, 'render', (e as Error).message, { cause: e });
