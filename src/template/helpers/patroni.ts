@@ -9,6 +9,7 @@
  * Directories are relative to the resource's prefix. Members that fail validation are left out and
  * each one becomes a render warning (code 'member_rejected') with the reason.
  */
+import { statSync } from 'node:fs';
 import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../engine.js';
 import { helperCall, type HelperCall } from './arguments.js';
@@ -205,10 +206,19 @@ function minMembersOf(helper: string, options: HelperOptions): number {
   return n;
 }
 
+/** The host's syslog socket, for `log_target = "auto"` (read at render time: the file is for this host). */
+function syslogSocketExists(): boolean {
+  try {
+    return statSync('/dev/log').isSocket();
+  } catch {
+    return false;
+  }
+}
+
 export function registerPatroniHelpers(hb: HandlebarsEnv): void {
   hb.registerHelper('patroniSettings', (...args: unknown[]) => {
     const { options } = split('patroniSettings', args, 0);
-    return resolveProxySettings(renderDataOf(options).vars);
+    return resolveProxySettings(renderDataOf(options).vars, { syslogSocket: syslogSocketExists() });
   });
 
   hb.registerHelper('patroniMembers', (...args: unknown[]) => {
