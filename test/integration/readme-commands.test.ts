@@ -124,6 +124,8 @@ test('Running as a daemon: both commands run as written with the shipped resourc
         await waitFor('patroni4 in haproxy.cfg', () => /server patroni4 172\.28\.0\.24:5432/.test(readFileSync(dest, 'utf8')), 20_000);
       }
       assert.doesNotMatch(p.log(), /"level":(50|60)/, p.log());
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${p.log()}`);
     } finally {
       await p.stop();
     }
