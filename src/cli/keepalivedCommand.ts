@@ -11,6 +11,7 @@ import { resolveChkSpec, resolveKeepalivedSpec } from '../keepalived/resolveSpec
 import { assumptionsOf } from '../keepalived/helpers.js';
 import { renderKeepalivedFiles } from '../keepalived/renderFiles.js';
 import { inspectScriptPath } from '../keepalived/scriptPath.js';
+import { nearest } from '../config/suggest.js';
 import type { SpecError } from '../keepalived/spec.js';
 
 export interface KeepalivedCommandIo {
@@ -123,7 +124,10 @@ export function parseKeepalivedArgs(argv: readonly string[]): Parsed {
       continue;
     }
     const def = VALUE_FLAGS[name];
-    if (def === undefined) throw new UsageError(`unknown flag -${name}`);
+    if (def === undefined) {
+      const guess = nearest(name, [...Object.keys(VALUE_FLAGS), ...Object.keys(BOOL_FLAGS)]);
+      throw new UsageError(`unknown flag --${name}${guess ? ` (did you mean --${guess}?)` : ''}`);
+    }
     let value = m[2];
     if (value === undefined) {
       value = argv[++i];
@@ -170,7 +174,8 @@ export async function runKeepalivedCommand(argv: readonly string[], io: Keepaliv
   try {
     parsed = parseKeepalivedArgs(rest);
   } catch (e) {
-    io.stderr.write(`haconfd keepalived render: ${(e as Error).message}\n${USAGE}`);
+    // One line that says what is wrong and what to type, not the whole usage.
+    io.stderr.write(`haconfd keepalived render: ${(e as Error).message}; see haconfd keepalived render --help\n`);
     return 2;
   }
   if (parsed.help) {
