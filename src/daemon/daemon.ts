@@ -278,6 +278,11 @@ export class Daemon {
       return snap;
     } catch (e) {
       const err = e as Error;
+      // Stopping closes the backend under a read in flight: that is the shutdown, not an error.
+      if (this.stopping) {
+        this.log.debug({ reason: err.message }, 'backend read abandoned: stopping');
+        return undefined;
+      }
       this.lastReadError = err;
       this.lastBackendError = err.message;
       this.markReachable(false);
@@ -301,7 +306,7 @@ export class Daemon {
       if (this.stopping) return undefined;
       const snap = await this.readOnce();
       if (snap) return snap;
-      if (this.gaveUpAtStartup()) return undefined;
+      if (this.stopping || this.gaveUpAtStartup()) return undefined;
       const d = backoff.next();
       this.log.warn({ retryInMs: d }, 'backend unavailable; keeping the last good files');
       await this.sleep(d);

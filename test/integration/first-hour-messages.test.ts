@@ -5,9 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { runCli } from '../harness/cli.js';
-import { removeDir, tempDir } from '../harness/process.js';
+import { runCli, startCli } from '../harness/cli.js';
+import { freePort, removeDir, tempDir, waitFor } from '../harness/process.js';
 
 let dir = '';
 before(() => {
@@ -31,4 +32,38 @@ test('master socket missing: says the master CLI comes from master-worker mode w
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /reload failed: HAProxy master socket \S+master\.sock does not exist\. HAProxy must run in master-worker mode with this master socket: haproxy -W -S \S+master\.sock/);
   assert.doesNotMatch(r.stderr, /stats socket/);
+});
+
+test('wrong etcd port: -onetime fails at once in plain words (refused; is that the client port?), not after the 5 s timeout', async () => {
+  const c = confdir('refused', '[template.vars]\na = 1\n');
+  const port = await freePort();
+  const t0 = Date.now();
+  const r = await runCli(['-onetime', '-backend', 'etcdv3', '-node', `http://127.0.0.1:${port}`, '-confdir', c, '-log-format', 'text']);
+  const ms = Date.now() - t0;
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`etcd unreachable: read of / failed on every endpoint \\(http://127\\.0\\.0\\.1:${port}\\): connection refused \\(ECONNREFUSED\\) — is etcd running there, and is that its client port \\(2379 by default`));
+  assert.doesNotMatch(r.stderr, /LB pick|Deadline exceeded|\d+ UNAVAILABLE|grpc-js/);
+  assert.ok(ms < 4000, `took ${ms} ms; the connect timeout is 5000 ms`);
+});
+
+test('stopping the daemon while etcd is down: the read in flight ends quietly, no "etcd backend is closed" error', async () => {
+  const c = confdir('stop-down', '[template.vars]\na = 1\n');
+  // An endpoint that accepts and never answers: the read is still in flight when SIGTERM arrives.
+  const held: Socket[] = [];
+  const silent = createServer((s) => held.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as { port: number }).port;
+  const p = startCli(['-watch', '-backend', 'etcdv3', '-node', `http://127.0.0.1:${port}`, '-confdir', c, '-log-format', 'json'], { logFile: join(dir, 'stop-down.log') });
+  try {
+    await waitFor('the daemon connected to the silent endpoint', () => held.length > 0, 15_000);
+  } finally {
+    await p.stop();
+    for (const s of held) s.destroy();
+    silent.close();
+  }
+  assert.equal(p.child.exitCode, 0, p.log());
+  assert.match(p.log(), /stopping: finishing the pass in flight/);
+  assert.doesNotMatch(p.log(), /backend is closed/, p.log());
+  const afterStop = p.log().slice(p.log().indexOf('stopping:'));
+  assert.doesNotMatch(afterStop, /"level":(40|50)/, `nothing at warn/error after the stop:\n${afterStop}`);
 });

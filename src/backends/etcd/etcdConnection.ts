@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../log/logger.js';
 import { BackendConfigError, BackendUnavailableError } from '../backend.js';
-import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
+import { etcdErrorKind, everyEndpointRefused, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
 import type { EtcdEndpoint } from './etcdNodes.js';
 import { EtcdNode } from './etcdNode.js';
 import { resolveEtcdOptions, type EtcdOptions } from './etcdOptions.js';
@@ -137,7 +137,8 @@ export class EtcdConnection {
         }
       }
       const left = end - Date.now();
-      if (left <= 0) {
+      // Every endpoint refused at once: nothing listens there, so waiting out the timeout only delays the answer.
+      if (left <= 0 || everyEndpointRefused(this.urls, reasons)) {
         throw unreachableError(what, this.urls, this.connectTimeoutMs, reasons);
       }
       await new Promise((r) => setTimeout(r, Math.min(pause, left)));

@@ -10,7 +10,7 @@ import type { Logger } from '../../log/logger.js';
 import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from '../backend.js';
 import { decodeAuthenticateToken, encodeAuthenticateRequest } from './etcdAuthWire.js';
 import type { Credentials, EtcdAuth } from './etcdCredentials.js';
-import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
+import { etcdErrorKind, everyEndpointRefused, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
 import type { KeyRange } from './etcdKeyRanges.js';
 import type { EtcdEndpoint } from './etcdNodes.js';
 import { resolveEtcdOptions, type EtcdOptions } from './etcdOptions.js';
@@ -85,7 +85,8 @@ export class EtcdOneShotBackend implements Backend {
         }
       }
       const left = end - Date.now();
-      if (left <= 0) {
+      // Every endpoint refused at once: nothing listens there, so waiting out the timeout only delays the answer.
+      if (left <= 0 || everyEndpointRefused(this.urls, reasons)) {
         throw unreachableError(what, this.urls, this.connectTimeoutMs, reasons);
       }
       await new Promise((r) => setTimeout(r, Math.min(pause, left)));
