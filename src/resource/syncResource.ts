@@ -138,7 +138,11 @@ export async function syncResource(
       const cmd = expandCommand(resource.checkCmd, { src: staged.path, dest: resource.dest });
       try {
         const r = await runShellCommand('check_cmd', cmd, resource.checkTimeoutMs);
-        log.debug({ durationMs: r.durationMs }, 'check passed');
+        // A check that passes may still say something (HAProxy's [WARNING]s, a check that skipped
+        // itself): shown, not swallowed.
+        const output = r.stderr.trim();
+        if (output !== '') log.info({ durationMs: r.durationMs, output: redactSecrets(output, secretValues(resource.vars)) }, 'check passed, with output');
+        else log.debug({ durationMs: r.durationMs }, 'check passed');
       } catch (e) {
         throw new ResourceError(resource.name, 'check', redactSecrets((e as Error).message, secretValues(resource.vars)));
       }

@@ -4,10 +4,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { runCli, startCli } from '../harness/cli.js';
+import { dirname, join } from 'node:path';
+import { REPO, runCli, startCli } from '../harness/cli.js';
 import { freePort, removeDir, tempDir, waitFor } from '../harness/process.js';
 
 let dir = '';
@@ -66,4 +66,20 @@ test('stopping the daemon while etcd is down: the read in flight ends quietly, n
   assert.doesNotMatch(p.log(), /backend is closed/, p.log());
   const afterStop = p.log().slice(p.log().indexOf('stopping:'));
   assert.doesNotMatch(afterStop, /"level":(40|50)/, `nothing at warn/error after the stop:\n${afterStop}`);
+});
+
+test('npm run example without HAProxy installed: the skipped check is logged with how to install it', async () => {
+  const work = join(dir, 'example');
+  mkdirSync(join(work, 'out'), { recursive: true });
+  cpSync(join(REPO, 'examples'), join(work, 'examples'), { recursive: true, verbatimSymlinks: true });
+  cpSync(join(REPO, 'templates'), join(work, 'templates'), { recursive: true });
+  // The example's command (package.json "example", after npm ci), on a PATH without /usr/sbin/haproxy.
+  const script = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['example'] ?? '';
+  const cmd = script.slice(script.indexOf('node dist/cli/main.js ') + 'node dist/cli/main.js '.length).split(' ');
+  assert.ok(cmd.includes('-onetime'), script);
+  const path = `${dirname(process.execPath)}:/usr/bin:/bin`;
+  const r = await runCli(cmd, { cwd: work, env: { PATH: path } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /INFO  check passed, with output .*output="check skipped: haproxy is not installed \(apt-get install haproxy to check the file\)"/);
+  assert.match(readFileSync(join(work, 'out', 'haproxy.cfg'), 'utf8'), /^listen demo_primary$/m);
 });
