@@ -4,6 +4,7 @@
  * a var can only ever be a value in the file, never a line of its own. Pure.
  */
 import { AddressError, classifyHost, formatHostPort, quote } from './address.js';
+import { nearest } from '../config/suggest.js';
 
 export interface ClusterPortOverrides {
   readonly primary_port?: number;
@@ -219,6 +220,24 @@ function checkValue(name: string, kind: Kind, v: unknown): unknown {
       }
       return v;
     }
+  }
+}
+
+/** Every var the shipped haproxy.cfg knows (`clusters` is the table of pinned ports). */
+export const KNOWN_PROXY_VARS: readonly string[] = [...Object.keys(KINDS), 'clusters'];
+
+/**
+ * Throws SettingsError for the first var that is not a setting of the shipped haproxy.cfg, naming
+ * the nearest known one: a misspelt var would otherwise fall back to its default without a word.
+ */
+export function checkKnownProxyVars(vars: Readonly<Record<string, unknown>>): void {
+  for (const name of Object.keys(vars).sort()) {
+    if (KNOWN_PROXY_VARS.includes(name)) continue;
+    const guess = nearest(name, KNOWN_PROXY_VARS);
+    throw new SettingsError(
+      `vars.${name} is not a setting of this template${guess ? ` (did you mean ${guess}?)` : ''}; ` +
+        `its settings are listed in README "The shipped haproxy.cfg" (a var of your own: drop strict=true from patroniSettings)`,
+    );
   }
 }
 

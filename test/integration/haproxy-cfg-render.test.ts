@@ -153,6 +153,28 @@ describe('shipped haproxy.cfg: one cluster', () => {
   });
 });
 
+describe('shipped haproxy.cfg: typos are errors', () => {
+  test('an unknown [template.vars] key fails the render naming the nearest setting (primery_port would silently keep 5000)', async () => {
+    const pairs = clusterPairs('/service', 'demo', threeMembers());
+    await assert.rejects(render(pairs, { primery_port: 6000, replica_port: 6001 }), (e: Error) => {
+      assert.match(e.message, /vars\.primery_port is not a setting of this template \(did you mean primary_port\?\)/);
+      return true;
+    });
+    await assert.rejects(render(pairs, { statsport: 7100 }), /vars\.statsport is not a setting of this template \(did you mean stats_port\?\)/);
+    await assert.rejects(render(pairs, { zzzzzzzzzz: 1 }), (e: Error) => /vars\.zzzzzzzzzz is not a setting/.test(e.message) && !/did you mean/.test(e.message));
+  });
+
+  test('the shipped conf.d/haproxy.toml and every example resource on this template use known vars only', async () => {
+    const { parseTemplateResource } = await import('../../src/resource/templateResource.js');
+    const root = join(import.meta.dirname, '../..');
+    for (const f of ['conf.d/haproxy.toml', 'examples/local/conf.d/haproxy.toml', 'examples/compose/haconfd/conf.d/haproxy.toml']) {
+      const r = parseTemplateResource(join(root, f), readFileSync(join(root, f), 'utf8'), { globalPrefix: '/', templatesDir: join(root, 'templates'), cwd: root });
+      const { content } = await render(clusterPairs('/service', 'demo', threeMembers()), { ...r.vars, ...baseVars() });
+      assert.match(content, /^listen demo_primary$/m, f);
+    }
+  });
+});
+
 describe('shipped haproxy.cfg: production defaults (stats page, auth, limits, log)', () => {
   test('stats_address / stats_user / stats_password: the page binds where asked and asks for a password; haproxy -c passes', async () => {
     const { content } = await render(clusterPairs('/service', 'demo', threeMembers()), {

@@ -22,6 +22,7 @@ import {
   clusterPorts,
   listenNames,
   resolveProxySettings,
+  checkKnownProxyVars,
   type ListenNames,
   type ClusterPorts,
   type ProxySettings,
@@ -218,7 +219,12 @@ function syslogSocketExists(): boolean {
 export function registerPatroniHelpers(hb: HandlebarsEnv): void {
   hb.registerHelper('patroniSettings', (...args: unknown[]) => {
     const { options } = split('patroniSettings', args, 0);
-    return resolveProxySettings(renderDataOf(options).vars, { syslogSocket: syslogSocketExists() });
+    const vars = renderDataOf(options).vars;
+    // strict=true (the shipped haproxy.cfg): every var must be one of its settings.
+    const strict: unknown = (options.hash as Record<string, unknown> | undefined)?.['strict'];
+    if (strict !== undefined && typeof strict !== 'boolean') throw new Error('patroniSettings: strict must be true or false');
+    if (strict === true) checkKnownProxyVars(vars);
+    return resolveProxySettings(vars, { syslogSocket: syslogSocketExists() });
   });
 
   hb.registerHelper('patroniMembers', (...args: unknown[]) => {
