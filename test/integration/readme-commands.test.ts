@@ -132,3 +132,31 @@ test('Running as a daemon: both commands run as written with the shipped resourc
     assert.equal(p.child.exitCode, 0, p.log());
   }
 });
+
+test('the first screen: the three ways to run it (once, polling, watching) run as written', async () => {
+  const first = README.slice(0, README.indexOf('\n## Contents'));
+  const rows = [...first.matchAll(/^\| (once|polling|watching) \| `(haconfd [^`]+)` \|/gm)].map((m) => ({ how: m[1] as string, cmd: m[2] as string }));
+  assert.deepEqual(rows.map((r) => r.how), ['once', 'polling', 'watching']);
+  const env = { HACONFD_CONFDIR: etc };
+  for (const { how, cmd } of rows) {
+    rmSync(dest, { force: true });
+    const port = await freePort();
+    const args = localize(cmd.replace('127.0.0.1:9911', `127.0.0.1:${port}`), port);
+    if (how === 'once') {
+      const r = await runCli(args, { cwd: dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(readFileSync(dest, 'utf8'), /^listen demo_primary$/m);
+      continue;
+    }
+    const p = startCli(args, { logFile: join(dir, `first-${how}.log`), cwd: dir, env });
+    try {
+      await waitFor(`${how}: haproxy.cfg written`, () => existsSync(dest) && /listen demo_replicas/.test(readFileSync(dest, 'utf8')), 20_000);
+      if (how === 'watching') await waitFor('/readyz 200', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 10_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${p.log()}`);
+    } finally {
+      await p.stop();
+    }
+    assert.equal(p.child.exitCode, 0, p.log());
+  }
+});
