@@ -55,3 +55,9 @@ test('unreachableError: every endpoint refused → says so and what to check, wi
   const mixed = unreachableError('read of /', ['http://a:1', 'http://b:2'], 5000, new Map([['http://a:1', 'connect ECONNREFUSED a:1'], ['http://b:2', 'no answer within 2500 ms']]));
   assert.equal(mixed.message, 'etcd unreachable: read of / failed on every endpoint (http://a:1, http://b:2) within 5000 ms — http://a:1: connection refused (ECONNREFUSED); http://b:2: no answer (host down, or a firewall drops the traffic)');
 });
+
+test('https:// to a plain-text port: says the server does not speak TLS and what to change', () => {
+  const e = toBackendError(new Error('14 UNAVAILABLE: No connection established. Last error: Error: 80DC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl'), ctx);
+  assert.ok(e instanceof BackendConfigError);
+  assert.match(e.message, /^TLS connection to etcd at http:\/\/127\.0\.0\.1:2379 failed: the server there does not speak TLS \(wrong version number\): use an http:\/\/ endpoint, or enable TLS on etcd's client port$/);
+});

@@ -92,13 +92,21 @@ export function toBackendError(err: unknown, ctx: ErrorContext): BackendConfigEr
         `etcd permission denied${ctx.username !== undefined ? ` for user "${ctx.username}"` : ''} at ${where}: grant the user read access to the prefixes`,
       );
     case 'tls':
-      return new BackendConfigError(`TLS connection to etcd at ${where} failed: ${reason}`);
+      return new BackendConfigError(`TLS connection to etcd at ${where} failed: ${tlsHint(reason)}`);
     case 'auth-not-enabled':
     case 'invalid-token':
     case 'compacted':
     case 'unavailable':
       return new BackendUnavailableError(`etcd unreachable at ${where}: ${plainReason(reason)}`);
   }
+}
+
+/** OpenSSL's words for "this port does not speak TLS", which say nothing to an operator. */
+function tlsHint(reason: string): string {
+  if (/wrong version number|packet length too long|unknown protocol|http request/i.test(reason)) {
+    return `the server there does not speak TLS (${reason}): use an http:// endpoint, or enable TLS on etcd's client port`;
+  }
+  return reason;
 }
 
 const CLIENT_PORT_HINT = 'is etcd running there, and is that its client port (2379 by default, not the peer port 2380)?';
