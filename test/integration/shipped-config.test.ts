@@ -7,9 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { loadResources } from '../../src/resource/loadResources.js';
-import { REPO, runCli } from '../harness/cli.js';
-import { removeDir, tempDir } from '../harness/process.js';
+import { CLI, REPO, runCli } from '../harness/cli.js';
+import { removeDir, requireBinary, tempDir } from '../harness/process.js';
 
 let root = '';
 let confdir = '';
@@ -64,4 +65,36 @@ test('the daemon on the shipped confdir (-onetime -noop) would write /etc/haprox
   assert.match(r.stderr, /^\+listen demo_primary$/m);
   assert.doesNotMatch(r.stderr, /\\n/);
   assert.deepEqual(readdirSync(root).sort(), ['etc'], 'nothing written beside the confdir');
+});
+
+test('started for real on the shipped confdir in a temp root (/etc, /var, /run empty tmpfs): it writes haproxy.cfg and the server-state file, nothing else', async () => {
+  const unshare = requireBinary('unshare', 'util-linux');
+  requireBinary('haproxy', 'haproxy');
+  // A private mount namespace: /etc, /var and /run are fresh tmpfs, holding only the directories a
+  // Debian HAProxy install has; every file haconfd writes there is listed afterwards.
+  const script = [
+    'for m in /etc /var /run; do mount -t tmpfs none "$m" || exit 90; done',
+    'mkdir -p /etc/haproxy /var/lib/haproxy /run/haproxy /etc/keepalived',
+    `"${process.execPath}" "${CLI}" -onetime -backend file -file "${join(REPO, 'examples/data/patroni-demo.yaml')}" -confdir "${confdir}" -log-format json`,
+    'echo "rc=$?"',
+    'echo "--- written:"',
+    'find /etc /var /run -type f | sort',
+  ].join('\n');
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(unshare, ['--mount', '--propagation', 'private', '/bin/sh', '-c', script], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+    ),
+  );
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const out = r.stdout;
+  const written = out.slice(out.indexOf('--- written:\n') + '--- written:\n'.length).trim().split('\n');
+  assert.deepEqual(written, ['/etc/haproxy/haproxy.cfg', '/var/lib/haproxy/server-state'], out);
+  const log = r.stderr;
+  assert.match(log, /"dest":"\/etc\/haproxy\/haproxy\.cfg".*"msg":"updated"/);
+  // The one thing it runs besides the check: `systemctl reload haproxy` (no systemd in the temp root).
+  assert.match(log, /reload failed: systemctl reload haproxy failed/);
+  assert.match(out, /rc=1/, 'the failed reload makes -onetime exit 1');
+  assert.doesNotMatch(log, /keepalived/i);
 });
