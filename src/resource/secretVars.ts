@@ -24,9 +24,12 @@ export function secretValues(vars: Readonly<Record<string, unknown>>): string[] 
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** `text` with every occurrence of each secret replaced by [redacted]. */
+/**
+ * `text` with every occurrence of each secret replaced by [redacted], and the password of any
+ * `scheme://user:password@host` URL too (a probe URL with credentials, such as stats_url).
+ */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join(REDACTED);
-  return out;
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:@/]+):[^\s@/]+@/gi, `$1:${REDACTED}@`);
 }

@@ -20,6 +20,8 @@ test('secretValues finds secret-named vars at any depth; redactSecrets replaces 
   const vars = { stats_user: 'ops', stats_password: 'hunter22', nested: { auth_pass: 'vrrp1234', port: 5 }, api_token: 12345678 };
   assert.deepEqual(secretValues(vars), ['hunter22', 'vrrp1234', '12345678']);
   assert.equal(redactSecrets('stats auth ops:hunter22 and hunter22', secretValues(vars)), 'stats auth ops:[redacted] and [redacted]');
+  assert.equal(redactSecrets('STATS_URL="http://ops:pw0rd@127.0.0.1:7000/"', []), 'STATS_URL="http://ops:[redacted]@127.0.0.1:7000/"');
+  assert.equal(redactSecrets('http://127.0.0.1:7000/ and user@host:22', []), 'http://127.0.0.1:7000/ and user@host:22');
 });
 
 test('-noop diff and a failed check never show the stats password; the file itself has it', async () => {
