@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// npm's "prepare" step: builds dist/ from src/ in a checkout (npm ci, npm pack, npm install -g .).
+// npm's "prepare" step and `npm run build`: builds a fresh dist/ from src/ in a checkout (npm ci,
+// npm pack, npm install -g .).
 // In an installed tarball there is no src/: dist/ came built in the package, nothing to do.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,5 +21,8 @@ try {
   );
   process.exit(1);
 }
+// A fresh dist/: a module moved or deleted in src/ must not live on in dist/ (it would be packed,
+// and a stale copy can hide a broken import path).
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -55,6 +55,11 @@ test('npm pack + npm install -g <tarball>: haconfd on PATH, -version, and a rend
   assert.ok(!lstatSync(pkg).isSymbolicLink(), 'a copy, independent of the checkout');
   assert.ok(existsSync(join(pkg, 'dist', 'cli', 'main.js')), 'dist/ is in the package');
   assert.ok(!existsSync(join(pkg, 'src')), 'sources stay out of the package');
+  // Every module in the package comes from a source file that exists (prepare builds a fresh dist/).
+  const jsFiles = (readdirSync(join(pkg, 'dist'), { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
+  assert.ok(jsFiles.length > 50, `${jsFiles.length} modules`);
+  const stale = jsFiles.filter((f) => !existsSync(join(REPO, 'src', f.replace(/\.js$/, '.ts'))));
+  assert.deepEqual(stale, [], 'no stale module from an older layout of src/');
 
   const v = await run('haconfd', ['-version'], { cwd: dir, env: pathWith(prefix) });
   assert.equal(v.code, 0, v.stderr);
