@@ -283,6 +283,11 @@ export class Daemon {
       return snap;
     } catch (e) {
       const err = e as Error;
+      // Stopping closes the backend under a read in flight: that is the shutdown, not an error.
+      if (this.stopping) {
+        this.log.debug({ reason: err.message }, 'backend read abandoned: stopping');
+        return undefined;
+      }
       const failures = this.session.readFailed(err);
       const what = err instanceof BackendConfigError ? 'backend rejected the connection settings (fix credentials/TLS)' : 'backend read failed';
       // A read that fails once while good files are in place (e.g. an etcd leader election right
@@ -303,7 +308,7 @@ export class Daemon {
       if (this.stopping) return undefined;
       const snap = await this.readOnce();
       if (snap) return snap;
-      if (this.gaveUpAtStartup()) return undefined;
+      if (this.stopping || this.gaveUpAtStartup()) return undefined;
       const d = backoff.next();
       this.log.warn({ retryInMs: d }, 'backend unavailable; keeping the last good files');
       await this.sleep(d);

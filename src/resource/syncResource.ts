@@ -3,6 +3,7 @@
  * render → compare with dest → (noop: diff) → stage beside dest → check_cmd on the stage → atomic commit.
  * The reload is a separate step (reloadResource) so the daemon can retry it on its own schedule.
  */
+import { redactSecrets, secretValues } from './secretVars.js';
 import type { Snapshot } from '../backends/backend.js';
 import type { Logger } from '../log/logger.js';
 import { Store } from '../store/store.js';
@@ -125,7 +126,7 @@ export async function syncResource(
     throw new ResourceError(resource.name, 'stage', (e as Error).message, { cause: e });
   }
   if (opts.noop) {
-    const diff = await unifiedDiff(resource.dest, await readDestination(resource.dest), content);
+    const diff = redactSecrets(await unifiedDiff(resource.dest, await readDestination(resource.dest), content), secretValues(resource.vars));
     log.info({ dest: resource.dest, diff }, 'noop: would update');
     return done('noop', diff);
   }
@@ -141,9 +142,13 @@ export async function syncResource(
       const cmd = expandCommand(resource.checkCmd, { src: staged.path, dest: resource.dest });
       try {
         const r = await runShellCommand('check_cmd', cmd, resource.checkTimeoutMs);
-        log.debug({ durationMs: r.durationMs }, 'check passed');
+        // A check that passes may still say something (HAProxy's [WARNING]s, a check that skipped
+        // itself): shown, not swallowed.
+        const output = r.stderr.trim();
+        if (output !== '') log.info({ durationMs: r.durationMs, output: redactSecrets(output, secretValues(resource.vars)) }, 'check passed, with output');
+        else log.debug({ durationMs: r.durationMs }, 'check passed');
       } catch (e) {
-        throw new ResourceError(resource.name, 'check', (e as Error).message, { cause: e });
+        throw new ResourceError(resource.name, 'check', redactSecrets((e as Error).message, secretValues(resource.vars)));
       }
     }
     try {
