@@ -185,5 +185,5 @@ test('keepalived render --interfce: one line naming the flag it meant, not the w
   assert.equal(r.err, 'haconfd keepalived render: unknown option --interfce (did you mean --interface?); see haconfd keepalived render --help\n');
   assert.equal(r.out, '');
   const far = await cli(['render', '--zzzzzz', 'x']);
-  assert.equal(far.err, 'haconfd keepalived render: unknown flag --zzzzzz; see haconfd keepalived render --help\n');
+  assert.equal(far.err, 'haconfd keepalived render: unknown option --zzzzzz; see haconfd keepalived render --help\n');
 });
