@@ -4,25 +4,9 @@
  * invalid sequences replaced, never thrown on).
  */
 
-/** Which store a snapshot came from (etcd: the response header's cluster and member IDs, hex). */
-export interface SnapshotOrigin {
-  readonly clusterId: string;
-  readonly memberId: string;
-}
+import type { ChangeEvent, Snapshot, SnapshotOrigin } from '../store/snapshot.js';
 
-/** An immutable read of every key under some prefixes, taken at one revision. */
-export interface Snapshot {
-  /** Backend revision the read was taken at (etcd's header revision; a counter for file/env). */
-  readonly revision: number;
-  /** Absolute key → value. Never mutated after creation. */
-  readonly pairs: ReadonlyMap<string, string>;
-  /** etcd: the cluster (and member) that answered the read; absent for file/env. */
-  readonly origin?: SnapshotOrigin;
-}
-
-export type ChangeEvent =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
-  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
+export type { ChangeEvent, Snapshot, SnapshotOrigin };
 
 export interface WatchHandlers {
   /** Events in revision order; `revision` is the revision of the last event in the batch. */
@@ -43,7 +27,7 @@ export interface Watch {
 }
 
 export interface Backend {
-  /** "etcdv3", "file" or "env". */
+  /** "etcdv3", "zookeeper", "file" or "env". */
   readonly name: string;
   /** Reads every key under every prefix at a single revision. Prefixes match whole path segments. */
   read(prefixes: readonly string[]): Promise<Snapshot>;

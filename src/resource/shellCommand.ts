@@ -1,4 +1,4 @@
-import { runBounded } from '../process/boundedProcess.js';
+import { runBounded } from './boundedProcess.js';
 
 /**
  * check_cmd and reload_cmd: run through /bin/sh -c with a timeout (then killed), stderr captured
@@ -38,7 +38,7 @@ function tail(text: string, max = 2000): string {
  * Runs `cmd` with /bin/sh -c in its own process group; resolves on exit 0, throws CommandError
  * otherwise. The command is done when the shell exits (a background child it leaves behind is
  * neither waited for nor killed); a shell still running at the timeout is killed with its whole
- * group (SIGTERM, then SIGKILL 2 s later). See process/boundedProcess.ts.
+ * group (SIGTERM, then SIGKILL 2 s later). See boundedProcess.ts.
  */
 export async function runShellCommand(what: string, cmd: string, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
   const r = await runBounded('/bin/sh', ['-c', cmd], { timeoutMs, ...(env ? { env } : {}) });

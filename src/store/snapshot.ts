@@ -1,5 +1,25 @@
-import type { ChangeEvent, Snapshot } from '../backends/backend.js';
+/** Snapshots of the key space: what every backend produces and the store reads. */
 import { isUnderPrefix } from './keys.js';
+
+/** Which store a snapshot came from (etcd: the response header's cluster and member IDs, hex). */
+export interface SnapshotOrigin {
+  readonly clusterId: string;
+  readonly memberId: string;
+}
+
+/** An immutable read of every key under some prefixes, taken at one revision. */
+export interface Snapshot {
+  /** Backend revision the read was taken at (etcd's header revision; a counter for file/env). */
+  readonly revision: number;
+  /** Absolute key → value. Never mutated after creation. */
+  readonly pairs: ReadonlyMap<string, string>;
+  /** etcd: the cluster (and member) that answered the read; absent for file/env. */
+  readonly origin?: SnapshotOrigin;
+}
+
+export type ChangeEvent =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
+  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
 
 export function emptySnapshot(revision = 0): Snapshot {
   return { revision, pairs: new Map() };

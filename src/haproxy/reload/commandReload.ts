@@ -4,7 +4,7 @@
  * or `systemctl reload <unit>`. A non-zero exit is a rejected reload (stderr quoted); with an admin
  * socket, the new worker is confirmed by `show info`'s Pid changing.
  */
-import { runBounded } from '../../process/boundedProcess.js';
+import { runBounded } from '../../resource/boundedProcess.js';
 import type { Logger } from '../../log/logger.js';
 import { adminSocketPidProbe, masterSocketPidProbe, readPid, waitForNewPid, type PidProbe } from './workerConfirmation.js';
 import { DEFAULT_RELOAD_TIMEOUT_MS, ReloadFailedError, type ReloadOutcome, type ReloadStrategy } from './reloadStrategy.js';
