@@ -4,7 +4,10 @@
  * those, so planning again against the resulting state yields nothing.
  *
  *   desireServerStates(cluster, layout)             → DesiredState      (rules 4 and 5)
- *   planServerStates(desired, actual, overrides)    → RuntimeCommand[]  (rules 1–3, and the diff)
+ *   diffServerStates(desired, actual, overrides)    → RuntimeCommand[]  (rules 1–3, and the diff)
+ *
+ * The whole decision (these plus the rules that need the controller's memory) is composed by
+ * planServerStates in controller/planner.ts, which the controller and `haconfd haproxy ready` call.
  *
  * Rules, in priority order (DESIGN.md):
  *   1. An operator's drain/maint is never lifted by the controller.
@@ -82,7 +85,8 @@ const ORDER: Record<ServerAction, number> = {
 };
 
 
-function serving(a: ActualServerState): boolean {
+/** Taking new connections: UP (or starting), neither in MAINT nor DRAIN. */
+export function serving(a: ActualServerState): boolean {
   return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
 }
 
@@ -126,7 +130,7 @@ export function missingServers(desired: DesiredState, actual: readonly ActualSer
   return out;
 }
 
-export function planServerStates(
+export function diffServerStates(
   desired: DesiredState,
   actual: readonly ActualServerState[],
   overrides: OperatorOverrides,

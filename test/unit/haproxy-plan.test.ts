@@ -5,7 +5,7 @@ import {
   actionFor,
   desireServerStates,
   missingServers,
-  planServerStates,
+  diffServerStates,
   type ActualServerState,
   type BackendLayout,
   type ClusterView,
@@ -201,14 +201,14 @@ test('desired: includeLeader lets a running leader take reads', () => {
 
 test('plan after a reload that lost state: cut non-leaders first, then nothing more', () => {
   const d = desireServerStates(cluster(), LAYOUT);
-  const cmds = planServerStates(d, allUp(), []);
+  const cmds = diffServerStates(d, allUp(), []);
   assert.deepEqual(brief(cmds), ['primary/pg2 maint', 'primary/pg3 maint', 'replicas/pg1 drain']);
-  assert.deepEqual(planServerStates(d, apply(allUp(), cmds), []), []);
+  assert.deepEqual(diffServerStates(d, apply(allUp(), cmds), []), []);
 });
 
 test('plan: DCS unreachable → no commands at all (rule 2)', () => {
   const d = desireServerStates(cluster({ dcsReachable: false, leader: undefined }), LAYOUT);
-  assert.deepEqual(planServerStates(d, allUp(), [{ backend: 'primary', server: 'pg1', state: 'maint' }]), []);
+  assert.deepEqual(diffServerStates(d, allUp(), [{ backend: 'primary', server: 'pg1', state: 'maint' }]), []);
 });
 
 test('plan: operator drain/maint is never lifted and always applied (rule 1)', () => {
@@ -218,39 +218,39 @@ test('plan: operator drain/maint is never lifted and always applied (rule 1)', (
     { backend: 'primary', server: 'pg1', state: 'maint' },
     { backend: 'stats-ish', server: 'pg1', state: 'drain' },
   ];
-  const cmds = planServerStates(d, allUp(), overrides);
+  const cmds = diffServerStates(d, allUp(), overrides);
   assert.deepEqual(brief(cmds).sort(), [
     'primary/pg1 maint', 'primary/pg2 maint', 'primary/pg3 maint', 'replicas/pg1 drain', 'replicas/pg2 drain', 'stats-ish/pg1 drain',
   ]);
   assert.equal(cmds.find((c) => c.server === 'pg2' && c.backend === 'replicas')?.reason, 'operator drain');
   const after = apply(allUp(), cmds);
-  assert.deepEqual(planServerStates(d, after, overrides), []);
+  assert.deepEqual(diffServerStates(d, after, overrides), []);
   // Already drained/maint by the operator, and the model wants READY/UP: nothing is sent.
   const drained = [srv('replicas', 'pg2', 'up', [], ['forced']), srv('primary', 'pg1', 'down', ['forced'])];
-  assert.deepEqual(planServerStates(d, drained, overrides), []);
+  assert.deepEqual(diffServerStates(d, drained, overrides), []);
 });
 
 test('plan: failsafe never cuts a serving write server, but still acts elsewhere (rule 3)', () => {
   const d = desireServerStates(cluster({ leader: undefined, failsafe: true }), LAYOUT);
-  const cmds = planServerStates(d, allUp(), []);
+  const cmds = diffServerStates(d, allUp(), []);
   assert.deepEqual(brief(cmds), ['replicas/pg1 drain']);
   // Even a desired state that asks to cut (built by hand) is refused for serving write servers in failsafe.
   const handmade: DesiredState = { dcsReachable: true, failsafe: true, backends: [{ backend: 'primary', kind: 'write', servers: [
     { server: 'pg1', wanted: 'maint', reason: 'x' }, { server: 'pg2', wanted: 'drain', reason: 'x' }, { server: 'pg3', wanted: 'maint', reason: 'x' },
   ] }] };
   const actual = [srv('primary', 'pg1', 'up'), srv('primary', 'pg2', 'up'), srv('primary', 'pg3', 'down')];
-  assert.deepEqual(brief(planServerStates(handmade, actual, [])), ['primary/pg3 maint']);
+  assert.deepEqual(brief(diffServerStates(handmade, actual, [])), ['primary/pg3 maint']);
 });
 
 test('plan: a switchover, step by step, idempotent at every step', () => {
   // Steady state with pg1 leading.
-  let actual = apply(allUp(), planServerStates(desireServerStates(cluster(), LAYOUT), allUp(), []));
+  let actual = apply(allUp(), diffServerStates(desireServerStates(cluster(), LAYOUT), allUp(), []));
   // 1. leader key deleted: pg1 cut at once.
   let d = desireServerStates(cluster({ leader: undefined }), LAYOUT);
-  let cmds = planServerStates(d, actual, []);
+  let cmds = diffServerStates(d, actual, []);
   assert.deepEqual(brief(cmds), ['primary/pg1 maint']);
   actual = apply(actual, cmds);
-  assert.deepEqual(planServerStates(d, actual, []), []);
+  assert.deepEqual(diffServerStates(d, actual, []), []);
   // 2. leader key names pg2, not confirmed yet: nothing routes writes anywhere.
   const members = [
     { name: 'pg1', role: 'demoted', state: 'stopping', noloadbalance: false },
@@ -258,43 +258,43 @@ test('plan: a switchover, step by step, idempotent at every step', () => {
     { name: 'pg3', role: 'replica', state: 'running', noloadbalance: false },
   ];
   d = desireServerStates(cluster({ leader: 'pg2', leaderConfirmation: 'pending', members }), LAYOUT);
-  cmds = planServerStates(d, actual, []);
+  cmds = diffServerStates(d, actual, []);
   assert.deepEqual(brief(cmds), ['replicas/pg2 drain']);
   actual = apply(actual, cmds);
   // 3. confirmed: pg2 UP in the write backend, in one exchange.
   d = desireServerStates(cluster({ leader: 'pg2', members }), LAYOUT);
-  cmds = planServerStates(d, actual, []);
+  cmds = diffServerStates(d, actual, []);
   assert.deepEqual(brief(cmds), ['primary/pg2 ready-health-up']);
   actual = apply(actual, cmds);
-  assert.deepEqual(planServerStates(d, actual, []), []);
+  assert.deepEqual(diffServerStates(d, actual, []), []);
   const p = (b: string, s: string) => actual.find((a) => a.backend === b && a.server === s);
   assert.equal(p('primary', 'pg2')?.opState, 'up');
   assert.deepEqual(p('primary', 'pg1')?.admin.maint, ['forced']);
   // 4. pg1 comes back as a replica: ready in reads (never UP before its checks), still maint for writes.
   const back = members.map((m) => (m.name === 'pg1' ? { ...m, role: 'replica', state: 'running' } : m));
   d = desireServerStates(cluster({ leader: 'pg2', members: back }), LAYOUT);
-  cmds = planServerStates(d, actual, []);
+  cmds = diffServerStates(d, actual, []);
   assert.deepEqual(brief(cmds), ['replicas/pg1 ready']);
   actual = apply(actual, cmds);
-  assert.deepEqual(planServerStates(d, actual, []), []);
+  assert.deepEqual(diffServerStates(d, actual, []), []);
 });
 
 test('plan: leader not confirmed in time → handed to the checks, never forced UP', () => {
   const actual = [srv('primary', 'pg1', 'down', ['forced']), srv('primary', 'pg2', 'down', ['forced'])];
   const d = desireServerStates(cluster({ leader: 'pg1', leaderConfirmation: 'timed-out' }), LAYOUT);
-  const cmds = planServerStates(d, actual, []);
+  const cmds = diffServerStates(d, actual, []);
   assert.deepEqual(brief(cmds), ['primary/pg1 ready-health-down']);
   const after = apply(actual, cmds);
   assert.equal(after[0]?.opState, 'down');
-  assert.deepEqual(planServerStates(d, after, []), []);
+  assert.deepEqual(diffServerStates(d, after, []), []);
   // The checks then bring it up: still nothing to do.
-  assert.deepEqual(planServerStates(d, [{ ...after[0]!, opState: 'up' }, after[1]!], []), []);
+  assert.deepEqual(diffServerStates(d, [{ ...after[0]!, opState: 'up' }, after[1]!], []), []);
 });
 
 test('plan: servers HAProxy does not have are skipped and reported by missingServers', () => {
   const d = desireServerStates(cluster(), LAYOUT);
   const actual = [srv('primary', 'pg1', 'up'), srv('primary', 'pg2', 'up')];
-  assert.deepEqual(brief(planServerStates(d, actual, [{ backend: 'nope', server: 'x', state: 'maint' }])), ['primary/pg2 maint']);
+  assert.deepEqual(brief(diffServerStates(d, actual, [{ backend: 'nope', server: 'x', state: 'maint' }])), ['primary/pg2 maint']);
   assert.deepEqual(missingServers(d, actual), ['primary/pg3', 'replicas/pg1', 'replicas/pg2', 'replicas/pg3', 'stats-ish/pg1']);
 });
 
@@ -304,7 +304,7 @@ test('plan: commands are ordered cut-first (maint, drain, …, up)', () => {
     srv('primary', 'pg3', 'down', ['forced']), srv('primary', 'pg1', 'up'), srv('replicas', 'pg1', 'up', [], ['forced']), srv('replicas', 'pg3', 'up'),
   ];
   // pg1 is still "primary" in its member key → drained from reads (already is); pg3 leads.
-  const cmds = planServerStates(d, actual, []);
+  const cmds = diffServerStates(d, actual, []);
   assert.deepEqual(brief(cmds), ['primary/pg1 maint', 'replicas/pg3 drain', 'primary/pg3 ready-health-up']);
 });
 
@@ -333,9 +333,9 @@ test('plan: random clusters and states — idempotent, and no non-leader ever br
     const actual = LAYOUT.flatMap((l) => l.servers.map((s) => ({ ...pick(stateList), backend: l.backend, server: s.server })));
     const overrides: OperatorOverride[] = rnd(3) === 0 ? [{ backend: pick(['primary', 'replicas']), server: pick(['pg1', 'pg2', 'pg3']), state: pick(['drain', 'maint'] as const) }] : [];
     const d = desireServerStates(c, LAYOUT);
-    const cmds = planServerStates(d, actual, overrides);
+    const cmds = diffServerStates(d, actual, overrides);
     const after = apply(actual, cmds);
-    assert.deepEqual(planServerStates(d, after, overrides), [], `iteration ${i}`);
+    assert.deepEqual(diffServerStates(d, after, overrides), [], `iteration ${i}`);
     for (const cmd of cmds) {
       if (cmd.backend !== 'primary') continue;
       const isConfirmedLeader = cmd.server === c.leader && c.leaderConfirmation === 'confirmed';
