@@ -98,9 +98,9 @@ describe('cluster mapping', () => {
     // A server whose member vanished: MAINT for writes, DRAIN for reads.
     const d = desireServerStates(clusterViewOf(model('pg1'), 'confirmed', true), layout);
     const w = (b: string, s: string) => d.backends.find((x) => x.backend === b)?.servers.find((x) => x.server === s)?.wanted;
-    assert.equal(w('demo_primary', 'old'), 'maint');
+    assert.equal(w('demo_primary', 'old'), 'down-cut');
     assert.equal(w('demo_primary', 'pg1'), 'up');
-    assert.equal(w('demo_replicas', 'pg1'), 'drain');
+    assert.equal(w('demo_replicas', 'pg1'), 'down');
   });
 
   test('read_only backends take the leader too', () => {

@@ -26,7 +26,7 @@ const brief = (p: { commands: readonly { backend: string; server: string; action
 describe('planServerStates', () => {
   const pg = ['pg1', 'pg2', 'pg3'];
   test('the confirmed leader routed, every other write server cut, nothing for a pending one', () => {
-    const actual = [...servers('demo_primary', pg, { opState: 'down', admin: { maint: ['forced'], drain: [] } })];
+    const actual = [...servers('demo_primary', ['pg1'], { opState: 'down', admin: { maint: ['forced'], drain: [] } }), ...servers('demo_primary', ['pg2', 'pg3'], { opState: 'down' })];
     const confirmed = planServerStates([model('pg1')], actual, [], ctx({ confirmations: new Map([['demo', 'confirmed']]) }));
     assert.deepEqual(brief(confirmed), ['demo_primary/pg1 ready-health-up']);
     assert.equal(confirmed.commands[0]?.kind, 'write');

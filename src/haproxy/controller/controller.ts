@@ -170,12 +170,44 @@ export class HaproxyController {
     this.trigger('start');
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops passes and confirmations; then (unless `handBack: false`) hands every server it steers back
+   * to HAProxy's checks: a MAINT or DRAIN that is no operator override and no removal in progress is
+   * lifted starting DOWN (`state ready; health down`). Forced UP/DOWN states are the checks' already.
+   * Logs what it did. Never throws.
+   */
+  async stop(opts: { readonly handBack?: boolean; readonly why?: string } = {}): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.confirmations.cancelAll();
     await this.inFlight;
     await this.lock;
+    if (opts.handBack !== false) await this.exclusive(() => this.handBack(opts.why ?? 'haconfd stopping'));
+  }
+
+  private async handBack(why: string): Promise<void> {
+    const reason = `${why}: HAProxy checks decide`;
+    try {
+      const snap = this.snapshot;
+      const overrides = loadOverrides(this.opts.config.overridesFile);
+      const removing = new Set([...(this.membership?.state.pending.keys() ?? []), ...(this.membership?.state.givenUp ?? [])]);
+      const actual = (await this.client.showServersState()).filter((a) => !removing.has(serverKey(a.backend, a.server)));
+      const clusters = snap === undefined ? [] : this.clustersOf(snap);
+      const plan = planServerStates(clusters, actual, overrides, {
+        patterns: this.opts.config, dcsReachable: false, released: reason, confirmations: new Map(), routed: new Map(), reloadHold: false,
+      });
+      const sent: SentCommand[] = [];
+      await this.apply(plan, sent);
+      const kept = overrides.length > 0 ? `; operator overrides kept: ${overrides.map((o) => `${o.backend}/${o.server} ${o.state}`).join(', ')}` : '';
+      this.opts.log.info(
+        { handedBack: sent.map((c) => `${c.backend}/${c.server}`), overrides: overrides.length },
+        sent.length > 0
+          ? `HAProxy controller stopped (${why}): ${sent.length} server(s) handed back to HAProxy's checks (${sent.map((c) => `${c.backend}/${c.server}`).join(', ')})${kept}`
+          : `HAProxy controller stopped (${why}): every server it steers is in a state HAProxy's checks own${kept}`,
+      );
+    } catch (e) {
+      this.opts.log.warn(`HAProxy controller stopped (${why}): could not hand servers back to HAProxy's checks: ${(e as Error).message} (states it set are forced UP/DOWN, which the checks correct within fall × inter / rise × inter)`);
+    }
   }
 
   /** The daemon's snapshot changed (full read or watch events): reconcile at once. */
@@ -492,7 +524,9 @@ export class HaproxyController {
 
   /** Detects a new worker (reload or restart) through `show info`. */
   private async checkWorker(triggers: readonly ReconcileTrigger[]): Promise<void> {
-    const { tracking, seen } = observeWorker(this.worker, pidOf(await this.client.showInfo()), this.now());
+    const pid = pidOf(await this.client.showInfo());
+    // Read after the await: a reload may have started meanwhile.
+    const { tracking, seen } = observeWorker(this.worker, pid, this.now());
     this.worker = tracking;
     if (seen.kind !== 'new') return;
     this.metrics.workerChanges.inc();
