@@ -250,7 +250,8 @@ function desireRead(layout: BackendLayout, c: ClusterView): DesiredServer[] {
   const byName = new Map(c.members.map((m) => [m.name, m] as const));
   return layout.servers.map(({ server, member }) => {
     const m = byName.get(member);
-    if (!m) return { server, member, wanted: 'down', reason: 'not a cluster member' };
+    // Gone from the DCS: the render removes it, gracefully (runtimeMembership.ts drains it while it has sessions).
+    if (!m) return { server, member, wanted: 'unchanged', reason: 'not a cluster member: its checks decide until the config removes it' };
     const running = RUNNING_STATES.has(m.state);
     if (member === c.leader) {
       if (!layout.includeLeader) return { server, member, wanted: 'down', reason: 'leader (replicas only)' };

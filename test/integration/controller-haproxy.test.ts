@@ -237,12 +237,15 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
     });
   });
 
-  test('a member that disappears from the DCS is cut before the next render removes it', async () => {
+  test('a member that disappears from the DCS is cut from the write backend, left to its checks in reads until the render removes it', async () => {
     await withRig(async (rig) => {
       const c = await steady(rig);
       c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
-      await waitStates(rig, R, { pg2: 'up', pg3: 'down' });
-      assert.equal((await rig.states(W))['pg3'], 'down');
+      await waitStates(rig, W, { pg1: 'up', pg3: 'down' });
+      // Reads: left to its checks (the removal drains it gracefully when the render drops it).
+      const r = await c.reconcileNow();
+      assert.ok(!r.commands.some((x) => x.backend === R && x.server === 'pg3'), JSON.stringify(r.commands));
+      assert.equal((await rig.states(R))['pg3'], 'up');
     });
   });
 

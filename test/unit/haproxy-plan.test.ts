@@ -180,7 +180,7 @@ test('desired: failsafe without a leader key leaves write backends unchanged', (
   assert.equal(desireServerStates(cluster({ failsafe: true }), LAYOUT).failsafe, false);
 });
 
-test('desired: read backend — noloadbalance, not running, stale primary role, missing member → down', () => {
+test('desired: read backend — noloadbalance, not running, stale primary role → down; missing member → unchanged', () => {
   const c = cluster({
     members: [
       { name: 'pg1', role: 'master', state: 'running', noloadbalance: false },
@@ -191,7 +191,7 @@ test('desired: read backend — noloadbalance, not running, stale primary role, 
   const w = wantedOf(desireServerStates(c, LAYOUT));
   assert.deepEqual([w['replicas/pg1'], w['replicas/pg2'], w['replicas/pg3']], ['down', 'down', 'down']);
   const missing = wantedOf(desireServerStates(cluster({ members: [] }), LAYOUT));
-  assert.equal(missing['replicas/pg2'], 'down');
+  assert.equal(missing['replicas/pg2'], 'unchanged', 'gone from the DCS: left to its checks and the removal');
   // A restarted old primary claiming "master" while another member leads: out of reads.
   const stale = wantedOf(desireServerStates(cluster({ leader: 'pg2', members: [
     { name: 'pg1', role: 'master', state: 'running', noloadbalance: false },

@@ -187,6 +187,11 @@ export class HaproxyController {
 
   private async handBack(why: string): Promise<void> {
     const reason = `${why}: HAProxy checks decide`;
+    // The socket failing already (the last pass's error): no waiting on it once more while stopping.
+    if (this.lastError !== undefined) {
+      this.opts.log.warn(`HAProxy controller stopped (${why}): HAProxy's socket is failing (${this.lastError}), nothing handed back (states it set are forced UP/DOWN, which the checks correct within fall × inter / rise × inter)`);
+      return;
+    }
     try {
       const snap = this.snapshot;
       const overrides = loadOverrides(this.opts.config.overridesFile);
