@@ -17,8 +17,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig, type HaproxyInstance, type TestListen } from '../harness/haproxy.js';
 import { freePorts, removeDir, tempDir, waitFor } from '../harness/process.js';
-import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
-import { stateNameOf } from '../../src/haproxy/serversState.js';
+import { RuntimeClient } from '../../src/haproxy/runtime/runtimeClient.js';
+import { stateNameOf } from '../../src/haproxy/runtime/serversState.js';
 
 const INTER_MS = 200;
 const FALL = 2;

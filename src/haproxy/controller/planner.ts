@@ -20,9 +20,9 @@
  *   9. A leader key naming no member is never confirmed (treated as timed out: the checks decide).
  */
 import type { ClusterModel } from '../../patroni/cluster.js';
-import { serverKey } from '../names.js';
-import { desireServerStates, diffServerStates, missingServers, type ActualServerState, type BackendKind, type LeaderConfirmation, type OperatorOverrides } from '../plan.js';
-import type { RuntimeCommand } from '../runtimeCommand.js';
+import { serverKey } from '../runtime/names.js';
+import { desireServerStates, diffServerStates, missingServers, type ActualServerState, type BackendKind, type LeaderConfirmation, type OperatorOverrides } from './plan.js';
+import type { RuntimeCommand } from '../runtime/runtimeCommand.js';
 import { backendLayoutOf, clusterViewOf, releasedDesiredState, type BackendPatterns } from './clusterMapping.js';
 
 /** Longest a new leader's routing waits for a reload in progress. */
