@@ -27,7 +27,7 @@ import type { ActualServer } from '../runtime/serversState.js';
 import { pidOf } from '../runtime/infoList.js';
 import { backendNameOf, leaderlessHold } from './clusterMapping.js';
 import { planServerStates, placeOf, REROUTE_HOLD_MS, type Plan, type PlanContext } from './planner.js';
-import { NO_WORKER, observeLeader, observeWorker, reloadEnded, reloadStarted, reroutedEpoch, routedEpoch, routedPlaces, type LeaderEpoch, type WorkerTracking } from './controllerState.js';
+import { NO_WORKER, observeLeader, rerouteOnNewWorker, observeWorker, reloadEnded, reloadStarted, reroutedEpoch, routedEpoch, routedPlaces, type LeaderEpoch, type WorkerTracking } from './controllerState.js';
 import { extractConfigServers } from '../config/configServers.js';
 import { isHaproxyIdentifier, serverKey } from '../runtime/names.js';
 import type { ControllerConfig } from './controllerConfig.js';
@@ -534,6 +534,13 @@ export class HaproxyController {
     const { tracking, seen } = observeWorker(this.worker, pid, this.now());
     this.worker = tracking;
     if (seen.kind !== 'new') return;
+    // A leader routed on the old worker is routed again on this one: its DOWN here comes from the
+    // state file or a fresh start, not from its checks (which still take it DOWN after `fall`).
+    for (const [id, e] of this.epochs) {
+      if (e.phase !== 'routed') continue;
+      this.epochs.set(id, rerouteOnNewWorker(e));
+      this.opts.log.info({ cluster: id, leader: e.leader }, `leader ${e.leader} of ${id} is routed again on the new HAProxy worker`);
+    }
     this.metrics.workerChanges.inc();
     this.opts.log.info({ from: seen.from, to: tracking.pid, triggers }, 'new HAProxy worker (reload or restart): pushing the DCS-known roles and operator overrides again');
     // Not a reload haconfd ran: the new worker loaded whatever the file held when it started.

@@ -47,6 +47,11 @@ export function reroutedEpoch(e: RoutedEpoch, key: string, place: string): Route
   return { ...e, routedAt: new Map([...e.routedAt, [key, place]]) };
 }
 
+/** A new HAProxy worker: the leader is routed again there (not a leader change: no latency observed). */
+export function rerouteOnNewWorker(e: RoutedEpoch): AwaitingEpoch {
+  return { phase: 'awaiting', leader: e.leader, seenAt: e.seenAt, changed: false };
+}
+
 /** Per cluster id: where its routed leader's servers are (the planner's `routed` context). */
 export function routedPlaces(epochs: ReadonlyMap<string, LeaderEpoch>): Map<string, ReadonlyMap<string, string>> {
   const out = new Map<string, ReadonlyMap<string, string>>();
