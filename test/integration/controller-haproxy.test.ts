@@ -283,6 +283,31 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
     });
   });
 
+  test('a clean stop hands every steered server back to the checks (an older haconfd\'s MAINT/DRAIN lifted, starting DOWN), keeps operator overrides, and logs it', async () => {
+    await withRig(async (rig) => {
+      writeFileSync(join(rig.dir, 'overrides.json'), JSON.stringify({ version: 1, overrides: [{ backend: R, server: 'pg3', state: 'drain' }] }));
+      const c = rig.controller();
+      c.setSnapshot(rig.snapshot('pg1'));
+      c.start();
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' });
+      await waitStates(rig, R, { pg3: 'drain' });
+      await c.stop({ handBack: false });
+      // What an older haconfd (MAINT for non-leaders, DRAIN in reads) would have left.
+      await rig.client.send(`set server ${W}/pg2 state maint`);
+      await rig.client.send(`set server ${R}/pg1 state drain`);
+      const d = rig.controller();
+      d.setSnapshot(rig.snapshot('pg1'));
+      await d.stop({ why: 'haconfd stopping' });
+      const after = await rig.servers();
+      const of = (b: string, s: string) => after.find((x) => x.backend === b && x.server === s);
+      assert.deepEqual([of(W, 'pg2')?.admin.maint, of(W, 'pg2')?.opState], [[], 'down'], 'out of MAINT, starting DOWN: its checks decide');
+      assert.deepEqual(of(R, 'pg1')?.admin.drain, [], 'out of DRAIN');
+      assert.deepEqual(of(R, 'pg3')?.admin.drain, ['forced'], 'the operator override stays');
+      assert.equal(of(W, 'pg1')?.opState, 'up', 'the leader keeps serving');
+      assert.ok(rig.logs.some((l) => l.includes('HAProxy controller stopped (haconfd stopping): 2 server(s) handed back') && l.includes('operator overrides kept: demo_replicas/pg3 drain')), rig.logs.slice(-5).join('\n'));
+    }, { checkInter: '30s' });
+  });
+
   test('socket path missing: a typed error, counted, logged once, retried; never throws', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();
