@@ -395,7 +395,7 @@ export interface FailoverResult {
   readonly directGapMs: number | undefined;
   readonly attempts: Attempt[];
   /** Orphaned runs: when haconfd was taken away and when it was back (steering again). */
-  readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[] };
+  readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[]; readonly failedBeforeBack: Attempt[] };
 }
 
 async function pollDirect(port: number, since: number, deadlineMs: number): Promise<number | undefined> {
@@ -579,7 +579,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   }
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
   const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
-  const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt) } };
+  const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt), failedBeforeBack: attempts.filter((a) => !a.ok && viaHaproxyAt !== undefined && a.start > viaHaproxyAt && a.start < back.backAt) } };
   return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, ...orphaned };
 }
 
@@ -597,6 +597,6 @@ export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
 
 export function describeFailover(r: FailoverResult): string {
   const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
-  const o = r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length}]`;
+  const o = r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length} (between the checks routing and its return ${r.orphan.failedBeforeBack.length})]`;
   return `${r.kind}${o} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed; Patroni's own direct gap ${r.directGapMs ?? '?'} ms), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
 }
