@@ -1,17 +1,19 @@
 /**
  * The HAProxy controller: level-triggered, like a Kubernetes controller. On every snapshot change,
- * on a timer, after every reload and at start-up it computes the desired state of every server
- * from the Patroni model, reads the actual state (`show servers state`), and sends only the
- * commands that close the difference (src/haproxy/controller/plan.ts). Restart-safe and idempotent.
+ * on a timer, after every reload and at start-up it runs one pass — gather (the clusters, the
+ * leader confirmations, HAProxy's servers, the DCS's reachability, the operator overrides) → plan
+ * (planServerStates, planner.ts: every routing rule, pure) → apply (the commands, in order) — and
+ * keeps its memory between passes as explicit states (controllerState.ts). Restart-safe, idempotent.
  *
- * Leader fast path: a changed or deleted `leader` key cuts every other server of the write
- * backends (MAINT) in the very pass that sees it; the new leader is made UP once its REST API
- * confirms a running primary (leaderConfirmation.ts), or handed to HAProxy's checks
- * (`state ready; health down`) when that does not happen within the bound.
+ * It accelerates HAProxy's checks, it never replaces them: a changed or deleted `leader` key forces
+ * every other write server DOWN (`health down`, sessions cut) in the very pass that sees it; the
+ * new leader is forced UP (`health up`) once its REST API confirms a running primary
+ * (leaderConfirmation.ts). The checks keep running on every server and correct whatever it left
+ * behind within their own bounds. On stop it hands any MAINT/DRAIN it finds on a steered server
+ * (no operator override, no removal) back to the checks, and logs it.
  *
- * It changes nothing while the DCS is unreachable or no snapshot has been read (and says so); after
- * `dcs_down_release` it hands the servers it steers back to HAProxy's checks. Operator overrides
- * (overrides.ts) are never lifted.
+ * It changes nothing while the DCS is unreachable or no snapshot has been read (and says so).
+ * Operator overrides (overrides.ts) are never lifted.
  */
 import type { Registry } from 'prom-client';
 import type { Snapshot } from '../../backends/backend.js';
