@@ -186,6 +186,6 @@ export function diffMembership(loaded: string, next: string): MembershipDiff {
 }
 
 /** The runtime API line that adds `s` (it starts in MAINT, checks off). */
-export function addServerLine(s: AddedServer): string {
+export function addServerLine(s: Pick<AddedServer, 'backend' | 'server' | 'address' | 'keywords'>): string {
   return [`add server ${serverKey(s.backend, s.server)} ${s.address}`, ...s.keywords].join(' ');
 }

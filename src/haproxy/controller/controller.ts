@@ -31,6 +31,7 @@ import { backendNameOf, leaderlessHold } from './clusterMapping.js';
 import { planServerStates, placeOf, REROUTE_HOLD_MS, type Plan, type PlanContext } from './planner.js';
 import { NO_WORKER, observeLeader, rerouteOnNewWorker, observeWorker, reloadEnded, reloadStarted, reroutedEpoch, routedEpoch, routedPlaces, type LeaderEpoch, type WorkerTracking } from './controllerState.js';
 import { extractConfigServers } from '../config/configServers.js';
+import { addServerLine } from '../config/membershipDiff.js';
 import { isHaproxyIdentifier, serverKey } from '../runtime/names.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
@@ -253,7 +254,7 @@ export class HaproxyController {
         if (!isHaproxyIdentifier(s.server) || !/^[A-Za-z0-9.:-]+$/.test(s.addr)) continue;
         const addr = s.addr.includes(':') ? `[${s.addr}]:${s.port}` : `${s.addr}:${s.port}`;
         try {
-          await this.client.send(`add server ${s.backend}/${s.server} ${addr}`, { backend: s.backend, server: s.server });
+          await this.client.send(addServerLine({ backend: s.backend, server: s.server, address: addr, keywords: [] }), { backend: s.backend, server: s.server });
           this.metrics.commands.inc({ action: 'add-maint', kind: 'write', result: 'ok' });
           this.opts.log.info({ backend: s.backend, server: s.server }, `${s.backend}/${s.server} added in MAINT before the reload, so the new worker does not start it UP`);
         } catch (e) {
