@@ -34,7 +34,7 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
         return createEtcdOneShotBackend(etcdOptions, log);
       }
       // Loaded by path so the gRPC stack is only paid for when etcd is used.
-      const etcdModule = './etcd.js';
+      const etcdModule = './etcd/etcd.js';
       const mod = (await import(etcdModule)) as { createEtcdBackend(opts: EtcdOptions, log: Logger): Promise<Backend> };
       return mod.createEtcdBackend(etcdOptions, log);
     }

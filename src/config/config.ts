@@ -1,5 +1,11 @@
 /** The one typed, validated configuration every other layer receives. */
 import type { LogFormat, LogLevel } from '../log/logger.js';
+import type { ConfigTables } from './tables.js';
+
+/** A configuration problem: exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
 
 export type Mode = 'onetime' | 'interval' | 'watch';
 export type BackendName = 'etcdv3' | 'file' | 'env';
@@ -27,8 +33,8 @@ export interface Config {
   readonly minReloadIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
-  /** Tables of the config file owned by other layers (e.g. [haproxy]), passed through untyped. */
-  readonly sections: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The config file's tables ([haproxy], [controller]), key-checked and typed (tables.ts). */
+  readonly tables: ConfigTables;
 }
 
 export const DEFAULTS = {

@@ -22,6 +22,7 @@ import {
   writeStageFile,
   type StagedFile,
 } from './stageFile.js';
+import type { HaproxyReloadSettings } from './haproxyReloadSettings.js';
 import type { TemplateResource } from './templateResource.js';
 import { unifiedDiff } from './unifiedDiff.js';
 
@@ -161,13 +162,21 @@ export function hasReloadStep(resource: TemplateResource): boolean {
   return resource.reloadCmd !== undefined || resource.haproxy !== undefined;
 }
 
+/** Reloads HAProxy for a resource with [template.haproxy] (src/haproxy/reload, given by the composition root). */
+export type HaproxyReload = (settings: HaproxyReloadSettings, dest: string, timeoutMs: number, log: Logger) => Promise<void>;
+
+/** The reload strategies that live above resource/ and are passed in. */
+export interface ReloadStrategies {
+  readonly haproxy?: HaproxyReload;
+}
+
 /** Runs the resource's reload step (if any); throws ResourceError('reload') quoting its stderr. */
-export async function reloadResource(resource: TemplateResource, log: Logger): Promise<void> {
+export async function reloadResource(resource: TemplateResource, log: Logger, strategies: ReloadStrategies = {}): Promise<void> {
   if (resource.haproxy !== undefined) {
     const started = Date.now();
     try {
-      const { reloadHaproxyResource } = await import('./haproxyReloadStep.js');
-      await reloadHaproxyResource(resource.haproxy, resource.dest, resource.reloadTimeoutMs, log.child({ resource: resource.name }));
+      if (strategies.haproxy === undefined) throw new Error('no HAProxy reload strategy was given for [template.haproxy]');
+      await strategies.haproxy(resource.haproxy, resource.dest, resource.reloadTimeoutMs, log.child({ resource: resource.name }));
     } catch (e) {
       throw new ResourceError(resource.name, 'reload', (e as Error).message, { cause: e });
     }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/backends/backend.js';
-import { Backoff } from '../../src/daemon/backoff.js';
+import { Backoff } from '../../src/retry/backoff.js';
 import { withoutUserinfo } from '../../src/daemon/daemon.js';
 import { DaemonMetrics } from '../../src/daemon/metrics.js';
 import { ResourceWorker, type WorkerDeps } from '../../src/daemon/resourceWorker.js';

@@ -23,7 +23,7 @@ import { Store } from '../../store/store.js';
 import { loadOverrides } from './overrides.js';
 import { serving, type LeaderConfirmation, type OperatorOverride } from './plan.js';
 import { RuntimeClient } from '../runtime/runtimeClient.js';
-import type { RuntimeCommand } from '../runtime/runtimeCommand.js';
+import { addServerLine, type RuntimeCommand } from '../runtime/runtimeCommand.js';
 import { NoSuchBackendError, NoSuchServerError } from '../runtime/runtimeErrors.js';
 import type { ActualServer } from '../runtime/serversState.js';
 import { pidOf } from '../runtime/infoList.js';
@@ -31,7 +31,6 @@ import { backendNameOf, leaderlessHold } from './clusterMapping.js';
 import { planServerStates, placeOf, REROUTE_HOLD_MS, type Plan, type PlanContext } from './planner.js';
 import { NO_WORKER, observeLeader, rerouteOnNewWorker, observeWorker, reloadEnded, reloadStarted, reroutedEpoch, routedEpoch, routedPlaces, type LeaderEpoch, type WorkerTracking } from './controllerState.js';
 import { extractConfigServers } from '../config/configServers.js';
-import { addServerLine } from '../config/membershipDiff.js';
 import { isHaproxyIdentifier, serverKey } from '../runtime/names.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
@@ -254,7 +253,7 @@ export class HaproxyController {
         if (!isHaproxyIdentifier(s.server) || !/^[A-Za-z0-9.:-]+$/.test(s.addr)) continue;
         const addr = s.addr.includes(':') ? `[${s.addr}]:${s.port}` : `${s.addr}:${s.port}`;
         try {
-          await this.client.send(addServerLine({ backend: s.backend, server: s.server, address: addr, keywords: [] }), { backend: s.backend, server: s.server });
+          await this.client.send(addServerLine(s.backend, s.server, addr), { backend: s.backend, server: s.server });
           this.metrics.commands.inc({ action: 'add-maint', kind: 'write', result: 'ok' });
           this.opts.log.info({ backend: s.backend, server: s.server }, `${s.backend}/${s.server} added in MAINT before the reload, so the new worker does not start it UP`);
         } catch (e) {
