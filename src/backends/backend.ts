@@ -22,7 +22,7 @@ export interface Watch {
 }
 
 export interface Backend {
-  /** "etcdv3", "file" or "env". */
+  /** "etcdv3", "zookeeper", "file" or "env". */
   readonly name: string;
   /** Reads every key under every prefix at a single revision. Prefixes match whole path segments. */
   read(prefixes: readonly string[]): Promise<Snapshot>;

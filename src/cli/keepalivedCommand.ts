@@ -158,7 +158,8 @@ export async function runKeepalivedCommand(argv: readonly string[], io: Keepaliv
   try {
     parsed = parseKeepalivedArgs(rest);
   } catch (e) {
-    io.stderr.write(`haconfd keepalived render: ${(e as Error).message}\n${USAGE}`);
+    // One line that says what is wrong and what to type, not the whole usage.
+    io.stderr.write(`haconfd keepalived render: ${(e as Error).message}; see haconfd keepalived render --help\n`);
     return 2;
   }
   if (parsed.help) {

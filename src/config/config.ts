@@ -8,7 +8,7 @@ export class ConfigError extends Error {
 }
 
 export type Mode = 'onetime' | 'interval' | 'watch';
-export type BackendName = 'etcdv3' | 'file' | 'env';
+export type BackendName = 'etcdv3' | 'zookeeper' | 'file' | 'env';
 
 export interface Config {
   readonly mode: Mode;
@@ -42,6 +42,8 @@ export const DEFAULTS = {
   confdir: '/etc/haconfd',
   backend: 'etcdv3' as BackendName,
   nodes: ['127.0.0.1:2379'],
+  /** confd's default for -backend zookeeper. */
+  zookeeperNodes: ['127.0.0.1:2181'],
   connectTimeoutMs: 5000,
   minReloadIntervalMs: 500,
   logLevel: 'info' as LogLevel,

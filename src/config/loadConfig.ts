@@ -173,7 +173,12 @@ export function loadConfig(input: LoadConfigInput): Config {
 
   const scheme = pickStr('scheme');
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw new ConfigError(`-scheme must be http or https, got "${scheme}"`);
-  const nodes = (pickList('node') ?? DEFAULTS.nodes).map((n) => (scheme && !/^[a-z]+:\/\//i.test(n) ? `${scheme}://${n}` : n));
+  const nodesGiven = pickList('node');
+  // ZooKeeper servers are host:port (no scheme); confd's comma-separated list is split by the backend.
+  const nodes =
+    backend === 'zookeeper'
+      ? (nodesGiven ?? DEFAULTS.zookeeperNodes)
+      : (nodesGiven ?? DEFAULTS.nodes).map((n) => (scheme && !/^[a-z]+:\/\//i.test(n) ? `${scheme}://${n}` : n));
 
   const logLevelRaw = pickStr('log-level') ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) throw new ConfigError(`-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -238,12 +243,14 @@ export function normalizeBackend(raw: string): BackendName {
     case 'etcd':
     case 'etcdv3':
       return 'etcdv3';
+    case 'zookeeper':
+      return 'zookeeper';
     case 'file':
       return 'file';
     case 'env':
       return 'env';
     default:
-      throw new ConfigError(`unsupported backend "${raw}": haconfd supports etcdv3 (alias etcd), file and env`);
+      throw new ConfigError(`unsupported backend "${raw}": haconfd supports etcdv3 (alias etcd), zookeeper, file and env`);
   }
 }
 

@@ -124,7 +124,7 @@ export class Daemon {
     if (this.opts.handleSignals !== false) this.installSignals();
     this.applyResourceSet(loadResourceSet(config, log));
     this.session.down();
-    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
+    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' || config.backend === 'zookeeper' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
     this.session.backend = await this.connectBackend();
     if (this.session.backend) {
       if (config.mode === 'watch') await this.runWatchMode();
@@ -283,6 +283,11 @@ export class Daemon {
       return snap;
     } catch (e) {
       const err = e as Error;
+      // Stopping closes the backend under a read in flight: that is the shutdown, not an error.
+      if (this.stopping) {
+        this.log.debug({ reason: err.message }, 'backend read abandoned: stopping');
+        return undefined;
+      }
       const failures = this.session.readFailed(err);
       const what = err instanceof BackendConfigError ? 'backend rejected the connection settings (fix credentials/TLS)' : 'backend read failed';
       // A read that fails once while good files are in place (e.g. an etcd leader election right
@@ -303,7 +308,7 @@ export class Daemon {
       if (this.stopping) return undefined;
       const snap = await this.readOnce();
       if (snap) return snap;
-      if (this.gaveUpAtStartup()) return undefined;
+      if (this.stopping || this.gaveUpAtStartup()) return undefined;
       const d = backoff.next();
       this.log.warn({ retryInMs: d }, 'backend unavailable; keeping the last good files');
       await this.sleep(d);

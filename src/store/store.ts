@@ -67,6 +67,11 @@ export class Store {
     return this.sortedKeys;
   }
 
+  /** Absolute keys under this store's prefix, sorted (computed once per Store; do not modify). */
+  absoluteKeys(): readonly string[] {
+    return this.keysUnderPrefix();
+  }
+
   /** Number of keys under this store's prefix. */
   size(): number {
     return this.keysUnderPrefix().length;

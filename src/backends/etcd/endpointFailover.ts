@@ -3,12 +3,13 @@
  * and the one-shot reader (etcdOneShot.ts): try the endpoints in order, each with a share of the
  * connect timeout so that one silent endpoint cannot use it all up; after a round that failed
  * everywhere pause (doubling, 50 ms → 500 ms) and go round again until the budget is spent, then
- * fail naming every endpoint and why. Loads nothing of the etcd3 package.
+ * fail naming every endpoint and why — at once when every endpoint refused the connection. Loads
+ * nothing of the etcd3 package.
  */
 import type { Logger } from '../../log/logger.js';
 import { Backoff } from '../../retry/backoff.js';
 import { BackendUnavailableError } from '../backend.js';
-import { recordFailure, shortReason, unreachableError } from './etcdErrors.js';
+import { everyEndpointRefused, recordFailure, shortReason, unreachableError } from './etcdErrors.js';
 
 export interface EndpointFailover<N, T> {
   /** What is being done, for messages ("read", "watch" …). */
@@ -55,7 +56,8 @@ export async function onAnyEndpoint<N, T>(f: EndpointFailover<N, T>): Promise<T>
       }
     }
     const left = end - Date.now();
-    if (left <= 0) throw unreachableError(f.what, f.urls, f.budgetMs, reasons);
+    // Every endpoint refused at once: nothing listens there, so waiting out the budget only delays the answer.
+    if (left <= 0 || everyEndpointRefused(f.urls, reasons)) throw unreachableError(f.what, f.urls, f.budgetMs, reasons);
     await new Promise((r) => setTimeout(r, Math.min(pause.next(), left)));
   }
 }

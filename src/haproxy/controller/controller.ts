@@ -73,6 +73,13 @@ export interface ControllerOptions {
   readonly membershipState?: MembershipState;
 }
 
+/**
+ * A server the DCS names that HAProxy lacks is normal for a moment: a member joined and the render
+ * (or the runtime `add server`) has not caught up yet. Only one still missing after this long is a
+ * warning; before that it is logged at debug.
+ */
+export const MISSING_WARN_AFTER_MS = 10_000;
+
 export class HaproxyController {
   readonly metrics: ControllerMetrics;
   private readonly client: RuntimeClient;
@@ -95,6 +102,8 @@ export class HaproxyController {
   private lastError: string | undefined;
   private lastErrorAt = 0;
   private lastMissing = '';
+  /** When each currently missing backend/server was first seen missing. */
+  private readonly missingSince = new Map<string, number>();
   private last: ReconcileReport | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
@@ -520,12 +529,23 @@ export class HaproxyController {
   }
 
   private reportMissing(missing: readonly string[]): void {
-    const key = [...missing].sort().join(' ');
     this.metrics.missingServers.set(missing.length);
+    const now = this.now();
+    const current = new Set(missing);
+    for (const k of [...this.missingSince.keys()]) if (!current.has(k)) this.missingSince.delete(k);
+    const fresh = missing.filter((k) => !this.missingSince.has(k));
+    for (const k of fresh) this.missingSince.set(k, now);
+    if (fresh.length > 0) this.opts.log.debug({ missing: fresh }, 'HAProxy does not have these yet (a member joining: the render adds them)');
+    const lasting = missing.filter((k) => now - (this.missingSince.get(k) ?? now) >= MISSING_WARN_AFTER_MS);
+    const key = [...lasting].sort().join(' ');
     if (key === this.lastMissing) return;
     this.lastMissing = key;
-    if (missing.length > 0) {
-      this.opts.log.warn({ missing }, `HAProxy lacks ${missing.length} backend(s)/server(s) the DCS names (until the next render adds them): ${missing.join(', ')}`);
+    if (lasting.length > 0) {
+      this.opts.log.warn(
+        { missing: lasting },
+        `HAProxy lacks ${lasting.length} backend(s)/server(s) the DCS names, for ${MISSING_WARN_AFTER_MS / 1000} s or more: ${lasting.join(', ')} ` +
+          '(is the haproxy.cfg resource failing to render or reload, or do the controller\'s backend patterns name listens the template does not have?)',
+      );
     }
   }
 
