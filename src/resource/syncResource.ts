@@ -79,6 +79,7 @@ export async function renderResource(
       store: new Store(snapshot, resource.prefix),
       vars: resource.vars,
       resource: resource.name,
+      templatePath: resource.src,
       log,
       lookups: templates.lookups,
     });

@@ -9,6 +9,7 @@
  * Directories are relative to the resource's prefix. Members that fail validation are left out and
  * each one becomes a render warning (code 'member_rejected') with the reason.
  */
+import { dirname, resolve } from 'node:path';
 import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../engine.js';
 import { helperCall, type HelperCall } from './arguments.js';
@@ -205,10 +206,15 @@ function minMembersOf(helper: string, options: HelperOptions): number {
   return n;
 }
 
+/** The shipped haproxy.cfg's settings for this render: its vars, and the template's own directory. */
+function settingsOf(rd: RenderData): ProxySettings {
+  return resolveProxySettings(rd.vars, rd.templatePath !== undefined ? { templateDir: dirname(resolve(rd.templatePath)) } : {});
+}
+
 export function registerPatroniHelpers(hb: HandlebarsEnv): void {
   hb.registerHelper('patroniSettings', (...args: unknown[]) => {
     const { options } = split('patroniSettings', args, 0);
-    return resolveProxySettings(renderDataOf(options).vars);
+    return settingsOf(renderDataOf(options));
   });
 
   hb.registerHelper('patroniMembers', (...args: unknown[]) => {
@@ -225,7 +231,7 @@ export function registerPatroniHelpers(hb: HandlebarsEnv): void {
     const { params, options } = split('patroniCluster', args, 1);
     const rd = renderDataOf(options);
     const c = loadCluster(rd, (params[0] as string | undefined) ?? '/');
-    const s = resolveProxySettings(rd.vars);
+    const s = settingsOf(rd);
     const min = minMembersOf('patroniCluster', options);
     if (c.members.length < min) {
       throw new Error(`patroniCluster: ${c.members.length} valid member(s) in ${c.id}, min_members is ${min}; not rendering`);
@@ -237,7 +243,7 @@ export function registerPatroniHelpers(hb: HandlebarsEnv): void {
     const { params, options } = split('patroniClusters', args, 1);
     const rd = renderDataOf(options);
     const set = loadClusters(rd, (params[0] as string | undefined) ?? '/');
-    const s = resolveProxySettings(rd.vars);
+    const s = settingsOf(rd);
     const min = minMembersOf('patroniClusters', options);
     const total = set.clusters.reduce((n, c) => n + c.members.length, 0);
     if (total < min) {
