@@ -12,12 +12,14 @@
 --
 -- The hold lives in HAProxy: it is bounded by itself and needs nothing from haconfd, so it cannot
 -- outlive a stopped or crashed haconfd. Sleeping does not count against tune.lua.session-timeout.
--- A client that disconnects while held ends its stream; HAProxy logs it as an internal error.
+-- A client that disconnects while held is noticed within one poll and its stream ended at once
+-- (counted as abandoned); it is never routed.
 --
 -- `haconfd holds` on the runtime socket prints the counters per listen, one line each:
---     <listen> held <n> released <n> timed_out <n> wait_ms <n>
+--     <listen> held <n> released <n> timed_out <n> abandoned <n> wait_ms <n>
 -- (held: connections that found no usable server; released: routed once a server came up;
---  timed_out: let go after the timeout; wait_ms: total time spent waiting by released and timed-out ones).
+--  timed_out: let go after the timeout; abandoned: the client left while held;
+--  wait_ms: total time those connections waited).
 
 local POLL_MS = 10
 local counters = {}
@@ -25,7 +27,7 @@ local counters = {}
 local function counter(listen)
   local c = counters[listen]
   if c == nil then
-    c = { held = 0, released = 0, timed_out = 0, wait_ms = 0 }
+    c = { held = 0, released = 0, timed_out = 0, abandoned = 0, wait_ms = 0 }
     counters[listen] = c
   end
   return c
@@ -47,6 +49,13 @@ core.register_action("haconfd_hold", { "tcp-req" }, function(txn, timeout_ms)
       c.wait_ms = c.wait_ms + waited
       return
     end
+    -- The client closed its side (a full buffer also stops receiving: that one is still there).
+    if not txn.req:may_recv() and not txn.req:is_full() then
+      c.abandoned = c.abandoned + 1
+      c.wait_ms = c.wait_ms + waited
+      txn:done()
+      return
+    end
   end
   c.timed_out = c.timed_out + 1
   c.wait_ms = c.wait_ms + waited
@@ -58,6 +67,6 @@ core.register_cli({ "haconfd", "holds" }, "haconfd holds                        
   table.sort(names)
   for _, name in ipairs(names) do
     local c = counters[name]
-    applet:send(string.format("%s held %d released %d timed_out %d wait_ms %d\n", name, c.held, c.released, c.timed_out, c.wait_ms))
+    applet:send(string.format("%s held %d released %d timed_out %d abandoned %d wait_ms %d\n", name, c.held, c.released, c.timed_out, c.abandoned, c.wait_ms))
   end
 end)
