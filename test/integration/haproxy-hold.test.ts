@@ -35,7 +35,7 @@ function attempt(port: number): Attempt {
       if (data.includes('\n')) socket.destroy();
     });
     socket.on('close', () => {
-      ended = Date.now() - started;
+      ended = Math.max(1, Date.now() - started);
       resolve(data.trim() === '' ? 'closed' : data.trim());
     });
     socket.on('error', () => undefined);
