@@ -6,8 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { exchange } from '../../src/haproxy/socketTransport.js';
-import { parseShowProc } from '../../src/haproxy/procList.js';
+import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
+import { parseShowProc } from '../../src/haproxy/reload/procList.js';
 import { W, R, waitStates, withRig, type Rig } from './controller-fixture.js';
 import { waitFor } from '../harness/process.js';
 
