@@ -134,10 +134,11 @@ export class WriteClient {
   skipped = 0;
 
   /**
-   * `timeoutMs` bounds one attempt; attempts overlap (a connection HAProxy keeps retrying against a
-   * stopping node can hang for seconds) so a new one still starts every `everyMs`.
+   * `timeoutMs` bounds one attempt (longer than the write listens' hold_timeout, so a held attempt
+   * is measured, not cut); attempts overlap (a held one, or one HAProxy keeps retrying against a
+   * stopping node, can take seconds) so a new one still starts every `everyMs`.
    */
-  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 1000, private readonly maxInFlight = 80) {}
+  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 35_000, private readonly maxInFlight = 2000) {}
 
   start(): void {
     this.timer = setInterval(() => {
@@ -186,6 +187,13 @@ export class LeaderKeyLog {
       if (last?.value !== v) this.changes.push({ at: Date.now(), value: v });
     });
     this.watcher.on('delete', () => this.changes.push({ at: Date.now(), value: null }));
+  }
+
+  /** True when `node` held the key at some moment in [from, to]. */
+  heldDuring(node: string | undefined, from: number, to: number): boolean {
+    if (node === undefined) return false;
+    if (this.at(from) === node) return true;
+    return this.changes.some((c) => c.at > from && c.at <= to && c.value === node);
   }
 
   /** The key's value at time t. */
@@ -482,16 +490,19 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
   await client.stop();
   const keyChangedAt = rig.keyLog.changes.find((c) => c.at > beginAt && c.value !== from)?.at ?? newKeyAt;
   const attempts = [...client.attempts].sort((a, b) => a.start - b.start);
-  const viaHaproxyAt = attempts.find((a) => a.start > keyChangedAt && a.ok && a.serverPort === toPort)?.start;
+  // When the first write through HAProxy landed on the new leader (a held one may have started earlier).
+  const landed = attempts.filter((a) => a.end > keyChangedAt && a.ok && a.serverPort === toPort).map((a) => a.end);
+  const viaHaproxyAt = landed.length === 0 ? undefined : Math.min(...landed);
   let routedAt: number | undefined;
   if (rig.controller) {
     const rec = rig.haconfdLog().find((r) => typeof r['msg'] === 'string' && (r['msg'] as string).startsWith(`writes routed to ${to}`) && typeof r['time'] === 'number' && (r['time'] as number) >= keyChangedAt);
     routedAt = rec ? (rec['time'] as number) : undefined;
   }
+  // A held connection reaches its node later than it started: it is misrouted only when that node
+  // held the key at no moment of the attempt.
   const misrouted = attempts.filter((a) => {
     if (a.start <= keyChangedAt || a.serverPort === undefined) return false;
-    const holder = rig.keyLog.at(a.start);
-    return rig.nodeOfPort(a.serverPort) !== holder;
+    return !rig.keyLog.heldDuring(rig.nodeOfPort(a.serverPort), a.start, a.end);
   });
   const failedAfterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
   let outageMs = 0;
