@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
 import { parseShowProc } from '../../src/haproxy/reload/procList.js';
+import { HOLDS_LINE, holdReleaseLine, holdReplyError, holdRequestLine, parseHolds, type HoldStatus } from '../../src/haproxy/runtime/holdCommands.js';
 import { W, R, waitStates, withRig, type Rig } from './controller-fixture.js';
 import { waitFor } from '../harness/process.js';
 
@@ -50,21 +51,15 @@ async function send(rig: Rig, line: string): Promise<string> {
   return r.body;
 }
 
-interface HoldCounters {
-  held: number;
-  released: number;
-  timed_out: number;
-  abandoned: number;
-  wait_ms: number;
+async function holds(rig: Rig, listen = W): Promise<HoldStatus> {
+  const out = await exchange({ kind: 'unix', path: rig.socket }, HOLDS_LINE, 2000);
+  return parseHolds(out).find((h) => h.listen === listen) ?? { listen, held: 0, released: 0, timedOut: 0, abandoned: 0, waitMs: 0, requestedMs: 0 };
 }
 
-async function holds(rig: Rig, listen = W): Promise<HoldCounters> {
-  const out = await exchange({ kind: 'unix', path: rig.socket }, 'haconfd holds', 2000);
-  const line = out.split('\n').find((l) => l.startsWith(`${listen} `));
-  if (line === undefined) return { held: 0, released: 0, timed_out: 0, abandoned: 0, wait_ms: 0 };
-  const m = /held (\d+) released (\d+) timed_out (\d+) abandoned (\d+) wait_ms (\d+)/.exec(line);
-  assert.ok(m, `unexpected 'haconfd holds' line: ${line}`);
-  return { held: Number(m[1]), released: Number(m[2]), timed_out: Number(m[3]), abandoned: Number(m[4]), wait_ms: Number(m[5]) };
+/** Sends a hold command; fails the test on an error reply. */
+async function holdCommand(rig: Rig, line: string): Promise<void> {
+  const reply = await exchange({ kind: 'unix', path: rig.socket }, line, 2000);
+  assert.equal(holdReplyError(reply), undefined, `${line}: ${reply}`);
 }
 
 /** Current sessions on the write listen's frontend side (from `show stat`). */
@@ -108,7 +103,7 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
       assert.deepEqual(new Set(results), new Set(['pg1']), `every held connection reaches pg1: ${JSON.stringify(results.filter((r) => r !== 'pg1').slice(0, 5))}`);
       const c = await holds(rig);
       assert.equal(c.released, 200);
-      assert.equal(c.timed_out, 0);
+      assert.equal(c.timedOut, 0);
     }, { holdTimeout: '20s', vars: { maxconn: 1000 } }));
 
   test('health down on every server (checks still running) holds too; a server coming UP releases', () =>
@@ -142,7 +137,7 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
       const elapsed = await a.elapsed;
       assert.ok(elapsed >= 900, `held for about hold_timeout (1s), ended after ${elapsed} ms`);
       const c = await holds(rig);
-      assert.equal(c.timed_out, 1);
+      assert.equal(c.timedOut, 1);
       assert.equal(c.released, 0);
     }, { holdTimeout: '1s' }));
 
@@ -225,4 +220,39 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
       }
       assert.equal(rig.haproxy.process.exited(), false, 'HAProxy keeps running');
     }, { holdTimeout: '2s' }));
+  test('haconfd\'s hold request holds new connections although a server is usable; release routes them to it', () =>
+    withRig(async (rig) => {
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 10_000);
+      await holdCommand(rig, holdRequestLine(W, 20_000));
+      assert.ok((await holds(rig)).requestedMs > 15_000);
+      const attempts = Array.from({ length: 5 }, () => attempt(rig.ports.write));
+      await waitFor('5 connections held', async () => (await holds(rig)).held === 5, 5000, 10);
+      assert.equal(attempts.filter((a) => a.ended()).length, 0);
+      // A long session already on the leader is not touched by the request.
+      await holdCommand(rig, holdReleaseLine(W));
+      assert.deepEqual(await Promise.all(attempts.map((a) => a.result)), ['pg1', 'pg1', 'pg1', 'pg1', 'pg1']);
+      assert.equal((await holds(rig)).requestedMs, 0);
+    }, { holdTimeout: '20s' }));
+
+  test('a hold request ends by itself at its deadline (haconfd gone): held connections go to the usable server', () =>
+    withRig(async (rig) => {
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 10_000);
+      await holdCommand(rig, holdRequestLine(W, 800));
+      const a = attempt(rig.ports.write);
+      assert.equal(await a.result, 'pg1');
+      const elapsed = await a.elapsed;
+      assert.ok(elapsed >= 300 && elapsed < 5000, `held until the request's deadline, not hold_timeout: ${elapsed} ms`);
+      assert.equal((await holds(rig)).requestedMs, 0);
+    }, { holdTimeout: '20s' }));
+
+  test('hold commands refuse a listen that does not exist and a bad duration, and change nothing', () =>
+    withRig(async (rig) => {
+      for (const line of ['haconfd hold nosuch_primary 1000', `haconfd hold ${W} 0`, `haconfd hold ${W} 1.5`, `haconfd hold ${W} 3600001`, `haconfd hold ${W}`, 'haconfd release nosuch_primary']) {
+        const reply = await exchange({ kind: 'unix', path: rig.socket }, line, 2000);
+        assert.match(holdReplyError(reply) ?? '', /no such listen|whole number/, line);
+      }
+      assert.equal((await holds(rig)).requestedMs, 0);
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 10_000);
+      assert.equal(await attempt(rig.ports.write).result, 'pg1');
+    }, { holdTimeout: '20s' }));
 });
