@@ -32,7 +32,7 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
       const steered = async (): Promise<boolean> => {
         await rig.client.send(`set server ${W}/pg2 state ready; set server ${W}/pg2 health up`);
         try {
-          await waitStates(rig, W, { pg2: 'maint' }, 1200);
+          await waitStates(rig, W, { pg2: 'down' }, 1200);
           return true;
         } catch {
           return false;
@@ -51,7 +51,7 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
         table('');
         haconfd.kill('SIGHUP');
         await waitFor('restarted', () => logged('HAProxy controller restarted with the new [controller] settings'), 10_000, 50);
-        await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' }, 5000);
+        await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 5000);
         assert.equal(await steered(), true);
 
         table('intervall = "1s"');
@@ -67,7 +67,7 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
         table('enabled = true');
         haconfd.kill('SIGHUP');
         await waitFor('started again', () => logged('HAProxy controller started ([controller] enabled)'), 10_000, 50);
-        await waitStates(rig, W, { pg2: 'maint' }, 5000);
+        await waitStates(rig, W, { pg2: 'down' }, 5000);
         await sleep(100);
         assert.ok(!haconfd.exited(), 'haconfd kept running throughout');
         assert.ok(!/"level":60/.test(haconfd.log()));

@@ -161,10 +161,10 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
         controller = undefined;
         // A reload step running under the old controller finishes first (new ones wait for this).
         await Promise.allSettled([...steps]);
-        await old?.stop();
+        await old?.stop({ why: s.config === undefined ? '[controller] removed or enabled = false' : 'new [controller] settings' });
         if (s.config === undefined) {
           settings = s;
-          if (old) clog.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy keeps the states it has; its checks decide from here)');
+          if (old) clog.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy\'s checks decide from here; operator overrides stay)');
           return;
         }
         if (stopping) return;
@@ -186,7 +186,7 @@ export function controllerHooks(config: Config, log: Logger): ControllerHooks {
     async stop() {
       stopping = true;
       await reconfiguring;
-      await controller?.stop();
+      await controller?.stop({ why: 'haconfd stopping' });
     },
   };
   return hooks;
