@@ -225,6 +225,8 @@ export interface FailoverRig {
   readonly ports: { write: number; read: number; stats: number };
   readonly controller: boolean;
   readonly keyLog: LeaderKeyLog;
+  /** Patroni's failover key (a switchover request), as etcd reports it. */
+  readonly failoverLog: LeaderKeyLog;
   /** Node name by Postgres port. */
   nodeOfPort(port: number | undefined): string | undefined;
   /** haconfd's log records (JSON lines) so far. */
@@ -246,6 +248,11 @@ export interface FailoverRigOptions {
   readonly scope?: string;
   /** haconfd reaches etcd through a TCP proxy the test can cut (Patroni does not). */
   readonly etcdProxy?: boolean;
+  /**
+   * New connections held around a failover (the shipped default: write listens' hold_timeout 30s,
+   * [controller] hold_on_switchover = true). false: hold_timeout = "0" and hold_on_switchover = false.
+   */
+  readonly hold?: boolean;
 }
 
 const logRecords = (logFile: string): Record<string, unknown>[] =>
@@ -273,9 +280,10 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
   let haproxy: HaproxyInstance | undefined;
   let haconfd: RunningProcess | undefined;
   let proxy: TcpProxy | undefined;
-  const keyLog: { v?: LeaderKeyLog } = {};
+  const keyLog: { v?: LeaderKeyLog; failover?: LeaderKeyLog } = {};
   const cleanup = async (): Promise<void> => {
     await keyLog.v?.stop().catch(() => undefined);
+    await keyLog.failover?.stop().catch(() => undefined);
     await Promise.allSettled([haconfd?.stop(), haproxy?.stop(), cluster?.stop(), proxy?.stop()]);
     await etcd?.stop().catch(() => undefined);
     removeDir(dir);
@@ -293,11 +301,12 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       hardStopAfter: '30s',
       wait: { min: '100ms', max: '1s' },
       clusters: { [scope]: { write, read } },
+      ...(opts.hold === false ? { holdTimeout: '0' } : {}),
     });
     if (opts.controller) {
       writeFileSync(
         join(confdir, 'haconfd.toml'),
-        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n`,
+        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n${opts.hold === false ? 'hold_on_switchover = false\n' : ''}`,
       );
     }
     if (opts.etcdProxy) {
@@ -313,6 +322,8 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     haconfd = startCli(['-watch', ...common], { logFile, cwd: dir });
     keyLog.v = new LeaderKeyLog(etcd.clientUrl, `/service/${scope}/leader`);
     await keyLog.v.start();
+    keyLog.failover = new LeaderKeyLog(etcd.clientUrl, `/service/${scope}/failover`);
+    await keyLog.failover.start();
     const c = cluster;
     const portToNode = (): Map<number, string> => new Map(c.nodes.map((n) => [n.pgPort, n.name] as const));
     const ready = opts.controller ? 'confirmed as a running primary' : 'etcd watch: connected';
@@ -327,6 +338,7 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       ports: { write, read, stats },
       controller: opts.controller,
       keyLog: keyLog.v,
+      failoverLog: keyLog.failover,
       nodeOfPort: (p) => (p === undefined ? undefined : portToNode().get(p)),
       haconfdLog: () => logRecords(logFile),
       stopHaconfd: async (signal) => {
@@ -402,6 +414,12 @@ export interface FailoverResult {
    */
   readonly directGapMs: number | undefined;
   readonly attempts: Attempt[];
+  /** Patroni wrote the failover key naming the old leader (switchovers), when seen. */
+  readonly requestAt: number | undefined;
+  /** Write attempts through the write port that failed: all, started after the failover key, started after the leader key changed. */
+  readonly failed: { readonly total: number; readonly afterRequest: number; readonly afterKey: number };
+  /** Longest time one attempt took, failed or not (a held one waits). */
+  readonly longestAttemptMs: number;
   /** Orphaned runs: when haconfd was taken away and when it was back (steering again). */
   readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[] };
 }
@@ -581,6 +599,14 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
     return !rig.keyLog.heldDuring(rig.nodeOfPort(a.serverPort), a.start, a.end);
   });
   const failedAfterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
+  const requestAt = rig.failoverLog.changes.find((c) => c.at > beginAt && c.value !== null && c.value.includes(`"${from}"`))?.at;
+  const failedAttempts = attempts.filter((a) => !a.ok);
+  const failed = {
+    total: failedAttempts.length,
+    afterRequest: requestAt === undefined ? 0 : failedAttempts.filter((a) => a.start > requestAt).length,
+    afterKey: failedAttempts.filter((a) => a.start > keyChangedAt).length,
+  };
+  const longestAttemptMs = Math.max(0, ...attempts.map((a) => a.end - a.start));
   let outageMs = 0;
   let lastOk = attempts.filter((a) => a.ok && a.start < keyChangedAt).pop()?.start ?? beginAt;
   for (const a of attempts) {
@@ -591,7 +617,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
   const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
   const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt) } };
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, ...orphaned };
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned };
 }
 
 /** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */
