@@ -302,6 +302,8 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       wait: { min: '100ms', max: '1s' },
       clusters: { [scope]: { write, read } },
       ...(opts.hold === false ? { holdTimeout: '0' } : {}),
+      // The harness's Postgres has max_connections 40 (Patroni, replication and psql need some).
+      serverMaxconn: 20,
     });
     if (opts.controller) {
       writeFileSync(

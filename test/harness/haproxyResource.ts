@@ -18,6 +18,11 @@ export interface HaproxyResourceOptions {
   readonly wait?: { readonly min: string; readonly max: string };
   /** `hold_timeout` of the write listens; unset = the shipped default (30s), '0' = no hold. */
   readonly holdTimeout?: string;
+  /**
+   * `server_maxconn`: keep it below the Postgres nodes' max_connections so that a burst (held
+   * connections released at once) queues in HAProxy instead of failing in Postgres.
+   */
+  readonly serverMaxconn?: number;
 }
 
 export interface HaproxyResourcePaths {
@@ -70,7 +75,7 @@ check_inter = ${q(o.checkInter)}
 runtime_socket = ${q(paths.adminSocket)}
 server_state_file = ${q(paths.stateFile)}
 hard_stop_after = ${q(o.hardStopAfter)}
-${o.holdTimeout !== undefined ? `hold_timeout = ${q(o.holdTimeout)}\n` : ''}
+${o.holdTimeout !== undefined ? `hold_timeout = ${q(o.holdTimeout)}\n` : ''}${o.serverMaxconn !== undefined ? `server_maxconn = ${o.serverMaxconn}\n` : ''}
 ${clusters}`,
   );
   return paths;
