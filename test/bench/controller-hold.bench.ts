@@ -21,7 +21,14 @@ async function scenario(hold: boolean): Promise<FailoverResult[]> {
     const plan: FailoverKind[] = [...Array<FailoverKind>(SWITCHOVERS).fill('switchover'), ...Array<FailoverKind>(KILLS).fill('kill9')];
     for (const kind of plan) {
       const r = await runFailover(rig, kind);
-      process.stderr.write(`bench controller-hold (hold ${hold ? 'on' : 'off'}): ${describeFailover(r)}; failed ${r.failed.total} (after failover key ${r.failed.afterRequest}, after key change ${r.failed.afterKey}), longest attempt ${r.longestAttemptMs} ms\n`);
+      // Failed attempts started after the key changed, by 100 ms bucket and error.
+      const why = new Map<string, number>();
+      for (const a of r.attempts) {
+        if (a.ok || a.start <= r.keyChangedAt) continue;
+        const k = `+${Math.round((a.start - r.keyChangedAt) / 100) * 100}ms ${a.error ?? '?'}`.slice(0, 120);
+        why.set(k, (why.get(k) ?? 0) + 1);
+      }
+      process.stderr.write(`bench controller-hold (hold ${hold ? 'on' : 'off'}): ${describeFailover(r)}; failed ${r.failed.total} (after failover key ${r.failed.afterRequest}, after key change ${r.failed.afterKey}), longest attempt ${r.longestAttemptMs} ms${why.size > 0 ? `; failed after the key change: ${JSON.stringify(Object.fromEntries(why))}` : ''}\n`);
       out.push(r);
     }
   } finally {
