@@ -1,12 +1,12 @@
 /**
- * The real-cluster rig for the controller's acceptance test and benchmark: etcd, a 3-node Patroni
+ * The real-cluster rig for the controller's acceptance test and benchmark: etcd (or ZooKeeper), a 3-node Patroni
  * cluster, HAProxy 2.6 master-worker with the shipped haproxy.cfg.hbs (reloads keep state through
  * the master socket), and `haconfd -watch` with or without `[controller]`. Plus the instruments:
  *
  * - a write client: every 20 ms a fresh connection through the write port (a minimal pg-wire
  *   client on node:net, trust auth) running `select inet_server_port(); insert …`, recording when
  *   it started/ended, which node answered and whether the write succeeded;
- * - an etcd watch on the leader key (arrival time of every change);
+ * - a watch on the leader key, in etcd or ZooKeeper (arrival time of every change);
  * - failover drivers (patronictl switchover, kill -9 of the leader's Patroni + Postgres, restart)
  *   and the analysis of one failover from those records.
  */
@@ -16,6 +16,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3, type Watcher } from 'etcd3';
 import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
+import { startZookeeper, type ZookeeperInstance } from '../harness/zookeeper.js';
+import { ZkSession } from '../../src/backends/zookeeper/session.js';
+import { EVENT } from '../../src/backends/zookeeper/protocol.js';
 import { startPatroniCluster, type PatroniCluster } from '../harness/patroni.js';
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
 import { runCli, startCli } from '../harness/cli.js';
@@ -170,7 +173,65 @@ export interface KeyChange {
   readonly value: string | null;
 }
 
-export class LeaderKeyLog {
+/** The leader key's changes as observed (etcd watch or ZooKeeper persistent watch). */
+export interface KeyLog {
+  readonly changes: KeyChange[];
+  start(): Promise<void>;
+  at(t: number): string | null;
+  stop(): Promise<void>;
+}
+
+/** True when `node` held the key at some moment in [from, to]. */
+export function heldDuring(log: KeyLog, node: string | undefined, from: number, to: number): boolean {
+  if (node === undefined) return false;
+  if (log.at(from) === node) return true;
+  return log.changes.some((c) => c.at > from && c.at <= to && c.value === node);
+}
+
+/** The leader znode through a persistent watch on it (its data fetched on every event). */
+export class ZkLeaderKeyLog implements KeyLog {
+  readonly changes: KeyChange[] = [];
+  private session: ZkSession | undefined;
+
+  constructor(private readonly node: string, private readonly path: string) {}
+
+  private record(value: string | null): void {
+    const last = this.changes[this.changes.length - 1];
+    if (last === undefined || last.value !== value) this.changes.push({ at: Date.now(), value });
+  }
+
+  async start(): Promise<void> {
+    const [host, port] = this.node.split(':');
+    const s = await ZkSession.open({ host: host as string, port: Number(port), label: this.node }, {
+      connectTimeoutMs: 5000,
+      sessionTimeoutMs: 30_000,
+      onNotification: (ev) => {
+        if (ev.path !== this.path) return;
+        if (ev.type === EVENT.nodeDeleted) this.record(null);
+        else void s.getData(this.path).then((d) => this.record(d ? d.data.toString('utf8') : null), () => undefined);
+      },
+    });
+    this.session = s;
+    await s.addRecursiveWatch(this.path);
+    const now = await s.getData(this.path);
+    this.record(now ? now.data.toString('utf8') : null);
+  }
+
+  at(t: number): string | null {
+    let v: string | null = null;
+    for (const c of this.changes) {
+      if (c.at > t) break;
+      v = c.value;
+    }
+    return v;
+  }
+
+  async stop(): Promise<void> {
+    await this.session?.close();
+  }
+}
+
+export class LeaderKeyLog implements KeyLog {
   readonly changes: KeyChange[] = [];
   private client: Etcd3 | undefined;
   private watcher: Watcher | undefined;
@@ -188,13 +249,6 @@ export class LeaderKeyLog {
       if (last?.value !== v) this.changes.push({ at: Date.now(), value: v });
     });
     this.watcher.on('delete', () => this.changes.push({ at: Date.now(), value: null }));
-  }
-
-  /** True when `node` held the key at some moment in [from, to]. */
-  heldDuring(node: string | undefined, from: number, to: number): boolean {
-    if (node === undefined) return false;
-    if (this.at(from) === node) return true;
-    return this.changes.some((c) => c.at > from && c.at <= to && c.value === node);
   }
 
   /** The key's value at time t. */
@@ -216,7 +270,9 @@ export class LeaderKeyLog {
 // ---- the rig ----
 
 export interface FailoverRig {
-  readonly etcd: EtcdInstance;
+  /** The DCS (one of the two). */
+  readonly etcd: EtcdInstance | undefined;
+  readonly zookeeper: ZookeeperInstance | undefined;
   readonly cluster: PatroniCluster;
   readonly haproxy: HaproxyInstance;
   /** The haconfd running now (a new one after startHaconfd). */
@@ -224,9 +280,9 @@ export interface FailoverRig {
   readonly dir: string;
   readonly ports: { write: number; read: number; stats: number };
   readonly controller: boolean;
-  readonly keyLog: LeaderKeyLog;
-  /** Patroni's failover key (a switchover request), as etcd reports it. */
-  readonly failoverLog: LeaderKeyLog;
+  readonly keyLog: KeyLog;
+  /** Patroni's failover key (a switchover request), as the DCS reports it. */
+  readonly failoverLog: KeyLog;
   /** Node name by Postgres port. */
   nodeOfPort(port: number | undefined): string | undefined;
   /** haconfd's log records (JSON lines) so far. */
@@ -253,6 +309,8 @@ export interface FailoverRigOptions {
    * [controller] hold_on_switchover = true). false: hold_timeout = "0" and hold_on_switchover = false.
    */
   readonly hold?: boolean;
+  /** Patroni's DCS and haconfd's backend (default etcd). */
+  readonly dcs?: 'etcd' | 'zookeeper';
 }
 
 const logRecords = (logFile: string): Record<string, unknown>[] =>
@@ -276,21 +334,28 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
   const dir = tempDir('controller-e2e');
   const scope = opts.scope ?? 'demo';
   let etcd: EtcdInstance | undefined;
+  let zookeeper: ZookeeperInstance | undefined;
   let cluster: PatroniCluster | undefined;
   let haproxy: HaproxyInstance | undefined;
   let haconfd: RunningProcess | undefined;
   let proxy: TcpProxy | undefined;
-  const keyLog: { v?: LeaderKeyLog; failover?: LeaderKeyLog } = {};
+  const keyLog: { v?: KeyLog; failover?: KeyLog } = {};
   const cleanup = async (): Promise<void> => {
     await keyLog.v?.stop().catch(() => undefined);
     await keyLog.failover?.stop().catch(() => undefined);
     await Promise.allSettled([haconfd?.stop(), haproxy?.stop(), cluster?.stop(), proxy?.stop()]);
     await etcd?.stop().catch(() => undefined);
+    await zookeeper?.stop().catch(() => undefined);
     removeDir(dir);
   };
   try {
-    etcd = await startEtcd('controller-e2e');
-    cluster = await startPatroniCluster({ etcd, scope, nodes: 3 });
+    if (opts.dcs === 'zookeeper') {
+      zookeeper = await startZookeeper({ tickTimeMs: 1000 });
+      cluster = await startPatroniCluster({ zookeeper, scope, nodes: 3 });
+    } else {
+      etcd = await startEtcd('controller-e2e');
+      cluster = await startPatroniCluster({ etcd, scope, nodes: 3 });
+    }
     const leader = await cluster.leader();
     await cluster.psql(cluster.node(leader).pgPort, 'create table if not exists probe (id bigserial primary key, at timestamptz default now())');
     const [write, read, stats] = (await freePorts(3)) as [number, number, number];
@@ -312,25 +377,27 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       );
     }
     if (opts.etcdProxy) {
+      if (etcd === undefined) throw new Error('etcdProxy needs dcs etcd');
       const u = new URL(etcd.clientUrl);
       proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
     }
-    const etcdUrl = proxy?.url ?? etcd.clientUrl;
-    const common = ['-backend', 'etcdv3', '-node', etcdUrl, '-confdir', confdir, '-log-format', 'json'];
+    const backend = zookeeper ? ['-backend', 'zookeeper', '-node', zookeeper.node] : ['-backend', 'etcdv3', '-node', proxy?.url ?? (etcd as EtcdInstance).clientUrl];
+    const common = [...backend, '-confdir', confdir, '-log-format', 'json'];
     const first = await runCli(['-onetime', '-sync-only', ...common], { cwd: dir });
     if (first.code !== 0) throw new Error(`haconfd -onetime failed: ${first.stderr}`);
     haproxy = await startHaproxy({ dir, configFile: cfgFile, masterSocket: master });
     const logFile = join(dir, 'haconfd.log');
     haconfd = startCli(['-watch', ...common], { logFile, cwd: dir });
-    keyLog.v = new LeaderKeyLog(etcd.clientUrl, `/service/${scope}/leader`);
+    keyLog.v = zookeeper ? new ZkLeaderKeyLog(zookeeper.node, `/service/${scope}/leader`) : new LeaderKeyLog((etcd as EtcdInstance).clientUrl, `/service/${scope}/leader`);
     await keyLog.v.start();
-    keyLog.failover = new LeaderKeyLog(etcd.clientUrl, `/service/${scope}/failover`);
+    keyLog.failover = zookeeper ? new ZkLeaderKeyLog(zookeeper.node, `/service/${scope}/failover`) : new LeaderKeyLog((etcd as EtcdInstance).clientUrl, `/service/${scope}/failover`);
     await keyLog.failover.start();
     const c = cluster;
     const portToNode = (): Map<number, string> => new Map(c.nodes.map((n) => [n.pgPort, n.name] as const));
-    const ready = opts.controller ? 'confirmed as a running primary' : 'etcd watch: connected';
+    const ready = opts.controller ? 'confirmed as a running primary' : zookeeper ? 'haconfd started' : 'etcd watch: connected';
     const rig: FailoverRig = {
       etcd,
+      zookeeper,
       cluster,
       haproxy,
       get haconfd(): RunningProcess {
@@ -423,7 +490,7 @@ export interface FailoverResult {
   /** Longest time one attempt took, failed or not (a held one waits). */
   readonly longestAttemptMs: number;
   /** Orphaned runs: when haconfd was taken away and when it was back (steering again). */
-  readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[] };
+  readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[]; readonly failedBeforeBack: Attempt[] };
 }
 
 async function pollDirect(port: number, since: number, deadlineMs: number): Promise<number | undefined> {
@@ -598,7 +665,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   // held the key at no moment of the attempt.
   const misrouted = attempts.filter((a) => {
     if (a.start <= keyChangedAt || a.serverPort === undefined) return false;
-    return !rig.keyLog.heldDuring(rig.nodeOfPort(a.serverPort), a.start, a.end);
+    return !heldDuring(rig.keyLog, rig.nodeOfPort(a.serverPort), a.start, a.end);
   });
   const failedAfterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
   const requestAt = rig.failoverLog.changes.find((c) => c.at > beginAt && c.value !== null && c.value.includes(`"${from}"`))?.at;
@@ -618,7 +685,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   }
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
   const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
-  const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt) } };
+  const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt), failedBeforeBack: attempts.filter((a) => !a.ok && viaHaproxyAt !== undefined && a.start > viaHaproxyAt && a.start < back.backAt) } };
   return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned };
 }
 
@@ -636,6 +703,6 @@ export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
 
 export function describeFailover(r: FailoverResult): string {
   const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
-  const o = r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length}]`;
+  const o = r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length} (between the checks routing and its return ${r.orphan.failedBeforeBack.length})]`;
   return `${r.kind}${o} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed; Patroni's own direct gap ${r.directGapMs ?? '?'} ms), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
 }

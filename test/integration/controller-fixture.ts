@@ -117,7 +117,7 @@ export interface Rig {
   servers(): Promise<ActualServer[]>;
   /** Who answers through a port (the node's name), or an error text. */
   through(port: number): Promise<string>;
-  controller(table?: Record<string, unknown>, opts?: { dcsReachable?: () => boolean; registry?: Registry }): HaproxyController;
+  controller(table?: Record<string, unknown>, opts?: { dcsReachable?: () => boolean; registry?: Registry; now?: () => number }): HaproxyController;
   restartHaproxy(): Promise<void>;
   close(): Promise<void>;
 }
@@ -223,6 +223,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
         log,
         registry: o.registry ?? new Registry(),
         ...(o.dcsReachable ? { dcsReachable: o.dcsReachable } : {}),
+        ...(o.now ? { now: o.now } : {}),
       });
       controllers.push(c);
       return c;

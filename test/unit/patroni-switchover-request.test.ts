@@ -67,21 +67,21 @@ test('the cluster model carries the failover key', () => {
 
 describe('hold settings of the shipped haproxy.cfg', () => {
   test('on by default beside the template, off with hold_timeout 0 or without a known script', () => {
-    const s = resolveProxySettings({}, { templateDir: '/etc/haconfd/templates' });
+    const s = resolveProxySettings({}, undefined, { templateDir: '/etc/haconfd/templates' });
     assert.equal(s.hold_script, '/etc/haconfd/templates/haconfd-hold.lua');
     assert.equal(s.hold_timeout_ms, 30_000);
     assert.equal(s.hold_inspect_delay, '31000ms');
-    assert.equal(resolveProxySettings({ hold_timeout: '0' }, { templateDir: '/t' }).hold_timeout_ms, 0);
+    assert.equal(resolveProxySettings({ hold_timeout: '0' }, undefined, { templateDir: '/t' }).hold_timeout_ms, 0);
     assert.equal(resolveProxySettings({}).hold_timeout_ms, 0);
     const own = resolveProxySettings({ hold_script: '/usr/local/share/hold.lua', hold_timeout: '5s' });
     assert.equal(own.hold_script, '/usr/local/share/hold.lua');
     assert.equal(own.hold_timeout_ms, 5000);
   });
   test('bad values are refused naming the var', () => {
-    assert.throws(() => resolveProxySettings({ hold_timeout: 'soon' }, { templateDir: '/t' }), (e: Error) => e instanceof SettingsError && /vars\.hold_timeout/.test(e.message));
-    assert.throws(() => resolveProxySettings({ hold_timeout: '2h' }, { templateDir: '/t' }), /at most 1h/);
+    assert.throws(() => resolveProxySettings({ hold_timeout: 'soon' }, undefined, { templateDir: '/t' }), (e: Error) => e instanceof SettingsError && /vars\.hold_timeout/.test(e.message));
+    assert.throws(() => resolveProxySettings({ hold_timeout: '2h' }, undefined, { templateDir: '/t' }), /at most 1h/);
     assert.throws(() => resolveProxySettings({ hold_script: 'relative.lua' }), /vars\.hold_script/);
-    assert.throws(() => resolveProxySettings({}, { templateDir: '/a dir with spaces' }), /hold_script/);
+    assert.throws(() => resolveProxySettings({}, undefined, { templateDir: '/a dir with spaces' }), /hold_script/);
   });
   test('durationMs reads HAProxy times', () => {
     assert.equal(durationMs('30s'), 30_000);

@@ -1,17 +1,19 @@
 /**
  * The HAProxy controller: level-triggered, like a Kubernetes controller. On every snapshot change,
- * on a timer, after every reload and at start-up it computes the desired state of every server
- * from the Patroni model, reads the actual state (`show servers state`), and sends only the
- * commands that close the difference (src/haproxy/controller/plan.ts). Restart-safe and idempotent.
+ * on a timer, after every reload and at start-up it runs one pass — gather (the clusters, the
+ * leader confirmations, HAProxy's servers, the DCS's reachability, the operator overrides) → plan
+ * (planServerStates, planner.ts: every routing rule, pure) → apply (the commands, in order) — and
+ * keeps its memory between passes as explicit states (controllerState.ts). Restart-safe, idempotent.
  *
- * Leader fast path: a changed or deleted `leader` key cuts every other server of the write
- * backends (MAINT) in the very pass that sees it; the new leader is made UP once its REST API
- * confirms a running primary (leaderConfirmation.ts), or handed to HAProxy's checks
- * (`state ready; health down`) when that does not happen within the bound.
+ * It accelerates HAProxy's checks, it never replaces them: a changed or deleted `leader` key forces
+ * every other write server DOWN (`health down`, sessions cut) in the very pass that sees it; the
+ * new leader is forced UP (`health up`) once its REST API confirms a running primary
+ * (leaderConfirmation.ts). The checks keep running on every server and correct whatever it left
+ * behind within their own bounds. On stop it hands any MAINT/DRAIN it finds on a steered server
+ * (no operator override, no removal) back to the checks, and logs it.
  *
- * It changes nothing while the DCS is unreachable or no snapshot has been read (and says so); after
- * `dcs_down_release` it hands the servers it steers back to HAProxy's checks. Operator overrides
- * (overrides.ts) are never lifted.
+ * It changes nothing while the DCS is unreachable or no snapshot has been read (and says so).
+ * Operator overrides (overrides.ts) are never lifted.
  */
 import type { Registry } from 'prom-client';
 import type { Snapshot } from '../../backends/backend.js';
@@ -21,7 +23,7 @@ import { Store } from '../../store/store.js';
 import { loadOverrides } from './overrides.js';
 import { serving, type LeaderConfirmation, type OperatorOverride } from './plan.js';
 import { RuntimeClient } from '../runtime/runtimeClient.js';
-import type { RuntimeCommand } from '../runtime/runtimeCommand.js';
+import { addServerLine, type RuntimeCommand } from '../runtime/runtimeCommand.js';
 import { NoSuchBackendError, NoSuchServerError } from '../runtime/runtimeErrors.js';
 import type { ActualServer } from '../runtime/serversState.js';
 import { pidOf } from '../runtime/infoList.js';
@@ -72,6 +74,13 @@ export interface ControllerOptions {
   readonly membershipState?: MembershipState;
 }
 
+/**
+ * A server the DCS names that HAProxy lacks is normal for a moment: a member joined and the render
+ * (or the runtime `add server`) has not caught up yet. Only one still missing after this long is a
+ * warning; before that it is logged at debug.
+ */
+export const MISSING_WARN_AFTER_MS = 10_000;
+
 export class HaproxyController {
   readonly metrics: ControllerMetrics;
   private readonly client: RuntimeClient;
@@ -95,6 +104,8 @@ export class HaproxyController {
   private lastError: string | undefined;
   private lastErrorAt = 0;
   private lastMissing = '';
+  /** When each currently missing backend/server was first seen missing. */
+  private readonly missingSince = new Map<string, number>();
   private last: ReconcileReport | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
@@ -256,7 +267,7 @@ export class HaproxyController {
         if (!isHaproxyIdentifier(s.server) || !/^[A-Za-z0-9.:-]+$/.test(s.addr)) continue;
         const addr = s.addr.includes(':') ? `[${s.addr}]:${s.port}` : `${s.addr}:${s.port}`;
         try {
-          await this.client.send(`add server ${s.backend}/${s.server} ${addr}`, { backend: s.backend, server: s.server });
+          await this.client.send(addServerLine(s.backend, s.server, addr), { backend: s.backend, server: s.server });
           this.metrics.commands.inc({ action: 'add-maint', kind: 'write', result: 'ok' });
           this.opts.log.info({ backend: s.backend, server: s.server }, `${s.backend}/${s.server} added in MAINT before the reload, so the new worker does not start it UP`);
         } catch (e) {
@@ -525,12 +536,23 @@ export class HaproxyController {
   }
 
   private reportMissing(missing: readonly string[]): void {
-    const key = [...missing].sort().join(' ');
     this.metrics.missingServers.set(missing.length);
+    const now = this.now();
+    const current = new Set(missing);
+    for (const k of [...this.missingSince.keys()]) if (!current.has(k)) this.missingSince.delete(k);
+    const fresh = missing.filter((k) => !this.missingSince.has(k));
+    for (const k of fresh) this.missingSince.set(k, now);
+    if (fresh.length > 0) this.opts.log.debug({ missing: fresh }, 'HAProxy does not have these yet (a member joining: the render adds them)');
+    const lasting = missing.filter((k) => now - (this.missingSince.get(k) ?? now) >= MISSING_WARN_AFTER_MS);
+    const key = [...lasting].sort().join(' ');
     if (key === this.lastMissing) return;
     this.lastMissing = key;
-    if (missing.length > 0) {
-      this.opts.log.warn({ missing }, `HAProxy lacks ${missing.length} backend(s)/server(s) the DCS names (until the next render adds them): ${missing.join(', ')}`);
+    if (lasting.length > 0) {
+      this.opts.log.warn(
+        { missing: lasting },
+        `HAProxy lacks ${lasting.length} backend(s)/server(s) the DCS names, for ${MISSING_WARN_AFTER_MS / 1000} s or more: ${lasting.join(', ')} ` +
+          '(is the haproxy.cfg resource failing to render or reload, or do the controller\'s backend patterns name listens the template does not have?)',
+      );
     }
   }
 

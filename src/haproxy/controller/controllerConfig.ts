@@ -23,6 +23,7 @@
  */
 import { parseDuration } from '../../config/duration.js';
 import { nearest } from '../../config/suggest.js';
+import { CONTROLLER_KEYS, type ConfigTables } from '../../config/tables.js';
 import { parseSocketAddress } from '../runtime/socketAddress.js';
 import { overridesPath } from './overrides.js';
 import { normalizeKey } from '../../store/keys.js';
@@ -74,12 +75,6 @@ export const CONTROLLER_DEFAULTS = {
   switchoverHoldMaxMs: 30_000,
 } as const;
 
-const KEYS = [
-  'socket', 'namespace', 'scopes', 'interval', 'confirm_timeout', 'confirm_poll_interval', 'confirm_request_timeout',
-  'api_verify_tls', 'socket_timeout', 'overrides_file', 'dcs_down_release', 'write_backends', 'read_backends',
-  'read_backends_with_leader', 'enabled', 'runtime_membership', 'removal_grace', 'hold_on_switchover', 'switchover_hold_max',
-] as const;
-
 const PATTERN = /^[A-Za-z0-9_.:-]*(\{cluster\}[A-Za-z0-9_.:-]*)?$/;
 
 function str(t: Readonly<Record<string, unknown>>, k: string): string | undefined {
@@ -129,8 +124,8 @@ export function parseControllerConfig(
   haproxyTable: Readonly<Record<string, unknown>> = {},
 ): ControllerConfig {
   for (const k of Object.keys(table)) {
-    if (!(KEYS as readonly string[]).includes(k)) {
-      const guess = nearest(k, KEYS);
+    if (!(CONTROLLER_KEYS as readonly string[]).includes(k)) {
+      const guess = nearest(k, CONTROLLER_KEYS);
       throw new ControllerConfigError(`unknown key "${k}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
     }
   }
@@ -180,4 +175,12 @@ export function parseControllerConfig(
     holdOnSwitchover: holdOnSwitchover === undefined ? true : holdOnSwitchover,
     switchoverHoldMaxMs: duration(table, 'switchover_hold_max', CONTROLLER_DEFAULTS.switchoverHoldMaxMs, 1000, 3_600_000),
   };
+}
+
+/**
+ * The controller's settings from the config's tables: undefined when `[controller]` is absent or
+ * `enabled = false`. Throws ControllerConfigError for a bad table.
+ */
+export function controllerSettingsOf(tables: ConfigTables): ControllerConfig | undefined {
+  return controllerEnabled(tables.controller) ? parseControllerConfig(tables.controller as Readonly<Record<string, unknown>>, tables.haproxy) : undefined;
 }

@@ -9,6 +9,7 @@
  * Directories are relative to the resource's prefix. Members that fail validation are left out and
  * each one becomes a render warning (code 'member_rejected') with the reason.
  */
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../engine.js';
@@ -22,6 +23,7 @@ import {
   clusterPorts,
   listenNames,
   resolveProxySettings,
+  checkKnownProxyVars,
   type ListenNames,
   type ClusterPorts,
   type ProxySettings,
@@ -206,15 +208,30 @@ function minMembersOf(helper: string, options: HelperOptions): number {
   return n;
 }
 
-/** The shipped haproxy.cfg's settings for this render: its vars, and the template's own directory. */
+/** The host's syslog socket, for `log_target = "auto"` (read at render time: the file is for this host). */
+function syslogSocketExists(): boolean {
+  try {
+    return statSync('/dev/log').isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** The shipped haproxy.cfg's settings for this render: its vars, this host, and the template's own directory. */
 function settingsOf(rd: RenderData): ProxySettings {
-  return resolveProxySettings(rd.vars, rd.templatePath !== undefined ? { templateDir: dirname(resolve(rd.templatePath)) } : {});
+  return resolveProxySettings(rd.vars, { syslogSocket: syslogSocketExists() }, rd.templatePath !== undefined ? { templateDir: dirname(resolve(rd.templatePath)) } : {});
 }
 
 export function registerPatroniHelpers(hb: HandlebarsEnv): void {
   hb.registerHelper('patroniSettings', (...args: unknown[]) => {
     const { options } = split('patroniSettings', args, 0);
-    return settingsOf(renderDataOf(options));
+    const rd = renderDataOf(options);
+    const vars = rd.vars;
+    // strict=true (the shipped haproxy.cfg): every var must be one of its settings.
+    const strict: unknown = (options.hash as Record<string, unknown> | undefined)?.['strict'];
+    if (strict !== undefined && typeof strict !== 'boolean') throw new Error('patroniSettings: strict must be true or false');
+    if (strict === true) checkKnownProxyVars(vars);
+    return settingsOf(rd);
   });
 
   hb.registerHelper('patroniMembers', (...args: unknown[]) => {
