@@ -305,8 +305,8 @@ export interface FailoverRigOptions {
   /** haconfd reaches etcd through a TCP proxy the test can cut (Patroni does not). */
   readonly etcdProxy?: boolean;
   /**
-   * New connections held around a failover (the shipped default: write listens' hold_timeout 30s,
-   * [controller] hold_on_switchover = true). false: hold_timeout = "0" and hold_on_switchover = false.
+   * true: new connections held around a failover (write listens' hold_timeout 30s, [controller]
+   * hold_on_switchover = true). Default: the shipped config (no hold; hold_on_switchover = false).
    */
   readonly hold?: boolean;
   /** Patroni's DCS and haconfd's backend (default etcd). */
@@ -366,14 +366,14 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       hardStopAfter: '30s',
       wait: { min: '100ms', max: '1s' },
       clusters: { [scope]: { write, read } },
-      ...(opts.hold === false ? { holdTimeout: '0' } : {}),
+      ...(opts.hold === true ? { holdTimeout: '30s' } : {}),
       // The harness's Postgres has max_connections 40 (Patroni, replication and psql need some).
       serverMaxconn: 20,
     });
     if (opts.controller) {
       writeFileSync(
         join(confdir, 'haconfd.toml'),
-        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n${opts.hold === false ? 'hold_on_switchover = false\n' : ''}`,
+        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n${opts.hold === true ? '' : 'hold_on_switchover = false\n'}`,
       );
     }
     if (opts.etcdProxy) {
