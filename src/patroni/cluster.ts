@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { joinKeys } from '../store/keys.js';
 import { checkHaproxyName, quote } from './address.js';
 import { parseMember, type Member, type MemberRejection } from './member.js';
+import { parseSwitchoverRequest, type SwitchoverRequestParse } from './switchoverRequest.js';
 
 export interface SyncState {
   readonly leader: string | null;
@@ -38,6 +39,8 @@ export interface ClusterModel {
   /** config.pause (maintenance mode) */
   readonly paused: boolean;
   readonly sync: SyncState | null;
+  /** The `failover` key: a pending switchover request, none, or a value that could not be read. */
+  readonly switchover: SwitchoverRequestParse;
   /** Members left out, with the reason. */
   readonly rejected: readonly MemberRejection[];
 }
@@ -174,6 +177,7 @@ function clusterFromTree(tree: KeyTree, scope: string, group: number | null, dir
     failsafeMode: flag(config?.['failsafe_mode']),
     paused: flag(config?.['pause']),
     sync: parseSync(value('sync')),
+    switchover: parseSwitchoverRequest(value('failover')),
     rejected,
   };
 }

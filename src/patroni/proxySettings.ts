@@ -66,7 +66,30 @@ export interface ProxySettings {
   readonly stats_bind: string;
   /** Pinned ports per cluster id (scope, or scope_group for Citus). */
   readonly clusters: Readonly<Record<string, ClusterPortOverrides>>;
+  /**
+   * How long a new connection to a write listen waits for a usable server ('0', the default = never:
+   * closed at once, HAProxy's own behaviour). Needs hold_script.
+   */
+  readonly hold_timeout: string;
+  /**
+   * Path of haconfd-hold.lua for `lua-load`; by default the copy beside the template being rendered
+   * ('' when that is not known and no path is set: the hold is off).
+   */
+  readonly hold_script: string;
+  /** hold_timeout in milliseconds, 0 when the hold is off (no script, or a zero timeout). */
+  readonly hold_timeout_ms: number;
+  /** `tcp-request inspect-delay` of a holding listen: hold_timeout + 1 s, so the hold ends first. */
+  readonly hold_inspect_delay: string;
 }
+
+/** What a render knows beyond the vars. */
+export interface SettingsContext {
+  /** Directory of the template being rendered (where the shipped haconfd-hold.lua sits beside it). */
+  readonly templateDir?: string;
+}
+
+/** The Lua file that holds new connections, shipped beside templates/haproxy.cfg.hbs. */
+export const HOLD_SCRIPT_NAME = 'haconfd-hold.lua';
 
 export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   bind_address: '*',
@@ -106,6 +129,10 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   log_target: 'auto',
   stats_bind: '127.0.0.1:7000',
   clusters: {},
+  hold_timeout: '0',
+  hold_script: '',
+  hold_timeout_ms: 0,
+  hold_inspect_delay: '',
 };
 
 /** Thrown for a bad var; names it. */
@@ -115,7 +142,7 @@ export class SettingsError extends Error {
 
 type Kind = 'port' | 'count' | 'bool' | 'duration' | 'path' | 'checkPath' | 'bindAddress' | 'size' | 'account' | 'logTarget' | 'statsUser' | 'secret';
 
-const KINDS: Record<Exclude<keyof ProxySettings, 'clusters' | 'stats_bind'>, Kind> = {
+const KINDS: Record<Exclude<keyof ProxySettings, 'clusters' | 'stats_bind' | 'hold_timeout_ms' | 'hold_inspect_delay'>, Kind> = {
   bind_address: 'bindAddress',
   primary_port: 'port',
   replica_port: 'port',
@@ -151,7 +178,18 @@ const KINDS: Record<Exclude<keyof ProxySettings, 'clusters' | 'stats_bind'>, Kin
   user: 'account',
   group: 'account',
   log_target: 'logTarget',
+  hold_timeout: 'duration',
+  hold_script: 'path',
 };
+
+const MS_PER_UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** An HAProxy time ('30s', '500ms', '2m', bare = ms) in whole milliseconds. */
+export function durationMs(v: string): number {
+  const m = /^(\d+)(us|ms|s|m|h|d)?$/.exec(v);
+  if (!m) throw new SettingsError(`not an HAProxy time: ${quote(v)}`);
+  return Math.ceil(Number(m[1]) * (MS_PER_UNIT[m[2] ?? 'ms'] as number));
+}
 
 function checkValue(name: string, kind: Kind, v: unknown): unknown {
   const fail = (what: string): never => {
@@ -248,7 +286,11 @@ export interface ProxyHost {
 }
 
 /** `[template.vars]` over the defaults, validated; throws SettingsError naming the first bad var. */
-export function resolveProxySettings(vars: Readonly<Record<string, unknown>>, host: ProxyHost = { syslogSocket: false }): ProxySettings {
+export function resolveProxySettings(
+  vars: Readonly<Record<string, unknown>>,
+  host: ProxyHost = { syslogSocket: false },
+  context: SettingsContext = {},
+): ProxySettings {
   const out: Record<string, unknown> = { ...DEFAULT_PROXY_SETTINGS };
   for (const [name, kind] of Object.entries(KINDS) as [keyof typeof KINDS, Kind][]) {
     const v = vars[name];
@@ -284,7 +326,18 @@ export function resolveProxySettings(vars: Readonly<Record<string, unknown>>, ho
       s.stats_user === '' ? 'vars.stats_password is set without vars.stats_user: set both for `stats auth`, or neither' : 'vars.stats_user is set without vars.stats_password: set both for `stats auth`, or neither',
     );
   }
+  Object.assign(out, holdSettings(s, context));
   return out as unknown as ProxySettings;
+}
+
+/** The hold's derived settings: on when there is a script and a non-zero timeout. */
+function holdSettings(s: ProxySettings, context: SettingsContext): Pick<ProxySettings, 'hold_script' | 'hold_timeout_ms' | 'hold_inspect_delay'> {
+  const script = s.hold_script !== '' ? s.hold_script : context.templateDir !== undefined ? `${context.templateDir.replace(/\/+$/, '')}/${HOLD_SCRIPT_NAME}` : '';
+  const ms = durationMs(s.hold_timeout);
+  if (script === '' || ms === 0) return { hold_script: '', hold_timeout_ms: 0, hold_inspect_delay: '' };
+  if (ms > 3_600_000) throw new SettingsError(`vars.hold_timeout must be at most 1h, got ${quote(s.hold_timeout)}`);
+  checkValue('hold_script', 'path', script);
+  return { hold_script: script, hold_timeout_ms: ms, hold_inspect_delay: `${ms + 1000}ms` };
 }
 
 export interface ClusterPorts {

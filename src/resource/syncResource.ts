@@ -85,6 +85,7 @@ export async function renderResource(
       store: new Store(resource.engine === 'go' ? restrictSnapshot(snapshot, resource.keys) : snapshot, resource.prefix),
       vars: resource.vars,
       resource: resource.name,
+      templatePath: resource.src,
       log,
       lookups: templates.lookups,
       ...(resource.maxOutput !== undefined ? { maxOutput: resource.maxOutput } : {}),

@@ -15,6 +15,8 @@ export interface RenderData {
   readonly vars: Readonly<Record<string, unknown>>;
   /** Name of the resource being rendered (for messages). */
   readonly resource: string;
+  /** Path of the template file being rendered, when it is a file (helpers find files shipped beside it). */
+  readonly templatePath?: string;
   /** Problems found while rendering that do not fail the render (e.g. a member left out). */
   readonly warnings: RenderWarning[];
   readonly log: Logger;

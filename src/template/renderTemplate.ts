@@ -13,6 +13,8 @@ export interface RenderInput {
   readonly store: Store;
   readonly vars: Readonly<Record<string, unknown>>;
   readonly resource: string;
+  /** Path of the template file (see RenderData.templatePath). */
+  readonly templatePath?: string;
   readonly log: Logger;
   /** Shared DNS cache; a fresh one when not given. */
   readonly lookups?: LookupCache;

@@ -138,10 +138,11 @@ export class WriteClient {
   skipped = 0;
 
   /**
-   * `timeoutMs` bounds one attempt; attempts overlap (a connection HAProxy keeps retrying against a
-   * stopping node can hang for seconds) so a new one still starts every `everyMs`.
+   * `timeoutMs` bounds one attempt (longer than the write listens' hold_timeout, so a held attempt
+   * is measured, not cut); attempts overlap (a held one, or one HAProxy keeps retrying against a
+   * stopping node, can take seconds) so a new one still starts every `everyMs`.
    */
-  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 1000, private readonly maxInFlight = 80) {}
+  constructor(private readonly port: number, private readonly everyMs = 20, private readonly timeoutMs = 35_000, private readonly maxInFlight = 2000) {}
 
   start(): void {
     this.timer = setInterval(() => {
@@ -178,6 +179,13 @@ export interface KeyLog {
   start(): Promise<void>;
   at(t: number): string | null;
   stop(): Promise<void>;
+}
+
+/** True when `node` held the key at some moment in [from, to]. */
+export function heldDuring(log: KeyLog, node: string | undefined, from: number, to: number): boolean {
+  if (node === undefined) return false;
+  if (log.at(from) === node) return true;
+  return log.changes.some((c) => c.at > from && c.at <= to && c.value === node);
 }
 
 /** The leader znode through a persistent watch on it (its data fetched on every event). */
@@ -273,6 +281,8 @@ export interface FailoverRig {
   readonly ports: { write: number; read: number; stats: number };
   readonly controller: boolean;
   readonly keyLog: KeyLog;
+  /** Patroni's failover key (a switchover request), as the DCS reports it. */
+  readonly failoverLog: KeyLog;
   /** Node name by Postgres port. */
   nodeOfPort(port: number | undefined): string | undefined;
   /** haconfd's log records (JSON lines) so far. */
@@ -294,6 +304,11 @@ export interface FailoverRigOptions {
   readonly scope?: string;
   /** haconfd reaches etcd through a TCP proxy the test can cut (Patroni does not). */
   readonly etcdProxy?: boolean;
+  /**
+   * true: new connections held around a failover (write listens' hold_timeout 30s, [controller]
+   * hold_on_switchover = true). Default: the shipped config (no hold; hold_on_switchover = false).
+   */
+  readonly hold?: boolean;
   /** Patroni's DCS and haconfd's backend (default etcd). */
   readonly dcs?: 'etcd' | 'zookeeper';
 }
@@ -324,9 +339,10 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
   let haproxy: HaproxyInstance | undefined;
   let haconfd: RunningProcess | undefined;
   let proxy: TcpProxy | undefined;
-  const keyLog: { v?: KeyLog } = {};
+  const keyLog: { v?: KeyLog; failover?: KeyLog } = {};
   const cleanup = async (): Promise<void> => {
     await keyLog.v?.stop().catch(() => undefined);
+    await keyLog.failover?.stop().catch(() => undefined);
     await Promise.allSettled([haconfd?.stop(), haproxy?.stop(), cluster?.stop(), proxy?.stop()]);
     await etcd?.stop().catch(() => undefined);
     await zookeeper?.stop().catch(() => undefined);
@@ -350,11 +366,14 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       hardStopAfter: '30s',
       wait: { min: '100ms', max: '1s' },
       clusters: { [scope]: { write, read } },
+      ...(opts.hold === true ? { holdTimeout: '30s' } : {}),
+      // The harness's Postgres has max_connections 40 (Patroni, replication and psql need some).
+      serverMaxconn: 20,
     });
     if (opts.controller) {
       writeFileSync(
         join(confdir, 'haconfd.toml'),
-        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n`,
+        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n${opts.hold === true ? '' : 'hold_on_switchover = false\n'}`,
       );
     }
     if (opts.etcdProxy) {
@@ -371,6 +390,8 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     haconfd = startCli(['-watch', ...common], { logFile, cwd: dir });
     keyLog.v = zookeeper ? new ZkLeaderKeyLog(zookeeper.node, `/service/${scope}/leader`) : new LeaderKeyLog((etcd as EtcdInstance).clientUrl, `/service/${scope}/leader`);
     await keyLog.v.start();
+    keyLog.failover = zookeeper ? new ZkLeaderKeyLog(zookeeper.node, `/service/${scope}/failover`) : new LeaderKeyLog((etcd as EtcdInstance).clientUrl, `/service/${scope}/failover`);
+    await keyLog.failover.start();
     const c = cluster;
     const portToNode = (): Map<number, string> => new Map(c.nodes.map((n) => [n.pgPort, n.name] as const));
     const ready = opts.controller ? 'confirmed as a running primary' : zookeeper ? 'haconfd started' : 'etcd watch: connected';
@@ -386,6 +407,7 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       ports: { write, read, stats },
       controller: opts.controller,
       keyLog: keyLog.v,
+      failoverLog: keyLog.failover,
       nodeOfPort: (p) => (p === undefined ? undefined : portToNode().get(p)),
       haconfdLog: () => logRecords(logFile),
       stopHaconfd: async (signal) => {
@@ -461,6 +483,12 @@ export interface FailoverResult {
    */
   readonly directGapMs: number | undefined;
   readonly attempts: Attempt[];
+  /** Patroni wrote the failover key naming the old leader (switchovers), when seen. */
+  readonly requestAt: number | undefined;
+  /** Write attempts through the write port that failed: all, started after the failover key, started after the leader key changed. */
+  readonly failed: { readonly total: number; readonly afterRequest: number; readonly afterKey: number };
+  /** Longest time one attempt took, failed or not (a held one waits). */
+  readonly longestAttemptMs: number;
   /** Orphaned runs: when haconfd was taken away and when it was back (steering again). */
   readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[]; readonly failedBeforeBack: Attempt[] };
 }
@@ -625,18 +653,29 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   await client.stop();
   const keyChangedAt = rig.keyLog.changes.find((c) => c.at > beginAt && c.value !== from)?.at ?? newKeyAt;
   const attempts = [...client.attempts].sort((a, b) => a.start - b.start);
-  const viaHaproxyAt = attempts.find((a) => a.start > keyChangedAt && a.ok && a.serverPort === toPort)?.start;
+  // When the first write through HAProxy landed on the new leader (a held one may have started earlier).
+  const landed = attempts.filter((a) => a.end > keyChangedAt && a.ok && a.serverPort === toPort).map((a) => a.end);
+  const viaHaproxyAt = landed.length === 0 ? undefined : Math.min(...landed);
   let routedAt: number | undefined;
   if (rig.controller) {
     const rec = rig.haconfdLog().find((r) => typeof r['msg'] === 'string' && (r['msg'] as string).startsWith(`writes routed to ${to}`) && typeof r['time'] === 'number' && (r['time'] as number) >= keyChangedAt);
     routedAt = rec ? (rec['time'] as number) : undefined;
   }
+  // A held connection reaches its node later than it started: it is misrouted only when that node
+  // held the key at no moment of the attempt.
   const misrouted = attempts.filter((a) => {
     if (a.start <= keyChangedAt || a.serverPort === undefined) return false;
-    const holder = rig.keyLog.at(a.start);
-    return rig.nodeOfPort(a.serverPort) !== holder;
+    return !heldDuring(rig.keyLog, rig.nodeOfPort(a.serverPort), a.start, a.end);
   });
   const failedAfterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
+  const requestAt = rig.failoverLog.changes.find((c) => c.at > beginAt && c.value !== null && c.value.includes(`"${from}"`))?.at;
+  const failedAttempts = attempts.filter((a) => !a.ok);
+  const failed = {
+    total: failedAttempts.length,
+    afterRequest: requestAt === undefined ? 0 : failedAttempts.filter((a) => a.start > requestAt).length,
+    afterKey: failedAttempts.filter((a) => a.start > keyChangedAt).length,
+  };
+  const longestAttemptMs = Math.max(0, ...attempts.map((a) => a.end - a.start));
   let outageMs = 0;
   let lastOk = attempts.filter((a) => a.ok && a.start < keyChangedAt).pop()?.start ?? beginAt;
   for (const a of attempts) {
@@ -647,7 +686,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
   const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
   const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt), failedBeforeBack: attempts.filter((a) => !a.ok && viaHaproxyAt !== undefined && a.start > viaHaproxyAt && a.start < back.backAt) } };
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, ...orphaned };
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned };
 }
 
 /** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */

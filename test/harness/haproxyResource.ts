@@ -16,6 +16,13 @@ export interface HaproxyResourceOptions {
   readonly hardStopAfter: string;
   /** Optional resource `wait` (quiescence), e.g. { min: '100ms', max: '1s' }. */
   readonly wait?: { readonly min: string; readonly max: string };
+  /** `hold_timeout` of the write listens; unset = the shipped default ('0': no hold). */
+  readonly holdTimeout?: string;
+  /**
+   * `server_maxconn`: keep it below the Postgres nodes' max_connections so that a burst (held
+   * connections released at once) queues in HAProxy instead of failing in Postgres.
+   */
+  readonly serverMaxconn?: number;
 }
 
 export interface HaproxyResourcePaths {
@@ -30,7 +37,8 @@ export function writeHaproxyResource(o: HaproxyResourceOptions): HaproxyResource
   const confdir = join(o.dir, 'etc');
   mkdirSync(join(confdir, 'conf.d'), { recursive: true });
   mkdirSync(join(confdir, 'templates'), { recursive: true });
-  copyFileSync(join(REPO, 'templates/haproxy.cfg.hbs'), join(confdir, 'templates/haproxy.cfg.hbs'));
+  // The shipped pair: the template and the Lua hold it loads from beside itself.
+  for (const f of ['haproxy.cfg.hbs', 'haconfd-hold.lua']) copyFileSync(join(REPO, 'templates', f), join(confdir, 'templates', f));
   const paths: HaproxyResourcePaths = {
     confdir,
     cfgFile: join(o.dir, 'haproxy.cfg'),
@@ -67,7 +75,7 @@ check_inter = ${q(o.checkInter)}
 runtime_socket = ${q(paths.adminSocket)}
 server_state_file = ${q(paths.stateFile)}
 hard_stop_after = ${q(o.hardStopAfter)}
-
+${o.holdTimeout !== undefined ? `hold_timeout = ${q(o.holdTimeout)}\n` : ''}${o.serverMaxconn !== undefined ? `server_maxconn = ${o.serverMaxconn}\n` : ''}
 ${clusters}`,
   );
   return paths;

@@ -90,6 +90,13 @@ export interface RigOptions {
   /** Extra lines for haproxy.cfg's global section (e.g. an operator-level socket), given the rig's dir. */
   extraGlobal?: (dir: string) => string[];
   checkInter?: string;
+  /**
+   * hold_timeout of the shipped template's write listens; when set the render knows its template
+   * path, so haconfd-hold.lua beside it is loaded. Unset: no hold (HAProxy's own behaviour).
+   */
+  holdTimeout?: string;
+  /** More [template.vars] for the shipped template. */
+  vars?: Record<string, unknown>;
 }
 
 export interface Rig {
@@ -151,8 +158,11 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
       timeout_check: '1s',
       hard_stop_after: '5s',
       clusters: { demo: { primary_port: write, replica_port: read } },
+      ...(opts.holdTimeout !== undefined ? { hold_timeout: opts.holdTimeout } : {}),
+      ...opts.vars,
     },
     resource: 'haproxy',
+    ...(opts.holdTimeout !== undefined ? { templatePath: TEMPLATE } : {}),
     log: createLogger({ level: 'silent', format: 'json' }),
   });
   const withGlobal = opts.extraGlobal ? content.replace(/^global\n/m, `global\n${opts.extraGlobal(dir).map((l) => `    ${l}\n`).join('')}`) : content;

@@ -35,6 +35,11 @@ describe('[controller] config', () => {
     const m = parseControllerConfig({ socket: 'x', runtime_membership: false, removal_grace: '0s' });
     assert.equal(m.runtimeMembership, false);
     assert.equal(m.removalGraceMs, 0);
+    assert.equal(c.holdOnSwitchover, true);
+    assert.equal(c.switchoverHoldMaxMs, 30_000);
+    const h = parseControllerConfig({ socket: 'x', hold_on_switchover: false, switchover_hold_max: '10s' });
+    assert.equal(h.holdOnSwitchover, false);
+    assert.equal(h.switchoverHoldMaxMs, 10_000);
   });
   test('socket and state dir fall back to [haproxy]', () => {
     const c = parseControllerConfig({}, { socket: 'ipv4@127.0.0.1:9999', state_dir: '/srv/state' });
@@ -55,6 +60,9 @@ describe('[controller] config', () => {
     assert.throws(() => parseControllerConfig({ socket: 'x', api_verify_tls: 'no' }), /api_verify_tls/);
     assert.throws(() => parseControllerConfig({ socket: 'x', runtime_membership: 'yes' }), /runtime_membership must be true or false/);
     assert.throws(() => parseControllerConfig({ socket: 'x', removal_grace: '-1s' }), /removal_grace/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', hold_on_switchover: 'yes' }), /hold_on_switchover must be true or false/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', switchover_hold_max: '10ms' }), /switchover_hold_max must be between/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', hold_on_switchovr: true }), /did you mean "hold_on_switchover"/);
   });
   test('enabled', () => {
     assert.equal(controllerEnabled(undefined), false);

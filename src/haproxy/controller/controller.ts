@@ -36,6 +36,7 @@ import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
 import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmation.js';
 import { RuntimeMembership, type MembershipOutcome, type MembershipState } from './runtimeMembership.js';
+import { HoldSteering } from './holdSteering.js';
 
 export type ReconcileTrigger = 'start' | 'snapshot' | 'timer' | 'confirmation' | 'reload' | 'membership' | 'manual';
 
@@ -92,6 +93,7 @@ export class HaproxyController {
   private readonly confirmations: LeaderConfirmations;
   /** Undefined when `runtime_membership = false`. */
   private readonly membership: RuntimeMembership | undefined;
+  private readonly holds: HoldSteering;
   private snapshot: Snapshot | undefined;
   private snapshotAt = 0;
   private readonly epochs = new Map<string, LeaderEpoch>();
@@ -126,6 +128,7 @@ export class HaproxyController {
     this.membership = c.runtimeMembership
       ? new RuntimeMembership({ client: this.client, log: opts.log, metrics: this.metrics, removalGraceMs: c.removalGraceMs, now: this.now }, opts.membershipState)
       : undefined;
+    this.holds = new HoldSteering(this.client, c, this.metrics, opts.log, this.now);
   }
 
   /** The runtime API address it steers. */
@@ -219,6 +222,8 @@ export class HaproxyController {
       });
       const sent: SentCommand[] = [];
       await this.apply(plan, sent);
+      const holdsEnded = await this.holds.releaseAll(why);
+      if (holdsEnded > 0) this.opts.log.info(`HAProxy controller stopped (${why}): ${holdsEnded} switchover hold request(s) released`);
       const kept = overrides.length > 0 ? `; operator overrides kept: ${overrides.map((o) => `${o.backend}/${o.server} ${o.state}`).join(', ')}` : '';
       this.opts.log.info(
         { handedBack: sent.map((c) => `${c.backend}/${c.server}`), overrides: overrides.length },
@@ -427,6 +432,8 @@ export class HaproxyController {
       for (const d of plan.deferred) this.opts.log.debug({ backend: d.command.backend, server: d.command.server }, 'routing deferred until the reload in progress completes');
       this.reportMissing(plan.missing);
       await this.apply(plan, sent);
+      if (g.context.released === undefined) await this.holds.steer(g.clusters, plan.writeBackends);
+      else await this.holds.releaseAll(g.context.released);
       if (g.context.released === undefined) this.noteRouted(g.clusters, g.context.confirmations, g.actual, plan, sent);
       if (this.lastError !== undefined) {
         this.opts.log.info(`HAProxy controller recovered (was: ${this.lastError})`);

@@ -18,6 +18,8 @@
  *   read_backends_with_leader = ["{cluster}_read_only"]
  *   runtime_membership = true              # members added/removed through add/del server, no reload
  *   removal_grace = "30s"                  # a removed server's sessions are shut after this, so it can be deleted
+ *   hold_on_switchover = true              # hold new write connections from Patroni's failover key until the key moves
+ *   switchover_hold_max = "30s"            # a switchover still pending after this long is no longer held
  */
 import { parseDuration } from '../../config/duration.js';
 import { nearest } from '../../config/suggest.js';
@@ -46,6 +48,9 @@ export interface ControllerConfig {
   /** Apply a haproxy.cfg that only adds/removes servers through the runtime API instead of reloading. */
   readonly runtimeMembership: boolean;
   readonly removalGraceMs: number;
+  /** Hold new connections to the write listens while a planned switchover is under way (haconfd-hold.lua). */
+  readonly holdOnSwitchover: boolean;
+  readonly switchoverHoldMaxMs: number;
 }
 
 export class ControllerConfigError extends Error {
@@ -67,6 +72,7 @@ export const CONTROLLER_DEFAULTS = {
   readBackends: ['{cluster}_replicas'],
   readBackendsWithLeader: ['{cluster}_read_only'],
   removalGraceMs: 30_000,
+  switchoverHoldMaxMs: 30_000,
 } as const;
 
 const PATTERN = /^[A-Za-z0-9_.:-]*(\{cluster\}[A-Za-z0-9_.:-]*)?$/;
@@ -143,6 +149,8 @@ export function parseControllerConfig(
   if (verify !== undefined && typeof verify !== 'boolean') throw new ControllerConfigError('api_verify_tls must be true or false');
   const runtimeMembership = table['runtime_membership'];
   if (runtimeMembership !== undefined && typeof runtimeMembership !== 'boolean') throw new ControllerConfigError('runtime_membership must be true or false');
+  const holdOnSwitchover = table['hold_on_switchover'];
+  if (holdOnSwitchover !== undefined && typeof holdOnSwitchover !== 'boolean') throw new ControllerConfigError('hold_on_switchover must be true or false');
   const stateDir = typeof haproxyTable['state_dir'] === 'string' && haproxyTable['state_dir'] !== '' ? haproxyTable['state_dir'] : undefined;
   const confirmPollMs = duration(table, 'confirm_poll_interval', CONTROLLER_DEFAULTS.confirmPollMs, 5, 5000);
   const confirmTimeoutMs = duration(table, 'confirm_timeout', CONTROLLER_DEFAULTS.confirmTimeoutMs, 100, 300_000);
@@ -164,6 +172,8 @@ export function parseControllerConfig(
     readBackendsWithLeader: patterns(table, 'read_backends_with_leader', CONTROLLER_DEFAULTS.readBackendsWithLeader),
     runtimeMembership: runtimeMembership === undefined ? true : runtimeMembership,
     removalGraceMs: duration(table, 'removal_grace', CONTROLLER_DEFAULTS.removalGraceMs, 0, 86_400_000),
+    holdOnSwitchover: holdOnSwitchover === undefined ? true : holdOnSwitchover,
+    switchoverHoldMaxMs: duration(table, 'switchover_hold_max', CONTROLLER_DEFAULTS.switchoverHoldMaxMs, 1000, 3_600_000),
   };
 }
 

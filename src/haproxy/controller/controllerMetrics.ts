@@ -12,6 +12,9 @@ export class ControllerMetrics {
   readonly workerChanges: Counter;
   readonly dcsHold: Gauge;
   readonly membership: Counter<'outcome'>;
+  readonly holdRequests: Counter<'listen' | 'action'>;
+  readonly heldConnections: Gauge<'listen' | 'outcome'>;
+  readonly holdWait: Gauge<'listen'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -71,6 +74,24 @@ export class ControllerMetrics {
       name: 'haconfd_controller_membership_changes_total',
       help: 'Committed haproxy.cfg changes by how they reached HAProxy: runtime (add/del server, no reload) or reload',
       labelNames: ['outcome'] as const,
+      registers,
+    });
+    this.holdRequests = new Counter({
+      name: 'haconfd_controller_hold_requests_total',
+      help: "Hold requests sent to a write listen's haconfd-hold.lua around a planned switchover, by action (hold: started, release: ended early)",
+      labelNames: ['listen', 'action'] as const,
+      registers,
+    });
+    this.heldConnections = new Gauge({
+      name: 'haconfd_haproxy_held_connections',
+      help: "New connections a write listen held since its HAProxy worker started (haconfd holds), by outcome: held (all), released (routed), timed_out, abandoned (client left)",
+      labelNames: ['listen', 'outcome'] as const,
+      registers,
+    });
+    this.holdWait = new Gauge({
+      name: 'haconfd_haproxy_hold_wait_seconds',
+      help: 'Total time held connections waited, since the HAProxy worker started',
+      labelNames: ['listen'] as const,
       registers,
     });
   }

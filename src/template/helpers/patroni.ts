@@ -10,6 +10,7 @@
  * each one becomes a render warning (code 'member_rejected') with the reason.
  */
 import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../engine.js';
 import { helperCall, type HelperCall } from './arguments.js';
@@ -228,15 +229,21 @@ function syslogSocketExists(): boolean {
   }
 }
 
+/** The shipped haproxy.cfg's settings for this render: its vars, this host, and the template's own directory. */
+function settingsOf(rd: RenderData): ProxySettings {
+  return resolveProxySettings(rd.vars, { syslogSocket: syslogSocketExists() }, rd.templatePath !== undefined ? { templateDir: dirname(resolve(rd.templatePath)) } : {});
+}
+
 export function registerPatroniHelpers(hb: HandlebarsEnv): void {
   hb.registerHelper('patroniSettings', (...args: unknown[]) => {
     const { options } = split('patroniSettings', args, 0);
-    const vars = renderDataOf(options).vars;
+    const rd = renderDataOf(options);
+    const vars = rd.vars;
     // strict=true (the shipped haproxy.cfg): every var must be one of its settings.
     const strict: unknown = (options.hash as Record<string, unknown> | undefined)?.['strict'];
     if (strict !== undefined && typeof strict !== 'boolean') throw new Error('patroniSettings: strict must be true or false');
     if (strict === true) checkKnownProxyVars(vars);
-    return resolveProxySettings(vars, { syslogSocket: syslogSocketExists() });
+    return settingsOf(rd);
   });
 
   hb.registerHelper('patroniMembers', (...args: unknown[]) => {
@@ -253,7 +260,7 @@ export function registerPatroniHelpers(hb: HandlebarsEnv): void {
     const { params, options } = split('patroniCluster', args, 1);
     const rd = renderDataOf(options);
     const c = loadCluster(rd, (params[0] as string | undefined) ?? '/');
-    const s = resolveProxySettings(rd.vars);
+    const s = settingsOf(rd);
     const min = minMembersOf('patroniCluster', options);
     if (c.members.length < min) {
       throw new Error(`patroniCluster: ${c.members.length} valid member(s) in ${c.id}, min_members is ${min}; not rendering`);
@@ -265,7 +272,7 @@ export function registerPatroniHelpers(hb: HandlebarsEnv): void {
     const { params, options } = split('patroniClusters', args, 1);
     const rd = renderDataOf(options);
     const set = loadClusters(rd, (params[0] as string | undefined) ?? '/');
-    const s = resolveProxySettings(rd.vars);
+    const s = settingsOf(rd);
     const min = minMembersOf('patroniClusters', options);
     const total = set.clusters.reduce((n, c) => n + c.members.length, 0);
     if (total < min) {

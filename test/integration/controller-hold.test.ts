@@ -1,0 +1,180 @@
+/**
+ * Issue 16 against a real HAProxy 2.6 running the shipped haproxy.cfg with its Lua hold: the
+ * controller holds new connections to the write listen from Patroni's `failover` key until the
+ * leader key has moved, and never otherwise (another member named, a future `scheduled_at`, a
+ * malformed key, hold_on_switchover = false); a cancelled switchover puts the leader back at once;
+ * a controller that dies mid-switchover leaves a request that ends by itself.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { Registry } from 'prom-client';
+import { waitFor } from '../harness/process.js';
+import { metricValue, steady, waitStates, withRig, type Rig, W } from './controller-fixture.js';
+import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
+import { HOLDS_LINE, parseHolds, type HoldStatus } from '../../src/haproxy/runtime/holdCommands.js';
+
+const FAILOVER = '/service/demo/failover';
+
+interface Attempt {
+  readonly result: Promise<string>;
+  ended(): boolean;
+}
+
+/** A client connection through `port`: the first line the node sends, or 'closed'. */
+function attempt(port: number): Attempt {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('connect', () => socket.write('startup'));
+  let data = '';
+  let ended = false;
+  const result = new Promise<string>((resolve) => {
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('utf8');
+      if (data.includes('\n')) socket.destroy();
+    });
+    socket.on('close', () => {
+      ended = true;
+      resolve(data.trim() === '' ? 'closed' : data.trim());
+    });
+    socket.on('error', () => undefined);
+  });
+  return { result, ended: () => ended };
+}
+
+/** A long session: connected through `port`, greeted, kept open. */
+async function openSession(port: number): Promise<{ greeting: string; closed(): boolean }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  let closed = false;
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => undefined);
+  const greeting = await new Promise<string>((resolve) => {
+    let data = '';
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('utf8');
+      if (data.includes('\n')) resolve(data.trim());
+    });
+    socket.on('close', () => resolve(data.trim() === '' ? 'closed' : data.trim()));
+  });
+  return { greeting, closed: () => closed };
+}
+
+async function holds(rig: Rig): Promise<HoldStatus> {
+  const all = parseHolds(await exchange({ kind: 'unix', path: rig.socket }, HOLDS_LINE, 2000));
+  return all.find((h) => h.listen === W) ?? { listen: W, held: 0, released: 0, timedOut: 0, abandoned: 0, waitMs: 0, requestedMs: 0 };
+}
+
+const requested = async (rig: Rig): Promise<boolean> => (await holds(rig)).requestedMs > 0;
+
+/** A held attempt: HAProxy counts it as held before anything else happens. */
+async function heldAttempt(rig: Rig): Promise<Attempt> {
+  const before = (await holds(rig)).held;
+  const a = attempt(rig.ports.write);
+  await waitFor('the connection held', async () => (await holds(rig)).held > before, 5000, 10);
+  return a;
+}
+
+const opts = { holdTimeout: '20s', checkInter: '1s' };
+
+describe('controller: hold new connections around a planned switchover (real HAProxy + haconfd-hold.lua)', { timeout: 180_000 }, () => {
+  test('failover key naming the leader: new connections wait, existing sessions stay, the key move routes them to the new leader', () =>
+    withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steady(rig, {}, { registry });
+      rig.node('pg1').hold = true; // the stand-in Postgres keeps sessions open
+      const session = await openSession(rig.ports.write);
+      assert.equal(session.greeting, 'pg1');
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor('the hold requested', () => requested(rig), 5000, 10);
+      assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'down', pg3: 'down' }, 'no server state changes for the request');
+      const held = await heldAttempt(rig);
+      assert.equal(session.closed(), false, 'a session already open on the leader is not touched by the hold');
+      // Patroni: the leader key deleted (old primary stopping), then naming pg2.
+      rig.node('pg1').role = 'demoted';
+      c.setSnapshot(rig.snapshot(null, [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitStates(rig, W, { pg1: 'down' });
+      assert.equal(held.ended(), false, 'still held while no leader is routed');
+      rig.node('pg2').role = 'master';
+      rig.node('pg1').role = 'replica';
+      c.setSnapshot(rig.snapshot('pg2', [[FAILOVER, '{}']]));
+      assert.equal(await held.result, 'pg2');
+      await waitFor('the request released', async () => !(await requested(rig)), 5000, 10);
+      assert.equal(await metricValue(registry, 'haconfd_controller_hold_requests_total', { listen: W, action: 'hold' }), 1);
+      assert.ok((await metricValue(registry, 'haconfd_haproxy_held_connections', { listen: W, outcome: 'released' })) >= 0);
+      assert.ok(rig.logs.some((l) => l.includes('new connections held: switchover from pg1 to pg2 requested')), rig.logs.join('\n'));
+    }, opts));
+
+  test('cancelled or refused switchover (key emptied to {} or deleted, same leader): the leader takes the held connections at once', () =>
+    withRig(async (rig) => {
+      const c = await steady(rig);
+      for (const end of [[[FAILOVER, '{}']], []] as [string, string][][]) {
+        c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+        await waitFor('the hold requested', () => requested(rig), 5000, 10);
+        const held = await heldAttempt(rig);
+        c.setSnapshot(rig.snapshot('pg1', end));
+        assert.equal(await held.result, 'pg1');
+        assert.equal(await requested(rig), false);
+      }
+      assert.ok(rig.logs.some((l) => l.includes('hold released: switchover over or cancelled (pg1 holds the leader key)')), rig.logs.join('\n'));
+    }, opts));
+
+  test('nothing is held for a key naming another member, a future scheduled_at (until due), a malformed key, or with hold_on_switchover = false', () =>
+    withRig(async (rig) => {
+      const c = await steady(rig);
+      const quiet = async (what: string): Promise<void> => {
+        // A pass has run on this snapshot (positive signal) and requested nothing.
+        await c.reconcileNow();
+        assert.equal(await requested(rig), false, what);
+        assert.equal(await attempt(rig.ports.write).result, 'pg1', what);
+      };
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg3","member":"pg2"}']]));
+      await quiet('another member named');
+      const due = Date.now() + 1500;
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, JSON.stringify({ leader: 'pg1', member: 'pg2', scheduled_at: new Date(due).toISOString() })]]));
+      await quiet('scheduled in the future');
+      await waitFor('the hold requested once due', () => requested(rig), 10_000, 20);
+      assert.ok(Date.now() >= due, 'not before scheduled_at');
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader": pg1']]));
+      await waitFor('released', async () => !(await requested(rig)), 5000, 10);
+      await quiet('malformed');
+      assert.ok(rig.logs.some((l) => l.includes('the failover key of demo cannot be read (not JSON): ignored, nothing held')));
+    }, opts));
+
+  test('hold_on_switchover = false: the failover key changes nothing', () =>
+    withRig(async (rig) => {
+      const c = await steady(rig, { hold_on_switchover: false });
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await c.reconcileNow();
+      assert.equal(await requested(rig), false);
+      assert.equal(await attempt(rig.ports.write).result, 'pg1');
+    }, opts));
+
+  test('haconfd dies mid-switchover (no hand-back): the request ends by itself within its lease; a clean stop releases it at once', () =>
+    withRig(async (rig) => {
+      const c = await steady(rig);
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor('the hold requested', () => requested(rig), 5000, 10);
+      const held = await heldAttempt(rig);
+      const stoppedAt = Date.now();
+      await c.stop({ handBack: false }); // as after SIGKILL: nothing is sent any more
+      assert.equal(await held.result, 'pg1', 'routed to the leader once the request lapsed');
+      const waited = Date.now() - stoppedAt;
+      assert.ok(waited < 20_000, `ended by the request's lease, not hold_timeout: ${waited} ms`);
+
+      const c2 = await steady(rig);
+      c2.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor('the hold requested', () => requested(rig), 5000, 10);
+      const held2 = await heldAttempt(rig);
+      await c2.stop({ why: 'test stop' });
+      assert.equal(await requested(rig), false, 'a clean stop releases the request');
+      assert.equal(await held2.result, 'pg1');
+      assert.ok(rig.logs.some((l) => l.includes('switchover hold request(s) released')));
+    }, opts));
+
+  test('a restarted controller releases a request it finds and no longer wants', () =>
+    withRig(async (rig) => {
+      await exchange({ kind: 'unix', path: rig.socket }, `haconfd hold ${W} 60000`, 2000);
+      assert.equal(await requested(rig), true);
+      await steady(rig);
+      await waitFor('released', async () => !(await requested(rig)), 5000, 10);
+    }, opts));
+});
