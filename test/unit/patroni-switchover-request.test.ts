@@ -82,7 +82,7 @@ describe('hold settings of the shipped haproxy.cfg', () => {
     assert.throws(() => resolveProxySettings({ hold_timeout: 'soon' }, undefined, { templateDir: '/t' }), (e: Error) => e instanceof SettingsError && /vars\.hold_timeout/.test(e.message));
     assert.throws(() => resolveProxySettings({ hold_timeout: '2h' }, undefined, { templateDir: '/t' }), /at most 1h/);
     assert.throws(() => resolveProxySettings({ hold_script: 'relative.lua' }), /vars\.hold_script/);
-    assert.throws(() => resolveProxySettings({}, undefined, { templateDir: '/a dir with spaces' }), /hold_script/);
+    assert.throws(() => resolveProxySettings({ hold_timeout: '30s' }, undefined, { templateDir: '/a dir with spaces' }), /hold_script/);
   });
   test('durationMs reads HAProxy times', () => {
     assert.equal(durationMs('30s'), 30_000);
