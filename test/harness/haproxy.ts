@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { requireBinary, startProcess, waitFor, type RunningProcess } from './process.js';
+import { requireBinary, startProcess, waitFor, WaitAborted, type RunningProcess } from './process.js';
 import { exchange } from '../../src/haproxy/socketTransport.js';
 import { parseShowProc } from '../../src/haproxy/procList.js';
 
@@ -54,7 +54,7 @@ export async function startHaproxy(opts: StartHaproxyOptions): Promise<HaproxyIn
     await waitFor(
       `HAProxy worker (config ${opts.configFile}, log ${logFile})`,
       async () => {
-        if (proc.exited()) throw new Error(`haproxy exited: ${proc.log().slice(-3000)}`);
+        if (proc.exited()) throw new WaitAborted(`haproxy exited: ${proc.log().slice(-3000)}`);
         if (!existsSync(masterSocket)) return false;
         await workerPid();
         // The worker answers through the master once it is fully started.

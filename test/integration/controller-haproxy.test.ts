@@ -16,6 +16,11 @@ import { parseControllerConfig } from '../../src/haproxy/controller/controllerCo
 import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
 
 
+/** How many times `node`'s REST API was asked GET /patroni (the controller's leader confirmation). */
+function patroniGets(rig: Rig, node: string): number {
+  return rig.node(node).apiRequests.filter((r) => r === 'GET /patroni').length;
+}
+
 /** Samples a backend every ~10 ms while `during` runs; returns every distinct state seen per server. */
 async function sampleStates(rig: Rig, backend: string, during: () => Promise<void>): Promise<Record<string, Set<string>>> {
   const seen: Record<string, Set<string>> = {};
@@ -62,16 +67,15 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       assert.equal(await rig.through(rig.ports.write), 'closed', 'no server takes writes without a leader key');
       // … then put naming pg2, whose API reports a running primary a little later.
       rig.node('pg2').role = 'replica';
-      const t0 = Date.now();
       const seen = await sampleStates(rig, W, async () => {
+        const asked = patroniGets(rig, 'pg2');
         c.setSnapshot(rig.snapshot('pg2'));
-        await sleep(100);
+        // Its API has been asked (and said replica) twice: the confirmation ran and did not route it.
+        await waitFor('pg2 asked for its role twice', () => patroniGets(rig, 'pg2') >= asked + 2, 15_000, 5);
         assert.notEqual((await rig.states(W))['pg2'], 'up', 'not UP before its REST API confirms');
         rig.node('pg2').role = 'master';
         await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
       });
-      const routedMs = Date.now() - t0;
-      assert.ok(routedMs < 2000, `routed in ${routedMs} ms (checks alone: inter 2s × rise)`);
       assert.ok(!seen['pg1']?.has('up') && !seen['pg3']?.has('up'), `no non-leader UP: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])))}`);
       assert.equal(await rig.through(rig.ports.write), 'pg2');
       // The old primary comes back as a replica: ready in the read backend, still MAINT for writes.
@@ -97,10 +101,10 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
         await waitFor('pg2 handed to the checks', async () => {
           const a = (await rig.servers()).find((s) => s.backend === W && s.server === 'pg2');
           return a !== undefined && a.admin.maint.length === 0 && a.opState === 'down';
-        }, 4000, 20);
+        }, 15_000, 20);
       });
       const elapsed = Date.now() - t0;
-      assert.ok(elapsed >= 700 && elapsed < 3000, `bounded wait: ${elapsed} ms`);
+      assert.ok(elapsed >= 700, `handed over only after the bound (800 ms): ${elapsed} ms`);
       assert.ok(!seen['pg2']?.has('up'), `pg2 never UP: ${[...(seen['pg2'] ?? [])].join(',')}`);
       assert.equal((await rig.states(W))['pg1'], 'maint');
       assert.ok(rig.logs.some((l) => l.includes('not confirmed in time')));
@@ -110,19 +114,25 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
 
   test('two leader changes in quick succession: the older confirmation is cancelled', async () => {
     await withRig(async (rig) => {
-      const c = await steady(rig);
+      const registry = new Registry();
+      const c = await steady(rig, {}, { registry });
       rig.node('pg1').role = 'replica';
       rig.node('pg2').role = 'replica'; // not primary yet: its confirmation keeps polling
+      const asked = patroniGets(rig, 'pg2');
       c.setSnapshot(rig.snapshot('pg2'));
-      await sleep(60);
+      await waitFor("pg2's confirmation polling", () => patroniGets(rig, 'pg2') > asked, 15_000, 5);
       rig.node('pg3').role = 'master';
       c.setSnapshot(rig.snapshot('pg3'));
       await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'up' });
       // pg2's API now says primary: its cancelled confirmation must not make it UP.
       rig.node('pg2').role = 'master';
-      const before = rig.node('pg2').apiRequests.filter((r) => r === 'GET /patroni').length;
-      await sleep(400);
-      assert.equal(rig.node('pg2').apiRequests.filter((r) => r === 'GET /patroni').length, before, 'no more polling of the older leader');
+      const before = patroniGets(rig, 'pg2');
+      // It would have polled by now: the confirmation polls every 25 ms, and the controller has run
+      // two more passes and 400 ms have gone by since.
+      const passes = await metricValue(registry, 'haconfd_controller_reconciles_total');
+      const t0 = Date.now();
+      await waitFor('two more passes and 400 ms', async () => Date.now() - t0 >= 400 && (await metricValue(registry, 'haconfd_controller_reconciles_total')) >= passes + 2, 15_000, 20);
+      assert.equal(patroniGets(rig, 'pg2'), before, 'no more polling of the older leader');
       assert.deepEqual(await rig.states(W), { pg1: 'maint', pg2: 'maint', pg3: 'up' });
     });
   });
@@ -210,13 +220,13 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       await waitFor('write servers out of MAINT', async () => {
         const s = await rig.servers();
         return s.filter((x) => x.backend === W).every((x) => x.admin.maint.length === 0);
-      }, 4000, 50);
+      }, 15_000, 50);
       const w = (await rig.servers()).filter((x) => x.backend === W);
       assert.ok(w.every((x) => x.opState === 'down'), 'they start DOWN: only a passing check makes one UP');
       // The DCS is back with the new leader.
       up = true;
       c.setSnapshot(rig.snapshot('pg2'));
-      await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' }, 4000);
+      await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
       assert.equal(await metricValue(registry, 'haconfd_controller_dcs_hold'), 0);
     });
   });
@@ -290,10 +300,9 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       try {
         c.setSnapshot(rig.snapshot('pg1'));
         c.start();
-        await sleep(450);
+        await waitFor('three failed passes', async () => (await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'SocketMissingError' })) >= 3, 15_000, 20);
         const r = await c.reconcileNow();
         assert.match(r.error ?? '', /does not exist/);
-        assert.ok((await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'SocketMissingError' })) >= 3);
         assert.equal(rig.logs.filter((l) => l.includes('nope.sock') && l.includes('"level":50')).length, 1, 'logged once, not every tick');
       } finally {
         await c.stop();
@@ -350,22 +359,31 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
 
   test('a leader confirmed while a reload runs is routed on the new worker, not on the old one', async () => {
     await withRig(async (rig) => {
-      const c = await steady(rig);
+      // The controller's clock stands still while the reload is held open, so its bounded hold of
+      // routing (1 s) cannot run out on a slow machine before the test has looked.
+      let frozenAt: number | undefined;
+      const c = await steady(rig, {}, { now: () => frozenAt ?? Date.now() });
       const cfg = readFileSync(rig.cfgFile, 'utf8');
       const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
       const oldPid = await rig.haproxy.workerPid();
+      let openGate = (): void => undefined;
+      const gate = new Promise<void>((r) => (openGate = r));
+      frozenAt = Date.now();
       const reload = c.duringReload(async () => {
-        await sleep(300);
+        await gate;
         return reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: cfg }, rig.log);
       });
-      await sleep(20);
-      rig.node('pg1').role = 'replica';
-      rig.node('pg2').role = 'master';
-      c.setSnapshot(rig.snapshot('pg2'));
-      await sleep(150);
-      const mid = await rig.states(W);
-      assert.equal(mid['pg1'], 'maint', 'the cut is never deferred');
-      assert.notEqual(mid['pg2'], 'up', 'routing waits for the new worker');
+      try {
+        rig.node('pg1').role = 'replica';
+        rig.node('pg2').role = 'master';
+        c.setSnapshot(rig.snapshot('pg2'));
+        await waitStates(rig, W, { pg1: 'maint' });
+        await waitFor('routing of pg2 deferred', () => rig.logs.some((l) => l.includes('routing deferred until the reload') && l.includes('"server":"pg2"')), 15_000, 10);
+        assert.notEqual((await rig.states(W))['pg2'], 'up', 'routing waits for the new worker');
+      } finally {
+        frozenAt = undefined;
+        openGate();
+      }
       await reload;
       assert.notEqual(await rig.haproxy.workerPid(), oldPid);
       await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
@@ -381,9 +399,9 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       // A fresh worker that read the state file would keep them; make sure the controller does it
       // even when it did not: force everything UP by hand, as a worker without state would start.
       for (const b of [W, R]) for (const s of ['pg1', 'pg2', 'pg3']) await rig.client.send(`set server ${b}/${s} state ready`).catch(() => undefined);
-      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' }, 3000);
-      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' }, 3000);
-      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 3000, 50);
+      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 15_000, 50);
       assert.ok(rig.logs.some((l) => l.includes('new HAProxy worker')));
     }, { checkInter: '30s' });
   });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig, type HaproxyInstance } from '../harness/haproxy.js';
 import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
 import { runCli } from '../harness/cli.js';
-import { freePorts, removeDir, tempDir, waitFor } from '../harness/process.js';
+import { freePorts, listenOn, removeDir, tempDir, waitFor } from '../harness/process.js';
 import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
 import { stateNameOf } from '../../src/haproxy/serversState.js';
 import { loadOverrides, overridesPath } from '../../src/haproxy/overrides.js';
@@ -50,7 +50,7 @@ before(async () => {
   // timing) decide the states.
   for (const port of [pg1, pg2, pg3, pg9]) {
     const srv = createServer((s) => s.on('error', () => {}).resume());
-    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+    await listenOn(srv, port);
     listeners.push(srv);
   }
   etcd = await startEtcd('hap-cli-roles-etcd');

@@ -8,7 +8,7 @@ import { createServer, createConnection, type Server } from 'node:net';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig, type TestConfigOptions } from '../harness/haproxy.js';
-import { freePorts, removeDir, tempDir, waitFor, requireBinary } from '../harness/process.js';
+import { freePorts, listenOn, removeDir, tempDir, waitFor, requireBinary } from '../harness/process.js';
 import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
 import { stateNameOf } from '../../src/haproxy/serversState.js';
 import { pidOf } from '../../src/haproxy/infoList.js';
@@ -37,7 +37,7 @@ async function setup(tag: string): Promise<Setup> {
   const live: Server[] = [];
   for (const port of [pg1, pg2, pg2b]) {
     const srv = createServer((s) => s.on('error', () => {}).resume());
-    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+    await listenOn(srv, port);
     live.push(srv);
   }
   const admin = join(dir, 'admin.sock');

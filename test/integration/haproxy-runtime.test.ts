@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig, type HaproxyInstance } from '../harness/haproxy.js';
-import { freePorts, removeDir, tempDir, waitFor } from '../harness/process.js';
+import { freePorts, listenOn, removeDir, tempDir, waitFor } from '../harness/process.js';
 import { applyAction } from '../harness/haproxyModel.js';
 import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
 import { MasterClient } from '../../src/haproxy/masterClient.js';
@@ -40,7 +40,7 @@ before(async () => {
   // Two live "databases" (plain TCP listeners) and one closed port.
   for (const port of [pg1, pg2]) {
     const srv = createServer((s) => s.on('error', () => {}).resume());
-    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+    await listenOn(srv, port);
     backends.push(srv);
   }
   admin = join(dir, 'admin.sock');
