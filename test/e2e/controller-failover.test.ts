@@ -47,7 +47,9 @@ function check(r: FailoverResult): void {
   );
   const delay = routingDelay(r);
   assert.ok(delay !== undefined, `routing delay measured (${where})`);
-  assert.ok(delay < 1000, `routing delay ${delay} ms (${where}); health checks alone take 4.4–5.8 s (target: median ≤ 200 ms, max ≤ 500 ms, see the bench)`);
+  // Routed by the controller, not by the checks (4.4–5.8 s alone). How fast is the bench's business
+  // (target: median ≤ 200 ms, max ≤ 500 ms); the margin here is for a loaded machine.
+  assert.ok(delay < 4000, `routing delay ${delay} ms (${where}); health checks alone take 4.4–5.8 s (target: median ≤ 200 ms, max ≤ 500 ms, see the bench)`);
 }
 
 const SWITCHOVERS = Number(process.env['E2E_CONTROLLER_SWITCHOVERS'] ?? 5);

@@ -434,7 +434,8 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
   const beginAt = Date.now();
   client.start();
   const oldProbe = probeDirect(cluster.node(from).pgPort);
-  await sleep(300);
+  // Traffic before the failover: a few writes through HAProxy have landed.
+  await waitFor('writes through HAProxy before the failover', () => client.attempts.filter((a) => a.ok).length >= 5, 30_000, 10);
   let to: string;
   let newKeyAt = 0;
   const waitNewKey = async (): Promise<{ to: string; at: number }> =>
@@ -478,7 +479,11 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
   // HAProxy reloaded): routing must stay right through that too.
   if (kind === 'kill9') await cluster.node(from).start();
   await waitHealed(rig);
-  await sleep(kind === 'kill9' ? 3000 : 1000);
+  // Keep writing a while after healing (at least this long, and at least 20 attempts however
+  // slow the machine): routing must stay right.
+  const healedAt = Date.now();
+  const settleMs = kind === 'kill9' ? 3000 : 1000;
+  await waitFor('writes after healing', () => Date.now() - healedAt >= settleMs && client.attempts.filter((a) => a.start > healedAt).length >= 20, 60_000, 20);
   await client.stop();
   const keyChangedAt = rig.keyLog.changes.find((c) => c.at > beginAt && c.value !== from)?.at ?? newKeyAt;
   const attempts = [...client.attempts].sort((a, b) => a.start - b.start);

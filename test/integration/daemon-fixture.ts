@@ -102,7 +102,7 @@ export function startDaemon(ws: Workspace, args: readonly string[], env: NodeJS.
             return { msg: l };
           }
         }),
-    waitLog: (what, pred, timeoutMs = 10_000) =>
+    waitLog: (what, pred, timeoutMs = 20_000) =>
       waitFor(what, () => {
         const hit = d.lines().find(pred);
         if (hit) return hit;

@@ -141,7 +141,7 @@ test('no credentials, or a user without permission: BackendConfigError saying so
     const rec = new WatchRecorder();
     const w = b.watch(['/auth/demo'], 1, rec);
     try {
-      await waitFor('refused watch reported', () => rec.count('disconnected') > 0, 2000);
+      await waitFor('refused watch reported', () => rec.count('disconnected') > 0, 20_000);
       assert.ok(rec.statuses[0]!.error instanceof BackendConfigError);
       assert.match(rec.statuses[0]!.error!.message, /permission denied for user "alice"/);
     } finally {

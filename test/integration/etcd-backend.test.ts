@@ -200,7 +200,8 @@ test('non-UTF-8 values, a 1 MB value and 10,000 keys', async () => {
   const ms = performance.now() - t0;
   assert.equal(many.pairs.size, 10_000);
   assert.equal(many.pairs.get('/many/members/m09999'), '{"conn_url":"postgres://10.0.39.15:5432/postgres","role":"replica"}');
-  assert.ok(ms < 3000, `10,000-key read took ${ms.toFixed(0)} ms`);
+  // How fast is the bench's business (npm run bench: etcd-read); this only catches a pathological read.
+  assert.ok(ms < 20_000, `10,000-key read took ${ms.toFixed(0)} ms`);
 });
 
 test('a compacted resume revision gives onResync("compacted"), then events flow again with none lost', async () => {

@@ -88,12 +88,13 @@ test('the member the watch talks to is killed mid-watch: writes via the others a
 test('reads fail over when a member is down, including the first endpoint', async () => {
   const down = cluster.members.filter((m) => m.process.exited());
   assert.equal(down.length, 1, 'one member is down after the previous test');
-  const first = await createEtcdBackend({ nodes: [down[0]!.clientUrl, ...cluster.endpoints], connectTimeoutMs: 3000 }, silentLogger());
+  const first = await createEtcdBackend({ nodes: [down[0]!.clientUrl, ...cluster.endpoints], connectTimeoutMs: 10_000 }, silentLogger());
   try {
     const t0 = Date.now();
     const s = await first.read(['/service/cluster']);
     assert.equal(s.pairs.get('/service/cluster/leader'), 'pg1');
-    assert.ok(Date.now() - t0 < 2000, `failover read took ${Date.now() - t0} ms`);
+    // A refused first endpoint must not cost the connect timeout (10 s; the rest is room for load).
+    assert.ok(Date.now() - t0 < 6000, `failover read took ${Date.now() - t0} ms`);
   } finally {
     await first.close();
   }

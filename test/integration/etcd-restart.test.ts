@@ -96,11 +96,13 @@ test('etcd killed while the watch is catching up on old revisions: resumes mid-h
   const truth = await backend.read([prefix]);
   const rec = new WatchRecorder();
   let killed = false;
+  let firstBatch = 0;
   const w = backend.watch([prefix], snap.revision, {
     onEvents: (events, revision) => {
       rec.onEvents(events, revision);
       if (!killed) {
         killed = true;
+        firstBatch = rec.events.length; // what arrived before the kill (later batches may be buffered already)
         etcd.process.kill('SIGKILL'); // right after the first batch, mid catch-up
       }
     },
@@ -109,7 +111,6 @@ test('etcd killed while the watch is catching up on old revisions: resumes mid-h
   });
   try {
     await waitFor('killed', () => killed);
-    const firstBatch = rec.events.length;
     await etcd.halt(true);
     await etcd.restart();
     await waitFor('all 2,500 events', () => rec.events.length >= 2500, 20_000);

@@ -289,7 +289,7 @@ test('command and systemd strategies: timeouts and bad unit names', async () => 
   const t0 = Date.now();
   await assert.rejects(r.reload(log), (e: unknown) => e instanceof ReloadFailedError && /did not finish within 200 ms/.test(e.message));
   // The hung command is killed with its whole process group; we do not wait for it.
-  assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 4500, `took ${Date.now() - t0} ms (the command sleeps 5 s)`);
   assert.throws(() => systemdReload({ unit: 'haproxy; rm -rf /' }), /invalid systemd unit name/);
   assert.equal(systemdReload({ unit: 'haproxy.service' }).description, 'systemctl reload haproxy.service');
 });

@@ -123,16 +123,16 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
       startKeepalived(n, a);
       startKeepalived(n, b);
       await waitForHolder(n, vip, 'a', 15_000, hosts);
-      await waitFor('client reaches host-a through the VIP', () => clientGet(n, vip) === 'host-a', 5000, 100);
+      await waitFor('client reaches host-a through the VIP', () => clientGet(n, vip) === 'host-a', 20_000, 100);
 
       await a.haproxy!.stop();
       const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
-      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 3000, 100);
+      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 20_000, 100);
       t.diagnostic(`preempt: VIP moved to the backup ${moved} ms after HAProxy died on the master`);
 
       startHaproxy(n, a);
       const back = await waitForHolder(n, vip, 'a', 15_000, hosts);
-      await waitFor('client reaches host-a again', () => clientGet(n, vip) === 'host-a', 3000, 100);
+      await waitFor('client reaches host-a again', () => clientGet(n, vip) === 'host-a', 20_000, 100);
       t.diagnostic(`preempt: VIP returned ${back} ms after HAProxy came back`);
       await a.keepalived!.stop();
       await b.keepalived!.stop();
@@ -161,7 +161,7 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
       assert.deepEqual(holder(n, vip), ['a']);
       await a.haproxy!.stop();
       const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
-      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 3000, 100);
+      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 20_000, 100);
       t.diagnostic(`nopreempt: VIP moved (FAULT) ${moved} ms after HAProxy died`);
       assert.match(a.keepalived!.log(), /Entering FAULT STATE/, 'weight 0: the failed check puts host a in FAULT');
       const logBefore = a.keepalived!.log().length;
