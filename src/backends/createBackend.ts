@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Backend } from './backend.js';
-import type { EtcdOptions } from './etcdOptions.js';
+import type { EtcdOptions } from './etcd/etcdOptions.js';
 
 export interface CreateBackendOptions {
   /**
@@ -30,7 +30,7 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
         connectTimeoutMs: config.connectTimeoutMs,
       };
       if (opts.oneShot) {
-        const { createEtcdOneShotBackend } = await import('./etcdOneShot.js');
+        const { createEtcdOneShotBackend } = await import('./etcd/etcdOneShot.js');
         return createEtcdOneShotBackend(etcdOptions, log);
       }
       // Loaded by path so the gRPC stack is only paid for when etcd is used.

@@ -17,22 +17,22 @@
  *
  * Exit: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
-import { RuntimeClient } from '../haproxy/runtimeClient.js';
-import { RuntimeError } from '../haproxy/runtimeErrors.js';
-import { parseSocketAddress } from '../haproxy/socketAddress.js';
-import { assertHaproxyIdentifier, parseServerRef, type ServerRef } from '../haproxy/names.js';
-import { actionFor, type WantedState } from '../haproxy/plan.js';
-import { commandLine, type RuntimeCommand, type ServerAction } from '../haproxy/runtimeCommand.js';
-import { stateNameOf, type ActualServer } from '../haproxy/serversState.js';
-import type { ServerStat } from '../haproxy/statCsv.js';
-import { DEFAULT_STATE_DIR, loadOverrides, saveOverrides, withOverride, withoutOverride } from '../haproxy/overrides.js';
-import type { OperatorOverride } from '../haproxy/plan.js';
+import { RuntimeClient } from '../haproxy/runtime/runtimeClient.js';
+import { RuntimeError } from '../haproxy/runtime/runtimeErrors.js';
+import { parseSocketAddress } from '../haproxy/runtime/socketAddress.js';
+import { assertHaproxyIdentifier, parseServerRef, type ServerRef } from '../haproxy/runtime/names.js';
+import { actionFor, type WantedState } from '../haproxy/controller/plan.js';
+import { commandLine, type RuntimeCommand, type ServerAction } from '../haproxy/runtime/runtimeCommand.js';
+import { stateNameOf, type ActualServer } from '../haproxy/runtime/serversState.js';
+import type { ServerStat } from '../haproxy/runtime/statCsv.js';
+import { DEFAULT_STATE_DIR, loadOverrides, saveOverrides, withOverride, withoutOverride } from '../haproxy/controller/overrides.js';
+import type { OperatorOverride } from '../haproxy/controller/plan.js';
 import { ConfigError } from '../config/loadConfig.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { ClusterModel } from '../patroni/cluster.js';
-import { flagDef } from './flagSpec.js';
-import { parseBool, parseIntFlag, UsageError, type ParsedFlags } from './flags.js';
-import { nearest } from './suggest.js';
+import { flagDef } from '../config/flagSpec.js';
+import { parseBool, parseIntFlag, UsageError, type ParsedFlags } from '../config/flags.js';
+import { nearest } from '../config/suggest.js';
 import { resolveHaproxySettings, type BackendPatterns, type DcsSettings, type HaproxyCommandDefaults, type HaproxySettings } from './haproxyDefaults.js';
 import { clusterWarnings, isLeaderOnWriteBackend, roleOfServer, writeClusterOf } from './serverRoles.js';
 import { describeDcs, readClusters } from './clusterReader.js';

@@ -14,8 +14,8 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { ConfigError, loadConfig, parseConfigFile } from '../config/loadConfig.js';
-import type { ParsedFlags } from './flags.js';
-import { DEFAULT_STATE_DIR, overridesPath } from '../haproxy/overrides.js';
+import type { ParsedFlags } from '../config/flags.js';
+import { DEFAULT_STATE_DIR, overridesPath } from '../haproxy/controller/overrides.js';
 import { joinKeys } from '../store/keys.js';
 import { CONTROLLER_DEFAULTS, controllerEnabled } from '../haproxy/controller/controllerConfig.js';
 

@@ -3,7 +3,7 @@
  * haconfd's entry point: subcommands (haproxy, keepalived) or the confd-compatible renderer.
  * Exit codes: 0 in sync, 1 a resource failed, 2 usage or configuration error.
  */
-import { parseFlags, UsageError } from './flags.js';
+import { parseFlags, UsageError } from '../config/flags.js';
 import { usageText } from './usage.js';
 import { packageVersion } from './version.js';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';

@@ -1,5 +1,5 @@
 /** The -help text, generated from the flag table. */
-import { FLAGS, envName } from './flagSpec.js';
+import { FLAGS, envName } from '../config/flagSpec.js';
 
 export function usageText(): string {
   const lines = [

@@ -5,9 +5,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import toml from 'toml';
-import { FLAGS, envName, flagDef, type FlagDef } from '../cli/flagSpec.js';
-import { parseBool, parseIntFlag, UsageError, type FlagValue, type ParsedFlags } from '../cli/flags.js';
-import { nearest } from '../cli/suggest.js';
+import { FLAGS, envName, flagDef, type FlagDef } from './flagSpec.js';
+import { parseBool, parseIntFlag, UsageError, type FlagValue, type ParsedFlags } from './flags.js';
+import { nearest } from './suggest.js';
 import { LOG_LEVELS, defaultLogFormat, type LogFormat, type LogLevel } from '../log/logger.js';
 import { DEFAULTS, type BackendName, type Config, type Mode } from './config.js';
 import { normalizeKey } from '../store/keys.js';

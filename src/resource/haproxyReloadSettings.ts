@@ -8,7 +8,7 @@
  *   admin_socket = "/run/haproxy/admin.sock"
  *   state_file = "/var/lib/haproxy/server-state"
  */
-import { nearest } from '../cli/suggest.js';
+import { nearest } from '../config/suggest.js';
 
 export type HaproxyReloadKind = 'master-socket' | 'systemd' | 'command';
 

@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { HaproxyReloadSettings } from './haproxyReloadSettings.js';
 
 export async function reloadHaproxyResource(s: HaproxyReloadSettings, dest: string, timeoutMs: number, log: Logger): Promise<void> {
-  const { createReloadStrategy, reloadHaproxy } = await import('../haproxy/reloadHaproxy.js');
+  const { createReloadStrategy, reloadHaproxy } = await import('../haproxy/reload/reloadHaproxy.js');
   const strategy = createReloadStrategy(
     s.reload === 'master-socket'
       ? { kind: 'master-socket', masterSocket: s.masterSocket as string, configFile: dest, timeoutMs, ...(s.haproxyBinary ? { haproxyBinary: s.haproxyBinary } : {}) }

@@ -4,11 +4,11 @@
  */
 import { basename, isAbsolute, resolve } from 'node:path';
 import toml from 'toml';
-import { nearest } from '../cli/suggest.js';
+import { nearest } from '../config/suggest.js';
 import { describeTomlError } from '../config/loadConfig.js';
 import { joinKeys } from '../store/keys.js';
 import { gidOf, uidOf } from './accounts.js';
-import { parseDuration, parseWait, type WaitSpec } from './duration.js';
+import { parseDuration, parseWait, type WaitSpec } from '../config/duration.js';
 import { parseHaproxyReloadSettings, type HaproxyReloadSettings } from './haproxyReloadSettings.js';
 
 export interface TemplateResource {

@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRig, waitStates, W, R } from '../integration/controller-fixture.js';
-import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
+import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reload/reloadHaproxy.js';
 import { median, type BenchRow } from './table.js';
 
 const CHANGES = 20;

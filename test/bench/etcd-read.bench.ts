@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { startEtcd } from '../harness/etcd.js';
-import { createEtcdBackend } from '../../src/backends/etcd.js';
+import { createEtcdBackend } from '../../src/backends/etcd/etcd.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { median, percentile, type BenchRow } from './table.js';
 
@@ -28,7 +28,7 @@ function memberValue(i: number): string {
 
 /** Runs one read in a fresh process: its wall time and the peak RSS it adds (MB). */
 async function readInChild(clientUrl: string): Promise<{ ms: number; peakDeltaMb: number; importMs: number }> {
-  const etcdModule = fileURLToPath(new URL('../../src/backends/etcd.ts', import.meta.url));
+  const etcdModule = fileURLToPath(new URL('../../src/backends/etcd/etcd.ts', import.meta.url));
   const loggerModule = fileURLToPath(new URL('../../src/log/logger.ts', import.meta.url));
   const script = `
     const { silentLogger: _warm } = await import(${JSON.stringify(loggerModule)});

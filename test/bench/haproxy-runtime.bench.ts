@@ -9,9 +9,9 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig } from '../harness/haproxy.js';
 import { freePorts, removeDir, tempDir } from '../harness/process.js';
-import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
-import { masterSocketReload } from '../../src/haproxy/masterSocketReload.js';
-import { reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
+import { RuntimeClient } from '../../src/haproxy/runtime/runtimeClient.js';
+import { masterSocketReload } from '../../src/haproxy/reload/masterSocketReload.js';
+import { reloadHaproxy } from '../../src/haproxy/reload/reloadHaproxy.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { median, percentile, type BenchRow } from './table.js';
 

@@ -20,8 +20,8 @@ import { psql, retrySql, startPatroniCluster, type PatroniCluster } from '../har
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
 import { runCli, startCli } from '../harness/cli.js';
 import { freePorts, removeDir, requireBinary, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
-import { exchange } from '../../src/haproxy/socketTransport.js';
-import { parseShowProc } from '../../src/haproxy/procList.js';
+import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
+import { parseShowProc } from '../../src/haproxy/reload/procList.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
 
 let etcd: EtcdInstance | undefined;

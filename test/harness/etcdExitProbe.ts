@@ -4,10 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { EtcdBackendOptions } from '../../src/backends/etcd.js';
+import type { EtcdBackendOptions } from '../../src/backends/etcd/etcd.js';
 
 export async function runReadWatchClose(opts: EtcdBackendOptions, prefixes: readonly string[], timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
-  const etcdModule = fileURLToPath(new URL('../../src/backends/etcd.ts', import.meta.url));
+  const etcdModule = fileURLToPath(new URL('../../src/backends/etcd/etcd.ts', import.meta.url));
   const loggerModule = fileURLToPath(new URL('../../src/log/logger.ts', import.meta.url));
   const script = `
     const { createEtcdBackend } = await import(${JSON.stringify(etcdModule)});

@@ -10,8 +10,8 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { requireBinary, startProcess, waitFor, WaitAborted, type RunningProcess } from './process.js';
-import { exchange } from '../../src/haproxy/socketTransport.js';
-import { parseShowProc } from '../../src/haproxy/procList.js';
+import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
+import { parseShowProc } from '../../src/haproxy/reload/procList.js';
 
 export interface HaproxyInstance {
   readonly configFile: string;

@@ -3,8 +3,8 @@
  * the real haproxy (test/integration/haproxy-runtime.test.ts checks this model against it). Used to
  * prove the planner idempotent: plan → apply → plan again yields nothing.
  */
-import type { ActualServerState } from '../../src/haproxy/plan.js';
-import type { ServerAction } from '../../src/haproxy/runtimeCommand.js';
+import type { ActualServerState } from '../../src/haproxy/controller/plan.js';
+import type { ServerAction } from '../../src/haproxy/runtime/runtimeCommand.js';
 
 export function applyAction(a: ActualServerState, action: ServerAction): ActualServerState {
   const wasForcedMaint = a.admin.maint.includes('forced');

@@ -13,7 +13,7 @@ import { sleep, waitFor } from '../harness/process.js';
 import { metricValue, steady, waitStates, withRig, type Rig, W, R } from './controller-fixture.js';
 import { HaproxyController } from '../../src/haproxy/controller/controller.js';
 import { parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
-import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
+import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reload/reloadHaproxy.js';
 
 
 /** How many times `node`'s REST API was asked GET /patroni (the controller's leader confirmation). */

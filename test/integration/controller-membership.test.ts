@@ -16,7 +16,7 @@ import { startCli } from '../harness/cli.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
 import { clusterPairs } from '../harness/patroniKeys.js';
 import { metricValue, steady, waitStates, withRig, writeControllerToml, type Rig, W, R } from './controller-fixture.js';
-import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reloadHaproxy.js';
+import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reload/reloadHaproxy.js';
 import type { HaproxyController } from '../../src/haproxy/controller/controller.js';
 
 /** The rendered file plus member pg4 (a replica answering on pg3's ports) in every listen. */

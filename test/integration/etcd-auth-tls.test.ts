@@ -9,7 +9,7 @@ import { etcdctl, makeTestCerts, startEtcd, type EtcdInstance, type EtcdTlsFiles
 import { removeDir, tempDir, waitFor } from '../harness/process.js';
 import { WatchRecorder } from '../harness/etcdWatchRecorder.js';
 import { runReadWatchClose } from '../harness/etcdExitProbe.js';
-import { createEtcdBackend, type EtcdBackendOptions } from '../../src/backends/etcd.js';
+import { createEtcdBackend, type EtcdBackendOptions } from '../../src/backends/etcd/etcd.js';
 import { BackendConfigError } from '../../src/backends/backend.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { memoryLogger } from '../harness/memoryLogger.js';

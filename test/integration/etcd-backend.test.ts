@@ -6,7 +6,7 @@ import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
 import { waitFor } from '../harness/process.js';
 import { WatchRecorder } from '../harness/etcdWatchRecorder.js';
 import { runReadWatchClose } from '../harness/etcdExitProbe.js';
-import { createEtcdBackend, type EtcdBackend } from '../../src/backends/etcd.js';
+import { createEtcdBackend, type EtcdBackend } from '../../src/backends/etcd/etcd.js';
 import { BackendUnavailableError, type Backend } from '../../src/backends/backend.js';
 import { silentLogger } from '../../src/log/logger.js';
 

@@ -9,7 +9,7 @@ import { Etcd3 } from 'etcd3';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd.js';
 import { sleep, waitFor } from '../harness/process.js';
 import { WatchRecorder } from '../harness/etcdWatchRecorder.js';
-import { createEtcdBackend, type EtcdBackend } from '../../src/backends/etcd.js';
+import { createEtcdBackend, type EtcdBackend } from '../../src/backends/etcd/etcd.js';
 import type { Backend } from '../../src/backends/backend.js';
 import { silentLogger } from '../../src/log/logger.js';
 

@@ -15,8 +15,8 @@ import { startEtcd, startEtcdCluster, type EtcdInstance } from '../harness/etcd.
 import { freePorts } from '../harness/process.js';
 import { CLI } from '../harness/cli.js';
 import { makeWorkspace } from './daemon-fixture.js';
-import { createEtcdBackend, type EtcdBackend } from '../../src/backends/etcd.js';
-import { createEtcdOneShotBackend, type EtcdOneShotBackend, type EtcdOneShotOptions } from '../../src/backends/etcdOneShot.js';
+import { createEtcdBackend, type EtcdBackend } from '../../src/backends/etcd/etcd.js';
+import { createEtcdOneShotBackend, type EtcdOneShotBackend, type EtcdOneShotOptions } from '../../src/backends/etcd/etcdOneShot.js';
 import { BackendUnavailableError } from '../../src/backends/backend.js';
 import { silentLogger } from '../../src/log/logger.js';
 
@@ -217,7 +217,7 @@ test('a -onetime run of the CLI loads no gRPC module, renders 10,000 keys and ex
 });
 
 test('the preload check can fail: importing the etcd3 backend does load gRPC modules', async () => {
-  const etcdModule = fileURLToPath(new URL('../../src/backends/etcd.ts', import.meta.url));
+  const etcdModule = fileURLToPath(new URL('../../src/backends/etcd/etcd.ts', import.meta.url));
   const script = `await import(${JSON.stringify(etcdModule)}); const { createRequire } = await import('node:module'); console.log(Object.keys(createRequire(import.meta.url).cache).filter((m) => m.includes('@grpc')).length);`;
   const outText = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -15,9 +15,9 @@ import { startHaproxy, haproxyTestConfig, type HaproxyInstance } from '../harnes
 import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
 import { runCli } from '../harness/cli.js';
 import { freePorts, listenOn, removeDir, tempDir, waitFor } from '../harness/process.js';
-import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
-import { stateNameOf } from '../../src/haproxy/serversState.js';
-import { loadOverrides, overridesPath } from '../../src/haproxy/overrides.js';
+import { RuntimeClient } from '../../src/haproxy/runtime/runtimeClient.js';
+import { stateNameOf } from '../../src/haproxy/runtime/serversState.js';
+import { loadOverrides, overridesPath } from '../../src/haproxy/controller/overrides.js';
 
 let dir: string;
 let hap: HaproxyInstance | undefined;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { runCli } from '../harness/cli.js';
 import { startHaproxy } from '../harness/haproxy.js';
 import { freePorts, removeDir, requireBinary, tempDir, waitFor } from '../harness/process.js';
-import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
-import { parseServersState } from '../../src/haproxy/serversState.js';
+import { RuntimeClient } from '../../src/haproxy/runtime/runtimeClient.js';
+import { parseServersState } from '../../src/haproxy/runtime/serversState.js';
 
 test('master-socket reload keeps a drained server drained and replaces the worker', async () => {
   requireBinary('haproxy', 'haproxy');

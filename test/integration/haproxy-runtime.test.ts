@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig, type HaproxyInstance } from '../harness/haproxy.js';
 import { freePorts, listenOn, removeDir, tempDir, waitFor } from '../harness/process.js';
 import { applyAction } from '../harness/haproxyModel.js';
-import { RuntimeClient } from '../../src/haproxy/runtimeClient.js';
-import { MasterClient } from '../../src/haproxy/masterClient.js';
-import { stateNameOf, type ActualServer } from '../../src/haproxy/serversState.js';
-import { pidOf } from '../../src/haproxy/infoList.js';
+import { RuntimeClient } from '../../src/haproxy/runtime/runtimeClient.js';
+import { MasterClient } from '../../src/haproxy/reload/masterClient.js';
+import { stateNameOf, type ActualServer } from '../../src/haproxy/runtime/serversState.js';
+import { pidOf } from '../../src/haproxy/runtime/infoList.js';
 import {
   InvalidNameError,
   NoSuchBackendError,
@@ -19,11 +19,11 @@ import {
   SocketMissingError,
   CommandFailedError,
   RuntimeError,
-} from '../../src/haproxy/runtimeErrors.js';
-import { SERVER_ACTIONS, type ServerAction } from '../../src/haproxy/runtimeCommand.js';
+} from '../../src/haproxy/runtime/runtimeErrors.js';
+import { SERVER_ACTIONS, type ServerAction } from '../../src/haproxy/runtime/runtimeCommand.js';
 import { runHaproxyCommand } from '../../src/cli/haproxyCommand.js';
-import { loadOverrides, overridesPath } from '../../src/haproxy/overrides.js';
-import type { ActualServerState } from '../../src/haproxy/plan.js';
+import { loadOverrides, overridesPath } from '../../src/haproxy/controller/overrides.js';
+import type { ActualServerState } from '../../src/haproxy/controller/plan.js';
 import { captureIo } from '../harness/captureIo.js';
 
 let dir: string;

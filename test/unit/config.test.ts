@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseFlags } from '../../src/cli/flags.js';
+import { parseFlags } from '../../src/config/flags.js';
 import { ConfigError, loadConfig, parseListen } from '../../src/config/loadConfig.js';
 
 function withConfdir(toml: string | undefined, fn: (dir: string) => void): void {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCluster } from '../../src/patroni/cluster.js';
 import { Store } from '../../src/store/store.js';
-import { desireServerStates, planServerStates, type ActualServerState } from '../../src/haproxy/plan.js';
+import { desireServerStates, planServerStates, type ActualServerState } from '../../src/haproxy/controller/plan.js';
 import { backendLayoutOf, clusterViewOf, leaderlessHold, releasedDesiredState } from '../../src/haproxy/controller/clusterMapping.js';
 import { CONTROLLER_DEFAULTS, controllerEnabled, parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
 import { isPrimaryRunning } from '../../src/haproxy/controller/leaderConfirmation.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { etcdErrorKind, shortReason, toBackendError } from '../../src/backends/etcdErrors.js';
+import { etcdErrorKind, shortReason, toBackendError } from '../../src/backends/etcd/etcdErrors.js';
 import { BackendConfigError, BackendUnavailableError } from '../../src/backends/backend.js';
 
 const ctx = { endpoints: ['http://127.0.0.1:2379'], username: 'root' };

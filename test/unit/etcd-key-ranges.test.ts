@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBytes, rangesOfPrefix, rangesOfPrefixes } from '../../src/backends/etcdKeyRanges.js';
+import { decodeBytes, rangesOfPrefix, rangesOfPrefixes } from '../../src/backends/etcd/etcdKeyRanges.js';
 import { distinctPrefixes } from '../../src/store/keys.js';
 
 const inRange = (key: string, r: { key: Buffer; rangeEnd?: Buffer }): boolean => {
@@ -39,7 +39,7 @@ test('bytes decode as UTF-8 with replacement, never throwing', () => {
 });
 
 test('a watch uses one range per prefix; siblings inside it are left to the segment filter', async () => {
-  const { watchRangeOfPrefix } = await import('../../src/backends/etcdKeyRanges.js');
+  const { watchRangeOfPrefix } = await import('../../src/backends/etcd/etcdKeyRanges.js');
   const { isUnderPrefix } = await import('../../src/store/keys.js');
   const r = watchRangeOfPrefix('/service/demo/');
   for (const k of ['/service/demo', '/service/demo/leader', '/service/demo-x', '/service/demo.bak/k']) assert.ok(inRange(k, r), k);
@@ -49,7 +49,7 @@ test('a watch uses one range per prefix; siblings inside it are left to the segm
 });
 
 test('several prefixes share one watch range spanning them', async () => {
-  const { watchRangeOfPrefixes } = await import('../../src/backends/etcdKeyRanges.js');
+  const { watchRangeOfPrefixes } = await import('../../src/backends/etcd/etcdKeyRanges.js');
   const r = watchRangeOfPrefixes(['/service/b', '/service/a/members', '/service/a'])!;
   assert.deepEqual(r.prefixes, ['/service/a', '/service/b']);
   assert.equal(r.key.toString(), '/service/a');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEtcdNode, parseEtcdNodes } from '../../src/backends/etcdNodes.js';
+import { parseEtcdNode, parseEtcdNodes } from '../../src/backends/etcd/etcdNodes.js';
 import { BackendConfigError } from '../../src/backends/backend.js';
 
 test('node forms: http://, https://, bare host:port, bare host, IPv6', () => {

@@ -1,8 +1,8 @@
 /** decodeReadTxnText (etcdWire.ts): the same pairs as decodeReadTxn + decodeBytes, as strings. Pure. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeReadTxn, decodeReadTxnText } from '../../src/backends/etcdWire.js';
-import { decodeBytes } from '../../src/backends/etcdKeyRanges.js';
+import { decodeReadTxn, decodeReadTxnText } from '../../src/backends/etcd/etcdWire.js';
+import { decodeBytes } from '../../src/backends/etcd/etcdKeyRanges.js';
 
 const field = (n: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([(n << 3) | 2, body.length]), body]);
 const varintField = (n: number, v: number): Buffer => Buffer.from([n << 3, v]);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { loadSync } from '@grpc/proto-loader';
-import { decodeReadTxn, encodeReadTxn } from '../../src/backends/etcdWire.js';
+import { decodeReadTxn, encodeReadTxn } from '../../src/backends/etcd/etcdWire.js';
 
 // The reference: etcd3's own proto files through protobufjs, with etcd3's options.
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFlags, UsageError } from '../../src/cli/flags.js';
+import { parseFlags, UsageError } from '../../src/config/flags.js';
 
 test('all four Go spellings parse alike', () => {
   for (const argv of [['-prefix', '/a'], ['--prefix', '/a'], ['-prefix=/a'], ['--prefix=/a']]) {

@@ -1,9 +1,9 @@
 /** gRPC message framing (grpcUnary.ts) and etcd's Authenticate bytes (etcdAuthWire.ts). Pure. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { frameMessage, GrpcStatusError, unframeMessages } from '../../src/backends/grpcUnary.js';
-import { decodeAuthenticateToken, encodeAuthenticateRequest } from '../../src/backends/etcdAuthWire.js';
-import { errorText, etcdErrorKind, shortReason } from '../../src/backends/etcdErrors.js';
+import { frameMessage, GrpcStatusError, unframeMessages } from '../../src/backends/etcd/grpcUnary.js';
+import { decodeAuthenticateToken, encodeAuthenticateRequest } from '../../src/backends/etcd/etcdAuthWire.js';
+import { errorText, etcdErrorKind, shortReason } from '../../src/backends/etcd/etcdErrors.js';
 
 test('frameMessage: flag 0, big-endian length, body; unframeMessages reverses it', () => {
   const body = Buffer.from('hello');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addServerLine, diffMembership } from '../../src/haproxy/membershipDiff.js';
+import { addServerLine, diffMembership } from '../../src/haproxy/config/membershipDiff.js';
 
 const cfg = (servers: readonly string[], extra = ''): string => `global
     stats socket /run/haproxy/admin.sock mode 600 level admin

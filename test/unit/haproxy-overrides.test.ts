@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOverrides, saveOverrides, overridesPath, withOverride, withoutOverride, OverridesFileError, DEFAULT_STATE_DIR } from '../../src/haproxy/overrides.js';
+import { loadOverrides, saveOverrides, overridesPath, withOverride, withoutOverride, OverridesFileError, DEFAULT_STATE_DIR } from '../../src/haproxy/controller/overrides.js';
 import { removeDir, tempDir } from '../harness/process.js';
 
 test('overrides: missing file is none; save then load round-trips; directory created', () => {

@@ -1,18 +1,18 @@
 /** Parsers and pure helpers of src/haproxy, on output captured from Debian's haproxy 2.6.12. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseServersState, stateNameOf, decodeAdminState, ServersStateParseError } from '../../src/haproxy/serversState.js';
-import { parseShowStat, serverStatsOf, StatParseError } from '../../src/haproxy/statCsv.js';
-import { parseShowInfo, pidOf } from '../../src/haproxy/infoList.js';
-import { parseShowProc } from '../../src/haproxy/procList.js';
-import { classifyReply } from '../../src/haproxy/runtimeReply.js';
-import { parseSocketAddress, formatSocketAddress } from '../../src/haproxy/socketAddress.js';
-import { isHaproxyIdentifier, assertHaproxyIdentifier, parseServerRef } from '../../src/haproxy/names.js';
-import { commandLine, SERVER_ACTIONS } from '../../src/haproxy/runtimeCommand.js';
-import { InvalidNameError } from '../../src/haproxy/runtimeErrors.js';
-import { extractConfigServers, splitServerAddress } from '../../src/haproxy/configServers.js';
-import { filterServersState } from '../../src/haproxy/serverStateFile.js';
-import { effectiveServers } from '../../src/haproxy/serverKeywords.js';
+import { parseServersState, stateNameOf, decodeAdminState, ServersStateParseError } from '../../src/haproxy/runtime/serversState.js';
+import { parseShowStat, serverStatsOf, StatParseError } from '../../src/haproxy/runtime/statCsv.js';
+import { parseShowInfo, pidOf } from '../../src/haproxy/runtime/infoList.js';
+import { parseShowProc } from '../../src/haproxy/reload/procList.js';
+import { classifyReply } from '../../src/haproxy/runtime/runtimeReply.js';
+import { parseSocketAddress, formatSocketAddress } from '../../src/haproxy/runtime/socketAddress.js';
+import { isHaproxyIdentifier, assertHaproxyIdentifier, parseServerRef } from '../../src/haproxy/runtime/names.js';
+import { commandLine, SERVER_ACTIONS } from '../../src/haproxy/runtime/runtimeCommand.js';
+import { InvalidNameError } from '../../src/haproxy/runtime/runtimeErrors.js';
+import { extractConfigServers, splitServerAddress } from '../../src/haproxy/config/configServers.js';
+import { filterServersState } from '../../src/haproxy/reload/serverStateFile.js';
+import { effectiveServers } from '../../src/haproxy/config/serverKeywords.js';
 
 const HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';

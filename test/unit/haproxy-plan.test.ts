@@ -12,9 +12,9 @@ import {
   type DesiredState,
   type OperatorOverride,
   type WantedState,
-} from '../../src/haproxy/plan.js';
-import type { RuntimeCommand, ServerAction } from '../../src/haproxy/runtimeCommand.js';
-import type { OpState, MaintSource, DrainSource } from '../../src/haproxy/serversState.js';
+} from '../../src/haproxy/controller/plan.js';
+import type { RuntimeCommand, ServerAction } from '../../src/haproxy/runtime/runtimeCommand.js';
+import type { OpState, MaintSource, DrainSource } from '../../src/haproxy/runtime/serversState.js';
 import { applyAction } from '../harness/haproxyModel.js';
 
 const WANTED: readonly WantedState[] = ['up', 'maint', 'drain', 'ready', 'ready-health-down', 'unchanged'];

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMode, parseTemplateResource, ResourceConfigError } from '../../src/resource/templateResource.js';
-import { parseDuration, parseWait } from '../../src/resource/duration.js';
+import { parseDuration, parseWait } from '../../src/config/duration.js';
 
 const ctx = { globalPrefix: '/service', templatesDir: '/etc/haconfd/templates', cwd: '/work' };
 const parse = (body: string) => parseTemplateResource('/etc/haconfd/conf.d/x.toml', body, ctx);

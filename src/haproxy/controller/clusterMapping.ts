@@ -13,8 +13,8 @@
  *   treated the same way: Patroni does nothing automatic then, so neither do we.
  */
 import type { ClusterModel } from '../../patroni/cluster.js';
-import type { BackendKind, BackendLayout, ClusterView, DesiredState, LeaderConfirmation } from '../plan.js';
-import type { ActualServerState } from '../plan.js';
+import type { BackendKind, BackendLayout, ClusterView, DesiredState, LeaderConfirmation } from './plan.js';
+import type { ActualServerState } from './plan.js';
 
 export interface BackendPatterns {
   readonly writeBackends: readonly string[];

@@ -2,7 +2,7 @@
  * The HAProxy controller: level-triggered, like a Kubernetes controller. On every snapshot change,
  * on a timer, after every reload and at start-up it computes the desired state of every server
  * from the Patroni model, reads the actual state (`show servers state`), and sends only the
- * commands that close the difference (src/haproxy/plan.ts). Restart-safe and idempotent.
+ * commands that close the difference (src/haproxy/controller/plan.ts). Restart-safe and idempotent.
  *
  * Leader fast path: a changed or deleted `leader` key cuts every other server of the write
  * backends (MAINT) in the very pass that sees it; the new leader is made UP once its REST API
@@ -18,16 +18,16 @@ import type { Snapshot } from '../../backends/backend.js';
 import type { Logger } from '../../log/logger.js';
 import { parseClusters, type ClusterModel } from '../../patroni/cluster.js';
 import { Store } from '../../store/store.js';
-import { loadOverrides } from '../overrides.js';
-import { desireServerStates, missingServers, planServerStates, type ActualServerState, type LeaderConfirmation, type OperatorOverride } from '../plan.js';
-import { RuntimeClient } from '../runtimeClient.js';
-import type { RuntimeCommand } from '../runtimeCommand.js';
-import { NoSuchBackendError, NoSuchServerError } from '../runtimeErrors.js';
-import type { ActualServer } from '../serversState.js';
-import { pidOf } from '../infoList.js';
+import { loadOverrides } from './overrides.js';
+import { desireServerStates, missingServers, planServerStates, type ActualServerState, type LeaderConfirmation, type OperatorOverride } from './plan.js';
+import { RuntimeClient } from '../runtime/runtimeClient.js';
+import type { RuntimeCommand } from '../runtime/runtimeCommand.js';
+import { NoSuchBackendError, NoSuchServerError } from '../runtime/runtimeErrors.js';
+import type { ActualServer } from '../runtime/serversState.js';
+import { pidOf } from '../runtime/infoList.js';
 import { backendLayoutOf, backendNameOf, clusterViewOf, leaderlessHold, releasedDesiredState } from './clusterMapping.js';
-import { extractConfigServers } from '../configServers.js';
-import { isHaproxyIdentifier, serverKey } from '../names.js';
+import { extractConfigServers } from '../config/configServers.js';
+import { isHaproxyIdentifier, serverKey } from '../runtime/names.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import { ControllerMetrics } from './controllerMetrics.js';
 import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmation.js';

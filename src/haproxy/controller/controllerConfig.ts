@@ -19,10 +19,10 @@
  *   runtime_membership = true              # members added/removed through add/del server, no reload
  *   removal_grace = "30s"                  # a removed server's sessions are shut after this, so it can be deleted
  */
-import { parseDuration } from '../../resource/duration.js';
-import { nearest } from '../../cli/suggest.js';
-import { parseSocketAddress } from '../socketAddress.js';
-import { overridesPath } from '../overrides.js';
+import { parseDuration } from '../../config/duration.js';
+import { nearest } from '../../config/suggest.js';
+import { parseSocketAddress } from '../runtime/socketAddress.js';
+import { overridesPath } from './overrides.js';
 import { normalizeKey } from '../../store/keys.js';
 
 export interface ControllerConfig {

@@ -15,13 +15,13 @@
  * a reload fails or a worker appears that haconfd did not start and cannot vouch for. Unknown → reload.
  */
 import { open } from 'node:fs/promises';
-import { extractConfigServers } from '../configServers.js';
+import { extractConfigServers } from '../config/configServers.js';
 import type { Logger } from '../../log/logger.js';
-import { addServerLine, diffMembership } from '../membershipDiff.js';
-import { serverKey } from '../names.js';
-import type { ActualServerState } from '../plan.js';
-import type { RuntimeClient } from '../runtimeClient.js';
-import { CommandFailedError, NoSuchServerError } from '../runtimeErrors.js';
+import { addServerLine, diffMembership } from '../config/membershipDiff.js';
+import { serverKey } from '../runtime/names.js';
+import type { ActualServerState } from './plan.js';
+import type { RuntimeClient } from '../runtime/runtimeClient.js';
+import { CommandFailedError, NoSuchServerError } from '../runtime/runtimeErrors.js';
 import type { ControllerMetrics } from './controllerMetrics.js';
 
 export type MembershipOutcome =

@@ -17,9 +17,9 @@
  * Leaving MAINT makes a server UP before any check, so except for the confirmed leader it is always
  * `state ready; health down` on one line.
  */
-import type { RuntimeCommand, ServerAction } from './runtimeCommand.js';
-import type { ActualServer } from './serversState.js';
-import { serverKey } from './names.js';
+import type { RuntimeCommand, ServerAction } from '../runtime/runtimeCommand.js';
+import type { ActualServer } from '../runtime/serversState.js';
+import { serverKey } from '../runtime/names.js';
 
 export type BackendKind = 'write' | 'read' | 'other';
 

@@ -3,7 +3,7 @@
  * `systemctl reload <unit>`, or a plain shell command (classic `-sf` reload). Each one confirms that a
  * new worker is up, or throws ReloadFailedError quoting HAProxy where it can.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../../log/logger.js';
 
 export interface ReloadOutcome {
   /** Worker PID before and after (undefined when it could not be read). */

@@ -6,8 +6,8 @@
  * whole cold run of 10,000 keys should take. It cannot watch; the daemon uses etcd.ts.
  */
 import http2 from 'node:http2';
-import type { Logger } from '../log/logger.js';
-import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from './backend.js';
+import type { Logger } from '../../log/logger.js';
+import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from '../backend.js';
 import { decodeAuthenticateToken, encodeAuthenticateRequest } from './etcdAuthWire.js';
 import type { Credentials, EtcdAuth } from './etcdCredentials.js';
 import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';

@@ -3,7 +3,7 @@
  * transactions: the first one is answered at the current revision R, any further one (etcd allows
  * 128 operations per transaction) is read at R explicitly.
  */
-import { BackendUnavailableError, type Snapshot } from './backend.js';
+import { BackendUnavailableError, type Snapshot } from '../backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
 import { etcdErrorKind } from './etcdErrors.js';
 import { rangesOfPrefixes, type KeyRange } from './etcdKeyRanges.js';

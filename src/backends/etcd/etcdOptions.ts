@@ -3,7 +3,7 @@
  * validation, shared by the etcd3-based backend (etcdConnection.ts) and the one-shot reader
  * (etcdOneShot.ts). Loads no gRPC.
  */
-import { BackendConfigError } from './backend.js';
+import { BackendConfigError } from '../backend.js';
 import { loadCredentials, type Credentials, type EtcdAuth, type EtcdTlsFiles } from './etcdCredentials.js';
 import { parseEtcdNodes, type EtcdEndpoint } from './etcdNodes.js';
 

@@ -3,7 +3,7 @@
  * fix (BackendConfigError: credentials, permissions, TLS) and outages (BackendUnavailableError).
  * Messages name the endpoint and the user, never a password. Pure.
  */
-import { BackendConfigError, BackendUnavailableError } from './backend.js';
+import { BackendConfigError, BackendUnavailableError } from '../backend.js';
 
 export type EtcdErrorKind =
   | 'auth-failed'

@@ -12,12 +12,12 @@
  * later change either in its result or as an event.
  */
 import type { IWatchResponse, IEvent } from 'etcd3/lib/rpc.js';
-import type { Logger } from '../log/logger.js';
-import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } from './backend.js';
+import type { Logger } from '../../log/logger.js';
+import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } from '../backend.js';
 import type { EtcdConnection } from './etcdConnection.js';
 import type { EtcdNode, WatchStream } from './etcdNode.js';
 import { shortReason } from './etcdErrors.js';
-import { isUnderPrefix } from '../store/keys.js';
+import { isUnderPrefix } from '../../store/keys.js';
 import { decodeBytes, watchRangeOfPrefixes, type WatchRange } from './etcdKeyRanges.js';
 
 const RETRY_MIN_MS = 100;

@@ -3,7 +3,7 @@
  * -username/-password). Reads the PEM files; loads no gRPC, so the one-shot reader can use it.
  */
 import { readFileSync } from 'node:fs';
-import { BackendConfigError } from './backend.js';
+import { BackendConfigError } from '../backend.js';
 
 /** File paths (-client-cert, -client-key, -client-ca-keys). */
 export type EtcdTlsFiles = { cert?: string; key?: string; ca?: string };

@@ -5,7 +5,7 @@
  * socket, the new worker is confirmed by `show info`'s Pid changing.
  */
 import { spawn } from 'node:child_process';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../../log/logger.js';
 import { adminSocketPidProbe, masterSocketPidProbe, readPid, waitForNewPid, type PidProbe } from './workerConfirmation.js';
 import { DEFAULT_RELOAD_TIMEOUT_MS, ReloadFailedError, type ReloadOutcome, type ReloadStrategy } from './reloadStrategy.js';
 

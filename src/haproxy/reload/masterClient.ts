@@ -2,11 +2,11 @@
  * The master CLI of `haproxy -W -S <socket>`: `show proc`, `reload`, and commands forwarded to the
  * current worker with the `@1` prefix. The master does not know `set severity-output`.
  */
-import { exchange, DEFAULT_SOCKET_TIMEOUT_MS } from './socketTransport.js';
-import { formatSocketAddress, parseSocketAddress, type SocketAddress } from './socketAddress.js';
+import { exchange, DEFAULT_SOCKET_TIMEOUT_MS } from '../runtime/socketTransport.js';
+import { formatSocketAddress, parseSocketAddress, type SocketAddress } from '../runtime/socketAddress.js';
 import { parseShowProc, type ProcList } from './procList.js';
-import { parseShowInfo, pidOf } from './infoList.js';
-import { CommandFailedError, PermissionDeniedError } from './runtimeErrors.js';
+import { parseShowInfo, pidOf } from '../runtime/infoList.js';
+import { CommandFailedError, PermissionDeniedError } from '../runtime/runtimeErrors.js';
 
 export class MasterClient {
   readonly address: SocketAddress;

@@ -8,10 +8,10 @@
  */
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { parseServersState, SERVERS_STATE_COLUMNS, type ActualServer } from './serversState.js';
-import { serverKey } from './names.js';
-import type { ConfigServer } from './configServers.js';
-import { flagOn, lastArgument, type EffectiveServer } from './serverKeywords.js';
+import { parseServersState, SERVERS_STATE_COLUMNS, type ActualServer } from '../runtime/serversState.js';
+import { serverKey } from '../runtime/names.js';
+import type { ConfigServer } from '../config/configServers.js';
+import { flagOn, lastArgument, type EffectiveServer } from '../config/serverKeywords.js';
 
 export interface FilteredState {
   /** The file's text: version line, header, kept server lines. */

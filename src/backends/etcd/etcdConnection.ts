@@ -3,8 +3,8 @@
  * the next one when it fails, within the connect timeout; failures are sorted into configuration
  * errors and outages (etcdErrors.ts).
  */
-import type { Logger } from '../log/logger.js';
-import { BackendConfigError, BackendUnavailableError } from './backend.js';
+import type { Logger } from '../../log/logger.js';
+import { BackendConfigError, BackendUnavailableError } from '../backend.js';
 import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
 import type { EtcdEndpoint } from './etcdNodes.js';
 import { EtcdNode } from './etcdNode.js';

@@ -7,8 +7,8 @@
  */
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isHaproxyIdentifier } from './names.js';
-import { writeFileAtomic } from './serverStateFile.js';
+import { isHaproxyIdentifier } from '../runtime/names.js';
+import { writeFileAtomic } from '../reload/serverStateFile.js';
 import type { OperatorOverride, OperatorOverrides } from './plan.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/haconfd';

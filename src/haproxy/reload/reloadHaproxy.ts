@@ -7,12 +7,12 @@
  *   2. reload (master socket / systemd / command);
  *   3. confirm a new worker is up — or throw ReloadFailedError (the old process keeps serving).
  */
-import type { Logger } from '../log/logger.js';
-import { RuntimeClient } from './runtimeClient.js';
-import { extractConfigServers, type ConfigServer } from './configServers.js';
-import { effectiveServers } from './serverKeywords.js';
+import type { Logger } from '../../log/logger.js';
+import { RuntimeClient } from '../runtime/runtimeClient.js';
+import { extractConfigServers, type ConfigServer } from '../config/configServers.js';
+import { effectiveServers } from '../config/serverKeywords.js';
 import { filterServersState, writeFileAtomic } from './serverStateFile.js';
-import { parseServersState } from './serversState.js';
+import { parseServersState } from '../runtime/serversState.js';
 import { masterSocketReload } from './masterSocketReload.js';
 import { commandReload, systemdReload } from './commandReload.js';
 import type { ReloadConfig, ReloadStrategy } from './reloadStrategy.js';

@@ -7,8 +7,8 @@
  *   last seen revision after any disconnect, on any endpoint (etcdWatch.ts).
  * - errors: credentials/TLS → BackendConfigError, outages → BackendUnavailableError (etcdErrors.ts).
  */
-import type { Logger } from '../log/logger.js';
-import { BackendUnavailableError, type Backend, type Snapshot, type Watch, type WatchHandlers } from './backend.js';
+import type { Logger } from '../../log/logger.js';
+import { BackendUnavailableError, type Backend, type Snapshot, type Watch, type WatchHandlers } from '../backend.js';
 import { EtcdConnection } from './etcdConnection.js';
 import type { EtcdOptions } from './etcdOptions.js';
 import { readPrefixes, readRetryingCompaction } from './etcdRead.js';

@@ -18,7 +18,7 @@
  */
 import { isProxyWithServers, parseConfigSections, splitServerAddress, type ConfigLine, type ConfigSection } from './configServers.js';
 import { flagOn, keywordsOf, lastArgument, proxiesOf, withoutStartupOnly, type Proxy } from './serverKeywords.js';
-import { isHaproxyIdentifier, serverKey } from './names.js';
+import { isHaproxyIdentifier, serverKey } from '../runtime/names.js';
 
 export interface AddedServer {
   readonly backend: string;

@@ -2,7 +2,7 @@
  * The etcd endpoints given with `-node`: 'http://h:2379', 'https://h:2379', 'h:2379', 'h' or
  * '[::1]:2379'. Pure: parses and validates, opens nothing.
  */
-import { BackendConfigError } from './backend.js';
+import { BackendConfigError } from '../backend.js';
 
 export interface EtcdEndpoint {
   /** As shown to operators: 'http://127.0.0.1:2379'. */

@@ -3,7 +3,7 @@
  * HAProxy 2.6 prints nothing for `reload`: success is the worker PID changing; failure is the
  * master's `[failed: N]` counter going up (the old worker keeps serving).
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../../log/logger.js';
 import { MasterClient } from './masterClient.js';
 import { checkConfigFile } from './configCheck.js';
 import { DEFAULT_RELOAD_TIMEOUT_MS, ReloadFailedError, type ReloadOutcome, type ReloadStrategy } from './reloadStrategy.js';

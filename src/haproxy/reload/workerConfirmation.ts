@@ -1,7 +1,7 @@
 /** Waiting for a new HAProxy worker after a reload: polls a PID probe until it changes. */
-import { RuntimeClient } from './runtimeClient.js';
+import { RuntimeClient } from '../runtime/runtimeClient.js';
 import { MasterClient } from './masterClient.js';
-import { pidOf } from './infoList.js';
+import { pidOf } from '../runtime/infoList.js';
 
 export type PidProbe = () => Promise<number | undefined>;
 

@@ -3,7 +3,7 @@
  * '/service/demo' itself and the range ['/service/demo/', '/service/demo0') — '0' is the byte after
  * '/' — so '/service/demo2' and '/service/demo-x' are never read or watched. Pure.
  */
-import { distinctPrefixes, normalizeKey } from '../store/keys.js';
+import { distinctPrefixes, normalizeKey } from '../../store/keys.js';
 
 export interface KeyRange {
   readonly key: Buffer;
