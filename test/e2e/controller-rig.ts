@@ -156,7 +156,7 @@ export class WriteClient {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await waitFor('write client to drain', () => this.inFlight === 0, 5000, 10).catch(() => undefined);
+    await waitFor('write client to drain', () => this.inFlight === 0, this.timeoutMs + 5000, 10).catch(() => undefined);
   }
 }
 
@@ -301,7 +301,7 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     // Writes through HAProxy reach the leader, and haconfd watches (and steers), before anything is measured.
     await waitFor('a write through the write port', async () => (await pgQuery(write, WRITE_SQL, 1000)).ok, 60_000, 200);
     const ready = opts.controller ? 'confirmed as a running primary' : 'etcd watch: connected';
-    await waitFor(`haconfd: "${ready}" (log ${logFile})`, () => rig.haconfdLog().some((l) => String(l['msg']).includes(ready)), 30_000, 50);
+    await waitFor(`haconfd: "${ready}" (log ${logFile})`, () => rig.haconfdLog().some((l) => String(l['msg']).includes(ready)), 60_000, 50);
     return rig;
   } catch (e) {
     await cleanup();
@@ -426,16 +426,23 @@ export async function waitHealed(rig: FailoverRig, timeoutMs = 90_000): Promise<
   }
 }
 
-export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise<FailoverResult> {
+export interface FailoverOptions {
+  /** Bound of one write attempt (default 1000 ms; an attempt still running then counts as failed). */
+  attemptTimeoutMs?: number;
+}
+
+export async function runFailover(rig: FailoverRig, kind: FailoverKind, opts: FailoverOptions = {}): Promise<FailoverResult> {
   const cluster = rig.cluster;
   const from = await cluster.leader();
   await waitHealed(rig);
-  const client = new WriteClient(rig.ports.write);
+  const attemptTimeoutMs = opts.attemptTimeoutMs ?? 1000;
+  // Attempts overlap: room for every one started within the bound.
+  const client = new WriteClient(rig.ports.write, 20, attemptTimeoutMs, Math.max(80, Math.ceil(attemptTimeoutMs / 20) + 20));
   const beginAt = Date.now();
   client.start();
   const oldProbe = probeDirect(cluster.node(from).pgPort);
   // Traffic before the failover: a few writes through HAProxy have landed.
-  await waitFor('writes through HAProxy before the failover', () => client.attempts.filter((a) => a.ok).length >= 5, 30_000, 10);
+  await waitFor('writes through HAProxy before the failover', () => client.attempts.filter((a) => a.ok).length >= 5, 60_000, 10);
   let to: string;
   let newKeyAt = 0;
   const waitNewKey = async (): Promise<{ to: string; at: number }> =>
@@ -463,7 +470,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind): Promise
   }
   const toPort = cluster.node(to).pgPort;
   try {
-    await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 30_000, 20);
+    await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 60_000, 20);
   } catch (e) {
     await client.stop();
     const after = client.attempts.filter((a) => a.start > newKeyAt);

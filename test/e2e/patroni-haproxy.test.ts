@@ -190,7 +190,7 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
     session.stderr.on('data', (b: Buffer) => (out += b.toString()));
     try {
       session.stdin.write('select pg_backend_pid(), inet_server_port();\n');
-      await waitFor('the session to answer', () => /^\d+\|\d+$/m.test(out), 10_000);
+      await waitFor('the session to answer', () => /^\d+\|\d+$/m.test(out), 60_000);
       const [backendPid, port] = (out.trim().split('\n')[0] ?? '').split('|');
       assert.equal(Number(port), leaderPort);
 
@@ -202,13 +202,13 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
       await waitFor(`${victim.name} to leave haproxy.cfg`, () => !listenServers(cfg(), 'demo_primary').includes(victim.name), 40_000, 100);
       timings['replica stopped → gone from haproxy.cfg'] = Date.now() - t0;
       assert.deepEqual(listenServers(cfg(), 'demo_replicas').length, 2);
-      await waitFor('one reload', async () => (await reloadCount()) === reloadsBefore + 1, 30_000, 100);
+      await waitFor('one reload', async () => (await reloadCount()) === reloadsBefore + 1, 60_000, 100);
       await barrierPass(); // a second (needless) reload would have happened by now
       assert.equal(await reloadCount(), reloadsBefore + 1, 'exactly one reload');
 
       out = '';
       session.stdin.write('select pg_backend_pid(), inet_server_port();\n');
-      await waitFor('the old session to answer after the reload', () => /^\d+\|\d+$/m.test(out) || /error|terminat|closed/i.test(out), 10_000);
+      await waitFor('the old session to answer after the reload', () => /^\d+\|\d+$/m.test(out) || /error|terminat|closed/i.test(out), 60_000);
       assert.equal(out.trim().split('\n')[0], `${backendPid}|${leaderPort}`, `the session did not survive: ${out}`);
     } finally {
       session.stdin.end();
@@ -247,7 +247,7 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
     const bad = JSON.stringify({ conn_url: 'postgres://10.9.9.9\nlisten evil\n    bind *:1:5432/postgres', api_url: 'http://10.9.9.9:8008/patroni', role: 'replica', state: 'running' });
     await etcd.ctl(['put', '/service/demo/members/evil', bad]);
     try {
-      await waitFor('the member_rejected warning', () => /"code":"member_rejected".*evil/.test(haconfd?.log() ?? ''), 10_000, 50);
+      await waitFor('the member_rejected warning', () => /"code":"member_rejected".*evil/.test(haconfd?.log() ?? ''), 60_000, 50);
       assert.match(haconfd.log(), /conn_url: URL .* contains a newline/);
       await barrierPass(); // the pass that saw the bad key (and any reload) is over
       assert.equal(cfg(), fileBefore);

@@ -147,17 +147,17 @@ describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, 
     modes.set('/canary', { kind: 'json', body: { role: 'replica', state: 'running' } });
     const canaryPolls = async (n: number): Promise<void> => {
       const from = hits.get('/canary') ?? 0;
-      await waitFor(`${n} more canary polls`, () => (hits.get('/canary') ?? 0) >= from + n, 15_000, 5);
+      await waitFor(`${n} more canary polls`, () => (hits.get('/canary') ?? 0) >= from + n, 60_000, 5);
     };
     try {
       modes.set('/old', { kind: 'json', body: { role: 'replica', state: 'running' } });
       modes.set('/new', { kind: 'json', body: { role: 'master', state: 'running' } });
       const oldBefore = hits.get('/old') ?? 0;
       assert.equal(lc.track('demo', 'pg2', `${base}/old`)?.status, 'pending');
-      await waitFor('pg2 polled', () => (hits.get('/old') ?? 0) > oldBefore, 15_000, 5);
+      await waitFor('pg2 polled', () => (hits.get('/old') ?? 0) > oldBefore, 60_000, 5);
       assert.equal(lc.track('demo', 'pg3', `${base}/new`)?.status, 'pending');
       modes.set('/old', { kind: 'json', body: { role: 'master', state: 'running' } });
-      await waitFor('pg3 confirmed', () => settled.length > 0, 15_000, 10);
+      await waitFor('pg3 confirmed', () => settled.length > 0, 60_000, 10);
       canary.track('canary', 'c1', `${base}/canary`);
       // A request the old attempt sent just before it was cancelled may still reach the server
       // late on a loaded machine; count from after that, then watch ten poll intervals.
@@ -170,13 +170,13 @@ describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, 
       // Leader without a member key yet: pending, then timed out at the bound.
       const short = new LeaderConfirmations({ ...opts, timeoutMs: 600, onSettled: (s) => settled.push(s) });
       assert.equal(short.track('other', 'x1', undefined)?.status, 'pending');
-      await waitFor('x1 timed out', () => settled.some((s) => s.leader === 'x1'), 15_000, 10);
+      await waitFor('x1 timed out', () => settled.some((s) => s.leader === 'x1'), 60_000, 10);
       assert.equal(short.track('other', 'x1', undefined)?.status, 'timed-out');
       // The member key appears in time (the bound here is 10 s): confirmed.
       assert.equal(lc.track('third', 'y1', undefined)?.status, 'pending');
       await canaryPolls(2);
       lc.track('third', 'y1', `${base}/new`);
-      await waitFor('y1 confirmed', () => settled.some((s) => s.leader === 'y1' && s.status === 'confirmed'), 15_000, 10);
+      await waitFor('y1 confirmed', () => settled.some((s) => s.leader === 'y1' && s.status === 'confirmed'), 60_000, 10);
       // Leader key gone → forgotten.
       assert.equal(lc.track('demo', undefined, undefined), undefined);
     } finally {

@@ -264,7 +264,7 @@ export const W = 'demo_primary';
 export const R = 'demo_replicas';
 
 /** Waits until `backend`'s servers are in the states wanted (`timeoutMs` is a ceiling for a loaded machine, not a speed). */
-export async function waitStates(rig: Rig, backend: string, want: Record<string, string>, timeoutMs = 15_000): Promise<void> {
+export async function waitStates(rig: Rig, backend: string, want: Record<string, string>, timeoutMs = 60_000): Promise<void> {
   let last: Record<string, string> = {};
   await waitFor(`${backend} to be ${JSON.stringify(want)}`, async () => {
     last = await rig.states(backend);

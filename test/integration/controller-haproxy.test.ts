@@ -71,7 +71,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
         const asked = patroniGets(rig, 'pg2');
         c.setSnapshot(rig.snapshot('pg2'));
         // Its API has been asked (and said replica) twice: the confirmation ran and did not route it.
-        await waitFor('pg2 asked for its role twice', () => patroniGets(rig, 'pg2') >= asked + 2, 15_000, 5);
+        await waitFor('pg2 asked for its role twice', () => patroniGets(rig, 'pg2') >= asked + 2, 60_000, 5);
         assert.notEqual((await rig.states(W))['pg2'], 'up', 'not UP before its REST API confirms');
         rig.node('pg2').role = 'master';
         await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
@@ -120,7 +120,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       rig.node('pg2').role = 'replica'; // not primary yet: its confirmation keeps polling
       const asked = patroniGets(rig, 'pg2');
       c.setSnapshot(rig.snapshot('pg2'));
-      await waitFor("pg2's confirmation polling", () => patroniGets(rig, 'pg2') > asked, 15_000, 5);
+      await waitFor("pg2's confirmation polling", () => patroniGets(rig, 'pg2') > asked, 60_000, 5);
       rig.node('pg3').role = 'master';
       c.setSnapshot(rig.snapshot('pg3'));
       await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'up' });
@@ -131,7 +131,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       // two more passes and 400 ms have gone by since.
       const passes = await metricValue(registry, 'haconfd_controller_reconciles_total');
       const t0 = Date.now();
-      await waitFor('two more passes and 400 ms', async () => Date.now() - t0 >= 400 && (await metricValue(registry, 'haconfd_controller_reconciles_total')) >= passes + 2, 15_000, 20);
+      await waitFor('two more passes and 400 ms', async () => Date.now() - t0 >= 400 && (await metricValue(registry, 'haconfd_controller_reconciles_total')) >= passes + 2, 60_000, 20);
       assert.equal(patroniGets(rig, 'pg2'), before, 'no more polling of the older leader');
       assert.deepEqual(await rig.states(W), { pg1: 'maint', pg2: 'maint', pg3: 'up' });
     });
@@ -300,7 +300,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       try {
         c.setSnapshot(rig.snapshot('pg1'));
         c.start();
-        await waitFor('three failed passes', async () => (await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'SocketMissingError' })) >= 3, 15_000, 20);
+        await waitFor('three failed passes', async () => (await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'SocketMissingError' })) >= 3, 60_000, 20);
         const r = await c.reconcileNow();
         assert.match(r.error ?? '', /does not exist/);
         assert.equal(rig.logs.filter((l) => l.includes('nope.sock') && l.includes('"level":50')).length, 1, 'logged once, not every tick');
@@ -378,7 +378,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
         rig.node('pg2').role = 'master';
         c.setSnapshot(rig.snapshot('pg2'));
         await waitStates(rig, W, { pg1: 'maint' });
-        await waitFor('routing of pg2 deferred', () => rig.logs.some((l) => l.includes('routing deferred until the reload') && l.includes('"server":"pg2"')), 15_000, 10);
+        await waitFor('routing of pg2 deferred', () => rig.logs.some((l) => l.includes('routing deferred until the reload') && l.includes('"server":"pg2"')), 60_000, 10);
         assert.notEqual((await rig.states(W))['pg2'], 'up', 'routing waits for the new worker');
       } finally {
         frozenAt = undefined;
@@ -401,7 +401,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       for (const b of [W, R]) for (const s of ['pg1', 'pg2', 'pg3']) await rig.client.send(`set server ${b}/${s} state ready`).catch(() => undefined);
       await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
       await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
-      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 15_000, 50);
+      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 60_000, 50);
       assert.ok(rig.logs.some((l) => l.includes('new HAProxy worker')));
     }, { checkInter: '30s' });
   });

@@ -102,7 +102,7 @@ export function startDaemon(ws: Workspace, args: readonly string[], env: NodeJS.
             return { msg: l };
           }
         }),
-    waitLog: (what, pred, timeoutMs = 20_000) =>
+    waitLog: (what, pred, timeoutMs = 60_000) =>
       waitFor(what, () => {
         const hit = d.lines().find(pred);
         if (hit) return hit;
@@ -151,7 +151,7 @@ export async function metric(port: number, name: string, labels: Record<string, 
  * seconds, e.g. `Date.now() / 1000` taken before the event that triggers it). The positive signal
  * that lets a test then assert what that pass did not do (no reload, file unchanged).
  */
-export async function waitPassAfter(port: number, resource: string, sinceSeconds: number, timeoutMs = 20_000): Promise<void> {
+export async function waitPassAfter(port: number, resource: string, sinceSeconds: number, timeoutMs = 60_000): Promise<void> {
   await waitFor(`a pass of ${resource} after ${sinceSeconds}`, async () => ((await metric(port, 'haconfd_last_success_timestamp_seconds', { resource })) ?? 0) > sinceSeconds, timeoutMs, 20);
 }
 
@@ -159,7 +159,7 @@ export async function waitPassAfter(port: number, resource: string, sinceSeconds
  * Waits until the pass that last wrote `dest` has ended (reload included): `resource`'s last pass in
  * sync ended after the file was written. Then a test can assert that nothing more happened.
  */
-export async function waitSettled(port: number, resource: string, dest: string, timeoutMs = 20_000): Promise<void> {
+export async function waitSettled(port: number, resource: string, dest: string, timeoutMs = 60_000): Promise<void> {
   const writtenAt = Math.floor(statSync(dest).mtimeMs) / 1000;
   await waitFor(`the pass that wrote ${dest} to end`, async () => ((await metric(port, 'haconfd_last_success_timestamp_seconds', { resource })) ?? 0) >= writtenAt, timeoutMs, 20);
 }

@@ -108,7 +108,7 @@ describe('operating haconfd', () => {
       ws.writeResource('m.toml', { dest: ws.path('m.conf') });
       writeFileSync(cfg, 'prefix = "/o2/b"\n');
       d.proc.kill('SIGHUP');
-      await waitFor('new prefix applied', () => ws.read('m.conf') === memberLines({ pgb: 'b' }), 10_000);
+      await waitFor('new prefix applied', () => ws.read('m.conf') === memberLines({ pgb: 'b' }), 60_000);
       await client.put('/o2/b/members/pgc').value('c');
       await waitFor('watching the new prefix', () => ws.read('m.conf') === memberLines({ pgb: 'b', pgc: 'c' }));
       failed = false;
@@ -249,15 +249,15 @@ describe('credentials and TLS', () => {
       await setPassword(password, changed);
       await authEtcd.halt();
       await authEtcd.restart();
-      await d.waitLog('credentials error', (l) => (l.level ?? 0) >= 50 && l['kind'] === 'BackendConfigError', 20_000);
-      await waitFor('not ready', async () => (await httpGet(port, '/readyz')).status === 503, 10_000);
+      await d.waitLog('credentials error', (l) => (l.level ?? 0) >= 50 && l['kind'] === 'BackendConfigError', 60_000);
+      await waitFor('not ready', async () => (await httpGet(port, '/readyz')).status === 503, 60_000);
       assert.equal(d.proc.exited(), false, 'a running daemon keeps going and retries');
       assert.equal(ws.read('m.conf'), memberLines({ pg1: 'a' }), 'last good file stays');
       // The operator puts the old password back: the daemon recovers by itself.
       await setPassword(changed, password);
       await ctl(['put', '/authm/demo/members/pg2', 'b'], password);
-      await waitFor('recovered', () => ws.read('m.conf') === memberLines({ pg1: 'a', pg2: 'b' }), 30_000);
-      await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 10_000);
+      await waitFor('recovered', () => ws.read('m.conf') === memberLines({ pg1: 'a', pg2: 'b' }), 60_000);
+      await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 60_000);
       assert.ok(!d.text().includes(password) && !d.text().includes(changed), 'a password appeared in a log line');
       failed = false;
     } finally {

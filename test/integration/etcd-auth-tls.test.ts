@@ -79,7 +79,7 @@ test('auth enabled: the right password reads and watches, across an etcd restart
       await plain.restart();
       await root(['put', '/auth/demo/leader', 'pg4']);
       await root(['put', '/auth/demo/members/pg4', '{}']);
-      await waitFor('events after the restart', () => rec.events.length >= 3, 15_000).catch((e: Error) => {
+      await waitFor('events after the restart', () => rec.events.length >= 3, 60_000).catch((e: Error) => {
         throw new Error(`${e.message}; events ${JSON.stringify(rec.lines())}; statuses ${JSON.stringify(rec.statuses.map((x) => [x.status, x.error?.message]))}; log: ${mem.text().slice(-3000)}`);
       });
       assert.deepEqual(rec.lines(), ['put /auth/demo/leader=pg3', 'put /auth/demo/leader=pg4', 'put /auth/demo/members/pg4={}']);
@@ -122,7 +122,7 @@ test('wrong password: BackendConfigError at once, naming the user, never the pas
       assert.match(rec.statuses[0]!.error!.message, /authentication failed for user "root"/);
       // The watch has tried again (and failed the same way) since: it would have reported it by now.
       const attempts = (): number => mem.lines.filter((l) => l.includes('etcd watch: attempt failed')).length;
-      await waitFor('a second failed watch attempt', () => attempts() >= 2, 15_000, 20);
+      await waitFor('a second failed watch attempt', () => attempts() >= 2, 60_000, 20);
       assert.equal(rec.count('disconnected'), 1, 'the same error is reported once');
     } finally {
       await w.close();
@@ -141,7 +141,7 @@ test('no credentials, or a user without permission: BackendConfigError saying so
     const rec = new WatchRecorder();
     const w = b.watch(['/auth/demo'], 1, rec);
     try {
-      await waitFor('refused watch reported', () => rec.count('disconnected') > 0, 20_000);
+      await waitFor('refused watch reported', () => rec.count('disconnected') > 0, 60_000);
       assert.ok(rec.statuses[0]!.error instanceof BackendConfigError);
       assert.match(rec.statuses[0]!.error!.message, /permission denied for user "alice"/);
     } finally {

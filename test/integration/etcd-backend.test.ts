@@ -161,7 +161,7 @@ test('several prefixes catching up on history: one stream in revision order, key
   const rec = new WatchRecorder();
   const w = backend.watch(['/mp/b', '/mp/a'], snap.revision, rec);
   try {
-    await waitFor('all events', () => rec.events.length >= expected.length, 20_000);
+    await waitFor('all events', () => rec.events.length >= expected.length, 60_000);
     rec.assertRevisionOrder();
     assert.deepEqual(rec.lines(), expected);
   } finally {

@@ -87,7 +87,7 @@ before(async () => {
   );
   hap = await startHaproxy({ dir, configFile: cfg });
   client = new RuntimeClient(admin);
-  await waitFor('first checks: every server UP', async () => (await client.showServersState()).every((s) => s.opState === 'up'), 10_000);
+  await waitFor('first checks: every server UP', async () => (await client.showServersState()).every((s) => s.opState === 'up'), 60_000);
 });
 
 after(async () => {
@@ -178,7 +178,7 @@ test('ready on the write backend: the leader-key holder is UP at once, a non-lea
   assert.equal(j.changes[0]?.command, 'set server demo_primary/pg2 state ready; set server demo_primary/pg2 health down');
   assert.equal(j.changes[0]?.after, 'down');
   assert.equal(j.changes[0]?.leader, undefined);
-  await waitFor('checks bring demo_primary/pg2 UP', async () => (await stateOf('demo_primary', 'pg2')) === 'up', 20_000);
+  await waitFor('checks bring demo_primary/pg2 UP', async () => (await stateOf('demo_primary', 'pg2')) === 'up', 60_000);
 
   // A member name: every backend; only the write backend's leader goes UP at once.
   r = await run('maint', 'pg1');
@@ -187,7 +187,7 @@ test('ready on the write backend: the leader-key holder is UP at once, a non-lea
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^demo_primary\/pg1: MAINT → UP .*health up\) — confirmed leader/m);
   assert.match(r.stdout, /^demo_replicas\/pg1: MAINT → DOWN \(set server demo_replicas\/pg1 state ready; set server demo_replicas\/pg1 health down\)$/m);
-  await waitFor('checks bring demo_replicas/pg1 UP', async () => (await stateOf('demo_replicas', 'pg1')) === 'up', 20_000);
+  await waitFor('checks bring demo_replicas/pg1 UP', async () => (await stateOf('demo_replicas', 'pg1')) === 'up', 60_000);
 
   // The leader key moves to pg2: now pg2 is the one made UP at once, and pg1 is not.
   await etcd!.ctl(['put', '/service/demo/leader', 'pg2']);
@@ -201,7 +201,7 @@ test('ready on the write backend: the leader-key holder is UP at once, a non-lea
   } finally {
     await etcd!.ctl(['put', '/service/demo/leader', 'pg1']);
   }
-  await waitFor('checks bring demo_primary/pg1 UP', async () => (await stateOf('demo_primary', 'pg1')) === 'up', 20_000);
+  await waitFor('checks bring demo_primary/pg1 UP', async () => (await stateOf('demo_primary', 'pg1')) === 'up', 60_000);
   assert.deepEqual(loadOverrides(overridesPath(stateDir)), []);
 });
 
@@ -238,5 +238,5 @@ test('etcd unreachable: status still prints, role ?, a warning, exit 0; ready fa
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: cannot read Patroni roles/);
   assert.match(r.stdout, /demo_primary\/pg1: MAINT → DOWN \(.*health down\)$/m);
-  await waitFor('checks bring demo_primary/pg1 UP', async () => (await stateOf('demo_primary', 'pg1')) === 'up', 20_000);
+  await waitFor('checks bring demo_primary/pg1 UP', async () => (await stateOf('demo_primary', 'pg1')) === 'up', 60_000);
 });

@@ -146,7 +146,7 @@ test('a reload adding servers: a health-checked one starts DOWN and only its che
     assert.equal(state('pg3'), 'down', 'the new checked server waits for its checks');
     assert.equal(state('pg4'), 'up', 'a server without checks has nothing to wait for');
     assert.match(readFileSync(s.stateFile, 'utf8'), / pg3 127\.0\.0\.1 0 0 1 1 0 8 2 0 6 /);
-    await waitFor('pg3 UP after its checks pass', async () => stateNameOf((await client.showServersState('primary')).find((x) => x.server === 'pg3')!) === 'up', 10_000, 50);
+    await waitFor('pg3 UP after its checks pass', async () => stateNameOf((await client.showServersState('primary')).find((x) => x.server === 'pg3')!) === 'up', 60_000, 50);
   } finally {
     await hap.stop();
     await teardown(s);

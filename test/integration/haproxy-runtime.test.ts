@@ -223,7 +223,7 @@ test('CLI: drain / maint / ready round trips, overrides file, status table and -
   r = await run('ready', 'primary/pg2');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /primary\/pg2: MAINT → DOWN \(set server primary\/pg2 state ready; set server primary\/pg2 health down\)/);
-  await waitFor('checks bring primary/pg2 UP', async () => (await stateOf('primary', 'pg2')) === 'up', 20_000);
+  await waitFor('checks bring primary/pg2 UP', async () => (await stateOf('primary', 'pg2')) === 'up', 60_000);
   assert.deepEqual(loadOverrides(overridesPath(stateDir)).map((o) => `${o.backend}/${o.server}`), ['replicas/pg1', 'replicas/pg2']);
 
   // ready --leader: the confirmed leader is UP at once.

@@ -201,10 +201,10 @@ test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports,
 
     const hp = startProcess('haproxy', ['-W', '-db', '-S', `127.0.0.1:${master}`, '-f', cfg], { logFile: join(dir, 'haproxy.log') });
     procs.push(hp);
-    await waitFor('haproxy stats', () => spawnSync('curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${stats}/`]).status === 0, 10_000, 100);
+    await waitFor('haproxy stats', () => spawnSync('curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${stats}/`]).status === 0, 60_000, 100);
     assert.equal(runScript(http), 0, 'http probe');
     assert.equal(runScript(tcp), 0, 'tcp probe');
-    await waitFor('master CLI probe', () => runScript(mast) === 0, 20_000, 200);
+    await waitFor('master CLI probe', () => runScript(mast) === 0, 60_000, 200);
     assert.equal(runScript(nocurl, noCurlEnv), 0, 'http probe without curl (bash /dev/tcp)');
     await hp.stop();
     for (const s of [http, tcp, mast]) assert.equal(runScript(s), 1, `${s} still passes after HAProxy stopped`);

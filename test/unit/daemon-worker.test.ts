@@ -112,7 +112,7 @@ test('minimum reload interval: only right after a reload; an isolated change is 
     await waitFor('first', () => r.reloads.length === 1);
     r.set('1');
     r.worker.schedule();
-    await waitFor('second', () => r.reloads.length === 2, 15_000, 5);
+    await waitFor('second', () => r.reloads.length === 2, 60_000, 5);
     assert.ok((r.reloads[1] as number) - (r.reloads[0] as number) >= 1980, 'second reload waited out the interval');
     // The interval has passed since the last reload: a change now is not held back.
     const idle = (r.reloads[1] as number) + 2100 - Date.now();
@@ -120,7 +120,7 @@ test('minimum reload interval: only right after a reload; an isolated change is 
     const t0 = Date.now();
     r.set('2');
     r.worker.schedule();
-    await waitFor('third', () => r.reloads.length === 3, 15_000, 2);
+    await waitFor('third', () => r.reloads.length === 3, 60_000, 2);
     assert.ok((r.reloads[2] as number) - t0 < 1500, `isolated change delayed ${(r.reloads[2] as number) - t0} ms (the interval is 2000)`);
   } finally {
     r.cleanup();
@@ -140,10 +140,10 @@ test('wait: passes only after quiet for min, and no later than max after the fir
       await sleep(50);
     }
     const last = String(i);
-    await waitFor('a pass', () => r.reloads.length >= 1, 15_000, 5);
+    await waitFor('a pass', () => r.reloads.length >= 1, 60_000, 5);
     const first = (r.reloads[0] as number) - t0;
     assert.ok(first >= 2450 && first < 4000, `first pass after ${first} ms (max 2500)`);
-    await waitFor('final', () => content(r) === `${last}\n`, 15_000);
+    await waitFor('final', () => content(r) === `${last}\n`, 60_000);
     assert.ok(r.reloads.length <= 3, `${r.reloads.length} reloads`);
   } finally {
     r.cleanup();
@@ -163,11 +163,11 @@ test('a failed reload is retried with backoff; unchanged renders meanwhile do no
     for (let i = 0; i < 5; i++) {
       const passes = r.worker.status.passes;
       r.worker.schedule();
-      await waitFor(`unchanged pass ${i + 1}`, () => r.worker.status.passes > passes, 15_000, 2);
+      await waitFor(`unchanged pass ${i + 1}`, () => r.worker.status.passes > passes, 60_000, 2);
     }
     assert.ok(Date.now() - (r.reloads[0] as number) < 900, 'the five passes ran inside the backoff');
     assert.equal(r.reloads.length, 1, 'unchanged renders must not hammer a failing reload');
-    await waitFor('backoff retry', () => r.reloads.length === 2, 15_000, 10);
+    await waitFor('backoff retry', () => r.reloads.length === 2, 60_000, 10);
     const gap = (r.reloads[1] as number) - (r.reloads[0] as number);
     assert.ok(gap >= 900, `retry after ${gap} ms (backoff 1 s)`);
     await waitFor('second failure', () => r.worker.status.reloadPending && r.worker.status.lastError !== undefined && r.worker.status.lastError !== firstError);
@@ -176,9 +176,9 @@ test('a failed reload is retried with backoff; unchanged renders meanwhile do no
     const t0 = Date.now();
     r.set('new');
     r.worker.schedule();
-    await waitFor('reload of the new render', () => r.reloads.length === 3, 15_000, 5);
+    await waitFor('reload of the new render', () => r.reloads.length === 3, 60_000, 5);
     assert.ok((r.reloads[2] as number) - t0 < 1500, 'a newer render reloads without waiting out the 2 s backoff');
-    await waitFor('the reload ended', () => !r.worker.status.reloadPending, 15_000, 5);
+    await waitFor('the reload ended', () => !r.worker.status.reloadPending, 60_000, 5);
     assert.equal(r.worker.status.lastError, undefined);
     assert.equal(content(r), 'new\n');
   } finally {
@@ -197,7 +197,7 @@ test('a failed pass (check) is retried with backoff until it succeeds, with no n
     await waitFor('first failed pass', () => r.worker.status.lastError?.stage === 'check');
     const passes = r.worker.status.passes;
     writeFileSync(flag, '');
-    await waitFor('retried pass succeeds', () => r.worker.status.renderedOk, 15_000, 20);
+    await waitFor('retried pass succeeds', () => r.worker.status.renderedOk, 60_000, 20);
     assert.ok(r.worker.status.passes > passes, 'a retry pass ran without a new change');
     assert.equal(content(r), '0\n');
   } finally {
