@@ -71,7 +71,7 @@ async function barrierPass(): Promise<void> {
       if (!l.includes('"resource":"haproxy.toml"') || !(l.includes('"msg":"in sync"') || l.includes('"msg":"reloaded"'))) return false;
       const m = /"revision":(\d+)/.exec(l);
       return m !== null && Number(m[1]) >= rev;
-    }), 30_000, 50);
+    }), 60_000, 50);
 }
 
 /** `select pg_is_in_recovery(), inet_server_port()` through a port: "f|5432". */

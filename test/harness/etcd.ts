@@ -112,7 +112,7 @@ function makeMember(spec: MemberSpec, etcdBin: string): { inst: EtcdInstance; la
     await waitFor(`etcd ${spec.name} on ${clientUrl} (log: ${logFile})`, async () => {
       if (p.exited()) throw new WaitAborted(`etcd exited: ${p.log().slice(-2000)}`);
       return healthy(clientUrl, spec.tls);
-    }, 20_000);
+    }, 60_000);
   }
 
   const inst: EtcdInstance = {
@@ -223,7 +223,7 @@ async function startEtcdClusterOnce(etcd: string, size: number, name: string): P
         waitFor(`etcd cluster member ${m.name} healthy (log: ${join(specs[i]!.dir, `${m.name}.log`)})`, async () => {
           if (m.process.exited()) throw new WaitAborted(`etcd exited: ${m.process.log().slice(-2000)}`);
           return healthy(m.clientUrl, undefined);
-        }, 30_000),
+        }, 60_000),
       ),
     );
   } catch (e) {

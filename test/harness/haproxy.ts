@@ -32,7 +32,7 @@ export interface StartHaproxyOptions {
   configFile: string;
   /** Default: `<dir>/master.sock`. */
   masterSocket?: string;
-  /** How long to wait for the first worker (ms). Default 10 s. */
+  /** How long to wait for the first worker (ms). Default 60 s (a ceiling for a loaded machine). */
   timeoutMs?: number;
 }
 
@@ -61,7 +61,7 @@ export async function startHaproxy(opts: StartHaproxyOptions): Promise<HaproxyIn
         const info = await exchange(master, '@1 show info', 2000);
         return /^Pid: \d+/m.test(info);
       },
-      opts.timeoutMs ?? 10_000,
+      opts.timeoutMs ?? 60_000,
       25,
     );
   } catch (e) {

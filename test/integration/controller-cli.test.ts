@@ -45,7 +45,7 @@ test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the
       await waitFor('pg2, pg3 cut from the write backend', async () => {
         const s = await rig.states('demo_primary');
         return s['pg1'] === 'up' && s['pg2'] === 'maint' && s['pg3'] === 'maint';
-      }, 15_000, 50);
+      }, 60_000, 50);
       // Switchover in the data: pg2 leads, its REST API says so.
       rig.node('pg1').role = 'replica';
       rig.node('pg2').role = 'master';
@@ -59,7 +59,7 @@ test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the
         }
         const s = await rig.states('demo_primary');
         return s['pg1'] === 'maint' && s['pg2'] === 'up' && s['pg3'] === 'maint';
-      }, 15_000, 50).catch((e: Error) => {
+      }, 60_000, 50).catch((e: Error) => {
         throw new Error(`${e.message}\n${proc.log().slice(-3000)}`);
       });
       assert.equal(await rig.through(rig.ports.write), 'pg2');

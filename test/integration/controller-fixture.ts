@@ -214,7 +214,7 @@ async function startRigOnce(opts: RigOptions): Promise<Rig> {
         const t = setTimeout(() => {
           s.destroy();
           resolve('timeout');
-        }, 1500);
+        }, 10_000);
         s.on('data', (d: Buffer) => (data += d.toString('utf8')));
         s.on('close', () => {
           clearTimeout(t);

@@ -101,7 +101,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
         await waitFor('pg2 handed to the checks', async () => {
           const a = (await rig.servers()).find((s) => s.backend === W && s.server === 'pg2');
           return a !== undefined && a.admin.maint.length === 0 && a.opState === 'down';
-        }, 15_000, 20);
+        }, 60_000, 20);
       });
       const elapsed = Date.now() - t0;
       assert.ok(elapsed >= 700, `handed over only after the bound (800 ms): ${elapsed} ms`);
@@ -220,7 +220,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       await waitFor('write servers out of MAINT', async () => {
         const s = await rig.servers();
         return s.filter((x) => x.backend === W).every((x) => x.admin.maint.length === 0);
-      }, 15_000, 50);
+      }, 60_000, 50);
       const w = (await rig.servers()).filter((x) => x.backend === W);
       assert.ok(w.every((x) => x.opState === 'down'), 'they start DOWN: only a passing check makes one UP');
       // The DCS is back with the new leader.

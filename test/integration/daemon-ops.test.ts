@@ -128,7 +128,7 @@ describe('operating haconfd', () => {
       await client.put('/o3/demo/members/pg1').value('a');
       await waitFor('reload started', () => ws.lines('marks').includes('start'));
       d.proc.kill('SIGTERM');
-      assert.equal(await waitExit(d, 10_000), 0);
+      assert.equal(await waitExit(d, 60_000), 0);
       assert.deepEqual(ws.lines('marks'), ['start', 'done'], 'the reload in flight was allowed to finish');
       failed = false;
     } finally {
@@ -192,7 +192,7 @@ describe('credentials and TLS', () => {
 
       const bad = startDaemon(ws, [...base, '-basic-auth', '-username', 'root', '-password', wrong]);
       daemons.push(bad);
-      assert.equal(await waitExit(bad, 15_000), 2, 'wrong credentials end the daemon with exit 2');
+      assert.equal(await waitExit(bad, 60_000), 2, 'wrong credentials end the daemon with exit 2');
       assert.match(bad.text(), /auth|password|credential/i);
 
       const once = await runCli(['-onetime', '-confdir', ws.confdir, '-log-format', 'json', '-backend', 'etcdv3', '-node', authEtcd.clientUrl, '-basic-auth', '-log-level', 'debug'], {
@@ -284,7 +284,7 @@ describe('credentials and TLS', () => {
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(ws.read('m.conf'), memberLines({ pg1: 'a' }));
       d = startDaemon(ws, ['-watch', ...tlsArgs, '-client-ca-keys', certs.otherCa, '-connect-timeout', '1500']);
-      assert.equal(await waitExit(d, 15_000), 2, 'a TLS failure ends the daemon with exit 2');
+      assert.equal(await waitExit(d, 60_000), 2, 'a TLS failure ends the daemon with exit 2');
       assert.match(d.text(), /certificate|TLS|SSL/i);
       failed = false;
     } finally {

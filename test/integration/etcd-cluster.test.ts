@@ -128,7 +128,7 @@ test('the watched member loses its quorum (the other two frozen): the watch says
     await waitFor('writable again', async () => {
       await cluster.ctl(['put', `${prefix}/leader`, 'pg3']);
       return true;
-    }, 20_000);
+    }, 60_000);
     await cluster.ctl(['put', `${prefix}/members/pg3`, '{}']);
     await waitFor('events after the partition', () => rec.events.some((e) => e.key === `${prefix}/members/pg3`), 60_000);
     const values = rec.lines().filter((l, i, a) => i === 0 || l !== a[i - 1]);

@@ -198,14 +198,14 @@ test('a -onetime run of the CLI loads no gRPC module, renders 10,000 keys and ex
       });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       child.on('exit', (c) => {
         clearTimeout(timer);
         resolve({ code: c, stderr: err });
       });
     });
     assert.equal(code, 0, stderr);
-    assert.ok(Date.now() - t0 < 14_000, `took ${Date.now() - t0} ms (a handle left open would keep it until the 15 s kill)`);
+    assert.ok(Date.now() - t0 < 55_000, `took ${Date.now() - t0} ms (a handle left open would keep it until the 60 s kill)`);
     assert.equal(ws.lines('m.conf').length, 10_000);
     const modules = JSON.parse(readFileSync(out, 'utf8')) as string[];
     assert.ok(modules.length > 0, 'the preload saw the module cache');

@@ -262,7 +262,7 @@ test('classic command reload (-D -p -x -sf): confirmed by the new Pid; a failing
       } catch {
         return true;
       }
-    }, 5000);
+    }, 60_000);
 
     writeFileSync(s.cfgFile, `${readFileSync(s.cfgFile, 'utf8')}\nlisten broken\n    bind 127.0.0.1:1\n    server x 127.0.0.1:2 frobnicate\n`);
     await assert.rejects(

@@ -231,7 +231,7 @@ test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports,
       } catch {
         return true;
       }
-    }, 5000, 50);
+    }, 60_000, 50);
     assert.equal(runScript(restart), 1, 'no second restart within restart_interval');
     assert.equal(spawnSync('curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${stats}/`]).status === 0, false, 'HAProxy was not started again');
   } finally {

@@ -122,16 +122,16 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
       await waitFor('haproxy stats on both hosts', () => hosts.every((h) => n.tryExec(n.hosts[h.name]!.ns, 'curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${STATS_PORT}/`]).code === 0), 60_000, 100);
       startKeepalived(n, a);
       startKeepalived(n, b);
-      await waitForHolder(n, vip, 'a', 15_000, hosts);
+      await waitForHolder(n, vip, 'a', 60_000, hosts);
       await waitFor('client reaches host-a through the VIP', () => clientGet(n, vip) === 'host-a', 60_000, 100);
 
       await a.haproxy!.stop();
-      const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
+      const moved = await waitForHolder(n, vip, 'b', 60_000, hosts);
       await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 60_000, 100);
       t.diagnostic(`preempt: VIP moved to the backup ${moved} ms after HAProxy died on the master`);
 
       startHaproxy(n, a);
-      const back = await waitForHolder(n, vip, 'a', 15_000, hosts);
+      const back = await waitForHolder(n, vip, 'a', 60_000, hosts);
       await waitFor('client reaches host-a again', () => clientGet(n, vip) === 'host-a', 60_000, 100);
       t.diagnostic(`preempt: VIP returned ${back} ms after HAProxy came back`);
       await a.keepalived!.stop();
@@ -155,12 +155,12 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
       // Both start as BACKUP and their master-down timers differ by ~4 ms (the priority skew), so
       // whoever starts first wins and, with nopreempt, keeps the VIP: start a first, as an operator would.
       startKeepalived(n, a);
-      await waitForHolder(n, vip, 'a', 15_000, hosts);
+      await waitForHolder(n, vip, 'a', 60_000, hosts);
       startKeepalived(n, b);
       await waitFor('host b in BACKUP', () => /Entering BACKUP STATE/.test(b.keepalived!.log().slice(bLogStart)), 60_000, 100);
       assert.deepEqual(holder(n, vip), ['a']);
       await a.haproxy!.stop();
-      const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
+      const moved = await waitForHolder(n, vip, 'b', 60_000, hosts);
       await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 60_000, 100);
       t.diagnostic(`nopreempt: VIP moved (FAULT) ${moved} ms after HAProxy died`);
       assert.match(a.keepalived!.log(), /Entering FAULT STATE/, 'weight 0: the failed check puts host a in FAULT');
