@@ -94,9 +94,9 @@ test('auth enabled: the right password reads and watches, across an etcd restart
 });
 
 test('close() with auth and with TLS: the process exits by itself', async () => {
-  const withAuth = await runReadWatchClose({ nodes: [plain.clientUrl], auth: { username: 'root', password: PASSWORD }, connectTimeoutMs: 3000 }, ['/auth/demo']);
+  const withAuth = await runReadWatchClose({ nodes: [plain.clientUrl], auth: { username: 'root', password: PASSWORD }, connectTimeoutMs: 20_000 }, ['/auth/demo']);
   assert.equal(withAuth.code, 0, `auth: child did not exit by itself: ${withAuth.output}`);
-  const withTls = await runReadWatchClose({ nodes: [tlsEtcd.clientUrl], tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }, connectTimeoutMs: 3000 }, ['/tls/demo']);
+  const withTls = await runReadWatchClose({ nodes: [tlsEtcd.clientUrl], tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }, connectTimeoutMs: 20_000 }, ['/tls/demo']);
   assert.equal(withTls.code, 0, `TLS: child did not exit by itself: ${withTls.output}`);
 });
 

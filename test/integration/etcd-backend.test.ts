@@ -269,7 +269,7 @@ test('unreachable endpoints: read rejects with BackendUnavailableError naming th
 });
 
 test('close() releases everything: a process that read and watched exits by itself', async () => {
-  const { code, output } = await runReadWatchClose({ nodes: [etcd.clientUrl, '127.0.0.1:1'], connectTimeoutMs: 3000 }, ['/order', '/seg']);
+  const { code, output } = await runReadWatchClose({ nodes: [etcd.clientUrl, '127.0.0.1:1'], connectTimeoutMs: 20_000 }, ['/order', '/seg']);
   assert.equal(code, 0, `child did not exit by itself after close(): ${output}`);
   assert.match(output, /closed/);
 });
