@@ -134,7 +134,7 @@ describe('haconfd -watch against etcd', () => {
 
   test('wait = "2s:6s" renders once changes are quiet; the minimum reload interval spaces reloads but never delays an isolated change', async () => {
     // Durations long enough that a loaded machine stretching the test's own 50 ms steps cannot
-    // change the outcome: quiet means 2 s without a change, reloads at least 3 s apart.
+    // change the outcome: quiet means 2 s without a change, reloads at least 6 s apart.
     const port = await freePort();
     await withDaemon(
       'wait',
@@ -142,7 +142,7 @@ describe('haconfd -watch against etcd', () => {
         ws.writeResource('w.toml', { dest: ws.path('w.conf'), prefix: '/t4/w', wait: '2s:6s', reloadCmd: reloadCounter(ws, 'w-reloads') });
         ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/t4/m', reloadCmd: `date +%s%3N >> ${ws.path('m-reloads')}` });
       },
-      () => ['-min-reload-interval', '3000', '-listen', `127.0.0.1:${port}`],
+      () => ['-min-reload-interval', '6000', '-listen', `127.0.0.1:${port}`],
       async (ws) => {
         await client.put('/t4/w/members/pg1').value('0');
         await client.put('/t4/m/members/pg1').value('0');
@@ -158,20 +158,20 @@ describe('haconfd -watch against etcd', () => {
         const wReloads = ws.lines('w-reloads').length - 1;
         assert.ok(wReloads >= 1 && wReloads <= 2, `wait: ${wReloads} reloads for 15 changes`);
 
-        // Isolated change (last reload more than the 3 s interval ago): not delayed by the interval.
+        // Isolated change (last reload more than the 6 s interval ago): not delayed by the interval.
         const last = Number(ws.lines('m-reloads').at(-1));
-        const idle = last + 3300 - Date.now();
+        const idle = last + 6300 - Date.now();
         if (idle > 0) await sleep(idle);
         const t0 = Date.now();
         await client.put('/t4/m/members/pg1').value('1');
         await waitFor('isolated change', () => ws.lines('m-reloads').length === 2, 60_000, 5);
         const r1 = Number(ws.lines('m-reloads')[1]);
-        assert.ok(r1 - t0 < 2500, `isolated change reloaded ${r1 - t0} ms after the put (a delay by the interval would be ~3000)`);
-        // Right after that reload, a second change waits out the 3 s minimum interval.
+        assert.ok(r1 - t0 < 4500, `isolated change reloaded ${r1 - t0} ms after the put (a delay by the interval would be ~6000)`);
+        // Right after that reload, a second change waits out the 6 s minimum interval.
         await client.put('/t4/m/members/pg1').value('2');
         await waitFor('second change', () => ws.lines('m-reloads').length === 3, 60_000, 5);
         const r2 = Number(ws.lines('m-reloads')[2]);
-        assert.ok(r2 - r1 >= 2950, `reloads ${r2 - r1} ms apart, minimum is 3000`);
+        assert.ok(r2 - r1 >= 5950, `reloads ${r2 - r1} ms apart, minimum is 6000`);
         assert.equal(ws.read('m.conf'), memberLines({ pg1: '2' }));
       },
     );

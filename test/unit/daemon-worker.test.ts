@@ -104,37 +104,37 @@ test('single flight: schedules during a pass collapse into one follow-up pass on
 });
 
 test('minimum reload interval: only right after a reload; an isolated change is not delayed', async () => {
-  // A 2 s interval: long against what a loaded machine adds to a pass, so "delayed by the interval"
+  // A 5 s interval: long against what a loaded machine adds to a pass, so "delayed by the interval"
   // and "not delayed" stay far apart.
-  const r = rig({ minReloadIntervalMs: 2000 });
+  const r = rig({ minReloadIntervalMs: 5000 });
   try {
     r.worker.schedule();
     await waitFor('first', () => r.reloads.length === 1);
     r.set('1');
     r.worker.schedule();
     await waitFor('second', () => r.reloads.length === 2, 60_000, 5);
-    assert.ok((r.reloads[1] as number) - (r.reloads[0] as number) >= 1980, 'second reload waited out the interval');
+    assert.ok((r.reloads[1] as number) - (r.reloads[0] as number) >= 4980, 'second reload waited out the interval');
     // The interval has passed since the last reload: a change now is not held back.
-    const idle = (r.reloads[1] as number) + 2100 - Date.now();
+    const idle = (r.reloads[1] as number) + 5100 - Date.now();
     if (idle > 0) await sleep(idle);
     const t0 = Date.now();
     r.set('2');
     r.worker.schedule();
     await waitFor('third', () => r.reloads.length === 3, 60_000, 2);
-    assert.ok((r.reloads[2] as number) - t0 < 1500, `isolated change delayed ${(r.reloads[2] as number) - t0} ms (the interval is 2000)`);
+    assert.ok((r.reloads[2] as number) - t0 < 3500, `isolated change delayed ${(r.reloads[2] as number) - t0} ms (the interval is 5000)`);
   } finally {
     r.cleanup();
   }
 });
 
 test('wait: passes only after quiet for min, and no later than max after the first change', async () => {
-  // Changes every ~50 ms for 3 s: quiet (1 s) never comes, so the first pass is due at max (2.5 s).
-  // Without the max it would come only after the changes stop and 1 s of quiet: ≥ 4 s.
-  const r = rig({ wait: { minMs: 1000, maxMs: 2500 } });
+  // Changes every ~50 ms for 4.5 s: quiet (2 s) never comes, so the first pass is due at max (3 s).
+  // Without the max it would come only after the changes stop and 2 s of quiet: ≥ 6.5 s.
+  const r = rig({ wait: { minMs: 2000, maxMs: 3000 } });
   try {
     const t0 = Date.now();
     let i = 0;
-    while (Date.now() - t0 < 3000) {
+    while (Date.now() - t0 < 4500) {
       r.set(String(++i));
       r.worker.schedule();
       await sleep(50);
@@ -142,7 +142,7 @@ test('wait: passes only after quiet for min, and no later than max after the fir
     const last = String(i);
     await waitFor('a pass', () => r.reloads.length >= 1, 60_000, 5);
     const first = (r.reloads[0] as number) - t0;
-    assert.ok(first >= 2450 && first < 4000, `first pass after ${first} ms (max 2500)`);
+    assert.ok(first >= 2950 && first < 6000, `first pass after ${first} ms (max 3000)`);
     await waitFor('final', () => content(r) === `${last}\n`, 60_000);
     assert.ok(r.reloads.length <= 3, `${r.reloads.length} reloads`);
   } finally {
@@ -165,8 +165,10 @@ test('a failed reload is retried with backoff; unchanged renders meanwhile do no
       r.worker.schedule();
       await waitFor(`unchanged pass ${i + 1}`, () => r.worker.status.passes > passes, 60_000, 2);
     }
-    assert.ok(Date.now() - (r.reloads[0] as number) < 900, 'the five passes ran inside the backoff');
-    assert.equal(r.reloads.length, 1, 'unchanged renders must not hammer a failing reload');
+    // No reload before the backoff was due (on a slow machine the five passes may outlast it, and
+    // the retry then comes legitimately).
+    const early = r.reloads.slice(1).filter((t) => t - (r.reloads[0] as number) < 900);
+    assert.deepEqual(early, [], 'unchanged renders must not hammer a failing reload');
     await waitFor('backoff retry', () => r.reloads.length === 2, 60_000, 10);
     const gap = (r.reloads[1] as number) - (r.reloads[0] as number);
     assert.ok(gap >= 900, `retry after ${gap} ms (backoff 1 s)`);
