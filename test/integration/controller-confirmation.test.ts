@@ -108,7 +108,7 @@ describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, 
     assert.equal(r.outcome, 'timed-out');
     // Bounded: not before 1000 ms; the ceiling only leaves room for a loaded machine.
     assert.ok(ms >= 950 && ms < 10_000, `gave up after ${ms} ms (bound 1000 ms)`);
-    assert.ok(r.attempts >= 5, `kept retrying with fresh requests: ${r.attempts}`);
+    assert.ok(r.attempts >= 3, `kept retrying with fresh requests: ${r.attempts}`);
     assert.match(r.last, /no reply within/);
     const s = await confirmLeader(silentUrl, { ...opts, timeoutMs: 400 });
     assert.equal(s.outcome, 'timed-out');

@@ -217,11 +217,11 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       assert.equal(await metricValue(registry, 'haconfd_controller_dcs_hold'), 1);
       // Still down after the release delay: our MAINTs go back to HAProxy's checks (never forced UP).
       rig.node('pg2').role = 'master';
-      await waitFor('write servers out of MAINT', async () => {
-        const s = await rig.servers();
-        return s.filter((x) => x.backend === W).every((x) => x.admin.maint.length === 0);
+      // The states as first seen out of MAINT (a later read could already see a check's verdict).
+      const w = await waitFor('write servers out of MAINT', async () => {
+        const s = (await rig.servers()).filter((x) => x.backend === W);
+        return s.every((x) => x.admin.maint.length === 0) ? s : undefined;
       }, 60_000, 50);
-      const w = (await rig.servers()).filter((x) => x.backend === W);
       assert.ok(w.every((x) => x.opState === 'down'), 'they start DOWN: only a passing check makes one UP');
       // The DCS is back with the new leader.
       up = true;
