@@ -62,7 +62,7 @@ const ATTEMPTS = { attemptTimeoutMs: 5000 };
 const SWITCHOVERS = Number(process.env['E2E_CONTROLLER_SWITCHOVERS'] ?? 5);
 const KILLS = Number(process.env['E2E_CONTROLLER_KILLS'] ?? 3);
 
-describe('controller failover acceptance on a real Patroni cluster', { timeout: 420_000 }, () => {
+describe('controller failover acceptance on a real Patroni cluster', { timeout: 2_100_000 }, () => {
   test('start-up: the leader is confirmed through its REST API', async () => {
     const r = rig;
     assert.ok(r);

@@ -125,7 +125,7 @@ after(async () => {
   console.log(`# e2e timings (ms): ${JSON.stringify(timings)}`);
 });
 
-describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000 }, () => {
+describe('haconfd -watch in front of a real Patroni cluster', { timeout: 1_200_000 }, () => {
   test('the rendered file has every member of both scopes', () => {
     assert.ok(demo && other);
     const c = cfg();

@@ -28,7 +28,7 @@ function writeData(rig: Rig, file: string, leader: string): void {
   writeFileSync(file, stringify(nested(rig.snapshot(leader).pairs)));
 }
 
-test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the leader, /metrics', { timeout: 60_000 }, async () => {
+test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the leader, /metrics', { timeout: 300_000 }, async () => {
   await withRig(async (rig) => {
     const confdir = join(rig.dir, 'etc');
     mkdirSync(join(confdir, 'conf.d'), { recursive: true });
@@ -74,7 +74,7 @@ test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the
   });
 });
 
-test('a bad [controller] table ends haconfd with exit 2, naming the key', { timeout: 30_000 }, async () => {
+test('a bad [controller] table ends haconfd with exit 2, naming the key', { timeout: 150_000 }, async () => {
   const dir = tempDir('controller-cli');
   try {
     const confdir = join(dir, 'etc');

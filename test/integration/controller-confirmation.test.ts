@@ -70,7 +70,7 @@ after(async () => {
 
 const opts = { timeoutMs: 1000, pollMs: 20, requestTimeoutMs: 150 };
 
-describe('leader confirmation against a real HTTP server', { timeout: 60_000 }, () => {
+describe('leader confirmation against a real HTTP server', { timeout: 300_000 }, () => {
   test('probe: role and state from GET /patroni (200 or 503)', async () => {
     modes.set('/a', { kind: 'json', body: { role: 'master', state: 'running', xlog: {} } });
     assert.deepEqual(await probePatroni(`${base}/a`, { timeoutMs: 5000 }), { role: 'master', state: 'running' });

@@ -40,7 +40,7 @@ async function sampleStates(rig: Rig, backend: string, during: () => Promise<voi
   return seen;
 }
 
-describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () => {
+describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () => {
   test('start-up: leader UP in the write backend, others MAINT, leader drained from the replicas; idempotent', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();
@@ -207,7 +207,8 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       c.setSnapshot(rig.snapshot(null));
       await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'maint' });
       up = false; // etcd gone before the new key is seen
-      // Drift HAProxy by hand: the controller must not touch it while the DCS is down.
+      // Drift HAProxy by hand: the controller must not touch it while the DCS is down. (Checks every
+      // 30 s here: on a slow machine, 2 s checks would mark the demoted pg1 DOWN meanwhile.)
       await rig.client.send('set server demo_replicas/pg1 state ready');
       const r = await c.reconcileNow();
       assert.equal(r.held, 'dcs unreachable');
@@ -228,7 +229,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       c.setSnapshot(rig.snapshot('pg2'));
       await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
       assert.equal(await metricValue(registry, 'haconfd_controller_dcs_hold'), 0);
-    });
+    }, { checkInter: '30s' });
   });
 
   test('read backends: noloadbalance or not running → DRAIN, back to normal → READY', async () => {
@@ -264,13 +265,14 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       await waitStates(rig, R, { pg1: 'drain', pg2: 'maint', pg3: 'up' });
       for (let i = 0; i < 3; i++) await c.reconcileNow();
       assert.equal((await rig.states(R))['pg2'], 'maint');
-      // A broken overrides file: nothing is changed (never silently lift them).
+      // A broken overrides file: nothing is changed (never silently lift them). (Checks every 30 s
+      // here: on a slow machine, 2 s checks would mark the leader DOWN in the read backend meanwhile.)
       writeFileSync(join(rig.dir, 'overrides.json'), '{not json');
       await rig.client.send('set server demo_replicas/pg1 state ready');
       const r = await c.reconcileNow();
       assert.equal(r.held, 'overrides unreadable');
       assert.equal((await rig.states(R))['pg1'], 'up');
-    });
+    }, { checkInter: '30s' });
   });
 
   test('a backend or server the controller expects that HAProxy lacks is reported; the rest is still steered', async () => {

@@ -96,7 +96,7 @@ async function reloadTo(rig: Rig, c: HaproxyController, cfg: string): Promise<nu
   return r.newPid;
 }
 
-describe('membership through the runtime API (real HAProxy)', { timeout: 120_000 }, () => {
+describe('membership through the runtime API (real HAProxy)', { timeout: 600_000 }, () => {
   test('a member added: add server with every keyword, checks on, its roles at once; no reload; a later reload keeps it', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();

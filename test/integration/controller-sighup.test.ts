@@ -16,7 +16,7 @@ import { writeHaproxyResource } from '../harness/haproxyResource.js';
 import { clusterPairs } from '../harness/patroniKeys.js';
 import { waitStates, withRig, writeControllerToml, W } from './controller-fixture.js';
 
-describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 }, () => {
+describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 600_000 }, () => {
   test('added → started; changed → restarted with the new settings; bad → logged, kept; enabled = false → stopped; enabled = true → started', async () => {
     await withRig(async (rig) => {
       const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '30s', hardStopAfter: '5s' });

@@ -67,7 +67,7 @@ const SPECS: Record<string, string[]> = {
   ],
 };
 
-test('every generated config passes keepalived -t -e -f (2.2.7) and every script bash -n', { timeout: 60_000 }, async () => {
+test('every generated config passes keepalived -t -e -f (2.2.7) and every script bash -n', { timeout: 300_000 }, async () => {
   requireBinary('keepalived', 'keepalived');
   await withNamespace(async (net, ns) => {
     for (const [name, args] of Object.entries(SPECS)) {
@@ -112,7 +112,7 @@ test('every generated config passes keepalived -t -e -f (2.2.7) and every script
   });
 });
 
-test('script security: haconfd refuses the paths keepalived would refuse', { timeout: 30_000 }, async () => {
+test('script security: haconfd refuses the paths keepalived would refuse', { timeout: 150_000 }, async () => {
   requireBinary('keepalived', 'keepalived');
   await withNamespace(async (net, ns) => {
     const dir = tempDir('kasec');
@@ -169,7 +169,7 @@ async function renderScript(dir: string, args: string[]): Promise<string> {
   return join(dir, 'chk_haproxy.sh');
 }
 
-test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports, master CLI; one bounded restart', { timeout: 60_000 }, async () => {
+test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports, master CLI; one bounded restart', { timeout: 300_000 }, async () => {
   requireBinary('haproxy', 'haproxy');
   requireBinary('curl', 'curl');
   const dir = tempDir('kachk');
@@ -249,7 +249,7 @@ test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports,
   }
 });
 
-test('pipeline: check_cmd keepalived -t keeps the old file on a broken template; a bad spec never reaches keepalived', { timeout: 60_000 }, async () => {
+test('pipeline: check_cmd keepalived -t keeps the old file on a broken template; a bad spec never reaches keepalived', { timeout: 300_000 }, async () => {
   requireBinary('keepalived', 'keepalived');
   await withNamespace(async (_net, ns) => {
     const dir = tempDir('kapipe');

@@ -84,7 +84,7 @@ async function waitForHolder(net: TestNetwork, vip: string, want: string, timeou
   return Date.now() - t0;
 }
 
-test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns with preemption, stays with nopreempt', { timeout: 90_000 }, async (t) => {
+test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns with preemption, stays with nopreempt', { timeout: 450_000 }, async (t) => {
   requireBinary('keepalived', 'keepalived');
   requireBinary('haproxy', 'haproxy');
   requireBinary('curl', 'curl');
@@ -181,7 +181,7 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
   }
 });
 
-test('without the right to create network namespaces the harness fails with a message saying so', { timeout: 30_000 }, () => {
+test('without the right to create network namespaces the harness fails with a message saying so', { timeout: 150_000 }, () => {
   requireBinary('setpriv', 'util-linux');
   if (process.getuid?.() !== 0) {
     // Not root: the real test above already fails with this message; nothing more to show here.
