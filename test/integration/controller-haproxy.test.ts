@@ -403,7 +403,9 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       for (const b of [W, R]) for (const s of ['pg1', 'pg2', 'pg3']) await rig.client.send(`set server ${b}/${s} state ready`).catch(() => undefined);
       await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
       await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
-      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 60_000, 50);
+      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 60_000, 50).catch((e: Error) => {
+        throw new Error(`${e.message}; controller log:\n${rig.logs.filter((l) => /worker|error|"level":[45]0/.test(l)).slice(-30).join('\n')}`);
+      });
       assert.ok(rig.logs.some((l) => l.includes('new HAProxy worker')));
     }, { checkInter: '30s' });
   });
