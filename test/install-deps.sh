@@ -2,7 +2,7 @@
 # Installs the real programs the tests start (Debian 12 packages). Needs root (or sudo).
 # Tests never skip when one is missing: they fail with a message naming the package.
 set -euo pipefail
-PKGS=(etcd-server etcd-client haproxy keepalived patroni postgresql postgresql-client iproute2 openssl curl procps psmisc util-linux)
+PKGS=(etcd-server etcd-client zookeeperd python3-kazoo haproxy keepalived patroni postgresql postgresql-client iproute2 openssl curl procps psmisc util-linux)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
@@ -15,7 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The Debian packages start no service we rely on; make sure none holds the default ports.
-for svc in etcd haproxy keepalived patroni postgresql; do
+for svc in etcd zookeeper haproxy keepalived patroni postgresql; do
   $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
 done
 echo "test dependencies present: ${PKGS[*]}"

@@ -4,17 +4,9 @@
  * invalid sequences replaced, never thrown on).
  */
 
-/** An immutable read of every key under some prefixes, taken at one revision. */
-export interface Snapshot {
-  /** Backend revision the read was taken at (etcd's header revision; a counter for file/env). */
-  readonly revision: number;
-  /** Absolute key → value. Never mutated after creation. */
-  readonly pairs: ReadonlyMap<string, string>;
-}
+import type { ChangeEvent, Snapshot } from '../store/snapshot.js';
 
-export type ChangeEvent =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
-  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
+export type { ChangeEvent, Snapshot };
 
 export interface WatchHandlers {
   /** Events in revision order; `revision` is the revision of the last event in the batch. */
@@ -30,7 +22,7 @@ export interface Watch {
 }
 
 export interface Backend {
-  /** "etcdv3", "file" or "env". */
+  /** "etcdv3", "zookeeper", "file" or "env". */
   readonly name: string;
   /** Reads every key under every prefix at a single revision. Prefixes match whole path segments. */
   read(prefixes: readonly string[]): Promise<Snapshot>;

@@ -22,6 +22,13 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
       const { EnvBackend } = await import('./env.js');
       return new EnvBackend();
     }
+    case 'zookeeper': {
+      const { createZookeeperBackend } = await import('./zookeeper/zookeeper.js');
+      // Persistent watches only for -watch: -interval and -onetime just read (and so work with
+      // ZooKeeper older than 3.6, which has no addWatch).
+      const oneShot = opts.oneShot === true || config.mode !== 'watch';
+      return createZookeeperBackend({ nodes: config.nodes, connectTimeoutMs: config.connectTimeoutMs, ...(oneShot ? { oneShot: true } : {}) }, log);
+    }
     case 'etcdv3': {
       const etcdOptions: EtcdOptions = {
         nodes: config.nodes,
@@ -34,7 +41,7 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
         return createEtcdOneShotBackend(etcdOptions, log);
       }
       // Loaded by path so the gRPC stack is only paid for when etcd is used.
-      const etcdModule = './etcd.js';
+      const etcdModule = './etcd/etcd.js';
       const mod = (await import(etcdModule)) as { createEtcdBackend(opts: EtcdOptions, log: Logger): Promise<Backend> };
       return mod.createEtcdBackend(etcdOptions, log);
     }

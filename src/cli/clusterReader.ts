@@ -29,6 +29,6 @@ export async function readClusters(dcs: DcsSettings, log: Logger): Promise<Clust
 /** Where the roles come from, for messages: "etcdv3 http://127.0.0.1:2379 /service". */
 export function describeDcs(dcs: DcsSettings): string {
   const c = dcs.config;
-  const where = c.backend === 'etcdv3' ? c.nodes.join(',') : c.backend === 'file' ? c.files.join(',') : 'environment';
+  const where = c.backend === 'etcdv3' || c.backend === 'zookeeper' ? c.nodes.join(',') : c.backend === 'file' ? c.files.join(',') : 'environment';
   return `${c.backend} ${where} ${dcs.prefix}`;
 }

@@ -31,8 +31,7 @@ import { ConfigError } from '../config/loadConfig.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { ClusterModel } from '../patroni/cluster.js';
 import { flagDef } from '../config/flagSpec.js';
-import { parseBool, parseIntFlag, UsageError, type ParsedFlags } from '../config/flags.js';
-import { nearest } from '../config/suggest.js';
+import { parseArgs, UsageError, type FlagSet, type ParsedFlags } from '../config/flags.js';
 import { resolveHaproxySettings, type BackendPatterns, type DcsSettings, type HaproxyCommandDefaults, type HaproxySettings } from './haproxyDefaults.js';
 import { clusterWarnings, isLeaderOnWriteBackend, roleOfServer, writeClusterOf } from './serverRoles.js';
 import { describeDcs, readClusters } from './clusterReader.js';
@@ -88,58 +87,26 @@ const BACKEND_FLAGS = new Set([
   'basic-auth', 'username', 'password', 'connect-timeout', 'log-level', 'log-format',
 ]);
 
+const OPTIONS: FlagSet = {
+  kindOf: (name) => (VALUE_FLAGS.has(name) ? 'string' : BOOL_FLAGS.has(name) ? 'switch' : BACKEND_FLAGS.has(name) ? flagDef(name)?.kind : undefined),
+  names: [...VALUE_FLAGS, ...BOOL_FLAGS, ...BACKEND_FLAGS],
+  subcommand: true,
+};
+
 function parseOptions(argv: readonly string[]): Options {
-  const values: Record<string, string> = {};
-  const bools = new Set<string>();
-  const positional: string[] = [];
-  const backendFlags: ParsedFlags = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/s.exec(a);
-    if (!m) {
-      positional.push(a);
-      continue;
-    }
-    const name = m[1] as string;
-    const inline = m[2];
-    const next = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
-      return v;
-    };
-    if (VALUE_FLAGS.has(name)) {
-      values[name] = next();
-    } else if (BOOL_FLAGS.has(name)) {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      bools.add(name);
-    } else if (BACKEND_FLAGS.has(name)) {
-      const def = flagDef(name);
-      if (def === undefined) throw new UsageError(`unknown option ${a}`);
-      if (def.kind === 'bool') backendFlags.set(name, inline === undefined ? true : parseBool(name, inline));
-      else if (def.kind === 'int') backendFlags.set(name, parseIntFlag(name, next()));
-      else if (def.kind === 'list') {
-        const prev = backendFlags.get(name);
-        backendFlags.set(name, [...(Array.isArray(prev) ? prev : []), next()]);
-      } else backendFlags.set(name, next());
-    } else {
-      const guess = nearest(name, [...VALUE_FLAGS, ...BOOL_FLAGS, ...BACKEND_FLAGS]);
-      throw new UsageError(`unknown option ${a}${guess ? ` (did you mean --${guess}?)` : ''}`);
-    }
-  }
+  const { flags, rest } = parseArgs(argv, OPTIONS);
+  const value = (name: string): string | undefined => flags.get(name) as string | undefined;
+  const backendFlags: ParsedFlags = new Map([...flags].filter(([name]) => BACKEND_FLAGS.has(name)));
   return {
-    socket: values['socket'],
-    json: bools.has('json'),
-    stateDir: values['state-dir'],
-    namespace: values['namespace'],
-    leader: bools.has('leader'),
-    reason: values['reason'],
-    noRoles: bools.has('no-roles'),
-    help: bools.has('help'),
-    positional,
+    socket: value('socket'),
+    json: flags.has('json'),
+    stateDir: value('state-dir'),
+    namespace: value('namespace'),
+    leader: flags.has('leader'),
+    reason: value('reason'),
+    noRoles: flags.has('no-roles'),
+    help: flags.has('help'),
+    positional: rest,
     backendFlags,
   };
 }

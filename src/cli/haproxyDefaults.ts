@@ -18,6 +18,7 @@ import type { ParsedFlags } from '../config/flags.js';
 import { DEFAULT_STATE_DIR, overridesPath } from '../haproxy/controller/overrides.js';
 import { joinKeys } from '../store/keys.js';
 import { CONTROLLER_DEFAULTS, controllerEnabled } from '../haproxy/controller/controllerConfig.js';
+import type { BackendPatterns } from '../haproxy/controller/clusterMapping.js';
 
 /** Defaults the caller may supply (e.g. from its own config); the config file wins over them. */
 export interface HaproxyCommandDefaults {
@@ -27,16 +28,13 @@ export interface HaproxyCommandDefaults {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Backend name patterns, `{cluster}` = the cluster id (scope, or scope_group for Citus). */
-export interface BackendPatterns {
-  readonly write: readonly string[];
-  readonly read: readonly string[];
-}
+export type { BackendPatterns };
 
-/** The controller's default backend names, plus the optional sync listen of the shipped template. */
+/** The controller's default backend names (serverRoles.ts adds the shipped template's optional sync listen). */
 export const DEFAULT_PATTERNS: BackendPatterns = {
-  write: CONTROLLER_DEFAULTS.writeBackends,
-  read: [...CONTROLLER_DEFAULTS.readBackends, ...CONTROLLER_DEFAULTS.readBackendsWithLeader, '{cluster}_sync'],
+  writeBackends: CONTROLLER_DEFAULTS.writeBackends,
+  readBackends: CONTROLLER_DEFAULTS.readBackends,
+  readBackendsWithLeader: CONTROLLER_DEFAULTS.readBackendsWithLeader,
 };
 
 export interface DcsSettings {
@@ -97,8 +95,8 @@ function fileSetsBackend(path: string): boolean {
 export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySettings {
   const config = loadConfig({ flags: input.flags, env: input.env });
   const where = config.configFile ?? 'config file';
-  const haproxy = config.sections['haproxy'];
-  const controller = config.sections['controller'];
+  const haproxy: Table = config.tables.haproxy;
+  const controller: Table | undefined = config.tables.controller;
   const controllerOn = controllerEnabled(controller);
 
   let socket = input.socket;
@@ -128,12 +126,9 @@ export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySett
       : (controllerOverrides ?? overridesPath(stateDirFromFile ?? input.defaults.stateDir ?? DEFAULT_STATE_DIR));
 
   const patterns: BackendPatterns = {
-    write: tablePatterns(controller, 'write_backends', `${where}: [controller]`) ?? DEFAULT_PATTERNS.write,
-    read: [
-      ...(tablePatterns(controller, 'read_backends', `${where}: [controller]`) ?? CONTROLLER_DEFAULTS.readBackends),
-      ...(tablePatterns(controller, 'read_backends_with_leader', `${where}: [controller]`) ?? CONTROLLER_DEFAULTS.readBackendsWithLeader),
-      '{cluster}_sync',
-    ],
+    writeBackends: tablePatterns(controller, 'write_backends', `${where}: [controller]`) ?? DEFAULT_PATTERNS.writeBackends,
+    readBackends: tablePatterns(controller, 'read_backends', `${where}: [controller]`) ?? DEFAULT_PATTERNS.readBackends,
+    readBackendsWithLeader: tablePatterns(controller, 'read_backends_with_leader', `${where}: [controller]`) ?? DEFAULT_PATTERNS.readBackendsWithLeader,
   };
 
   const envSets = ['HACONFD_BACKEND', 'HACONFD_NODE', 'HACONFD_FILE'].some((k) => (input.env[k] ?? '') !== '');

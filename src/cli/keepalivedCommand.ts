@@ -12,6 +12,7 @@ import { assumptionsOf } from '../keepalived/helpers.js';
 import { renderKeepalivedFiles } from '../keepalived/renderFiles.js';
 import { inspectScriptPath } from '../keepalived/scriptPath.js';
 import type { SpecError } from '../keepalived/spec.js';
+import { parseArgs, UsageError, type FlagSet } from '../config/flags.js';
 
 export interface KeepalivedCommandIo {
   stdout: NodeJS.WritableStream;
@@ -53,8 +54,6 @@ const USAGE = `usage:
   output
     -dest DIR               write DIR/keepalived.conf and the script instead of printing them
 `;
-
-class UsageError extends Error {}
 
 /** flag → [template.vars] key; `list` flags repeat. */
 const VALUE_FLAGS: Record<string, { key: string; list?: boolean }> = {
@@ -108,32 +107,21 @@ interface Parsed {
   help: boolean;
 }
 
+const FLAG_SET: FlagSet = {
+  kindOf: (name) => (name === 'help' ? 'switch' : name === 'nopreempt' ? 'bool' : VALUE_FLAGS[name]?.list ? 'list' : VALUE_FLAGS[name] ? 'string' : undefined),
+  names: [...Object.keys(VALUE_FLAGS), ...Object.keys(BOOL_FLAGS)],
+  subcommand: true,
+};
+
 export function parseKeepalivedArgs(argv: readonly string[]): Parsed {
+  const { flags, rest } = parseArgs(argv, FLAG_SET);
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
   const vars: Record<string, unknown> = {};
-  let dest: string | undefined;
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const m = /^--?([a-z-]+)(?:=(.*))?$/s.exec(a);
-    if (!m) throw new UsageError(`unexpected argument "${a}"`);
-    const name = m[1] as string;
-    if (name in BOOL_FLAGS) {
-      if (name === 'help') help = true;
-      else vars[BOOL_FLAGS[name] as string] = m[2] === undefined ? true : m[2];
-      continue;
-    }
-    const def = VALUE_FLAGS[name];
-    if (def === undefined) throw new UsageError(`unknown flag -${name}`);
-    let value = m[2];
-    if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) throw new UsageError(`flag -${name} needs a value`);
-    }
-    if (name === 'dest') dest = value;
-    else if (def.list) vars[def.key] = [...((vars[def.key] as string[] | undefined) ?? []), value];
-    else vars[def.key] = value;
+  for (const [name, value] of flags) {
+    if (name === 'help' || name === 'dest') continue;
+    vars[BOOL_FLAGS[name] ?? (VALUE_FLAGS[name] as { key: string }).key] = value;
   }
-  return { vars, dest, help };
+  return { vars, dest: flags.get('dest') as string | undefined, help: flags.has('help') };
 }
 
 function describe(e: SpecError): string {
@@ -170,7 +158,8 @@ export async function runKeepalivedCommand(argv: readonly string[], io: Keepaliv
   try {
     parsed = parseKeepalivedArgs(rest);
   } catch (e) {
-    io.stderr.write(`haconfd keepalived render: ${(e as Error).message}\n${USAGE}`);
+    // One line that says what is wrong and what to type, not the whole usage.
+    io.stderr.write(`haconfd keepalived render: ${(e as Error).message}; see haconfd keepalived render --help\n`);
     return 2;
   }
   if (parsed.help) {

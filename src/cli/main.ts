@@ -48,6 +48,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"; see -help`);
     config = loadConfig({ flags, env });
+    // [controller]'s values are checked in every mode, as its keys are (a daemon would refuse them).
+    if (config.tables.controller !== undefined) {
+      const { controllerSettingsOf } = await import('../haproxy/controller/controllerConfig.js');
+      try {
+        controllerSettingsOf(config.tables);
+      } catch (e) {
+        throw new ConfigError(`${config.configFile ?? 'config file'}: ${(e as Error).message}`);
+      }
+    }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
       io.stderr.write(`haconfd: ${e.message}\n`);
@@ -61,10 +70,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return runOnetime(config, log);
   }
   const parsed = flags;
-  // The HAProxy controller runs inside the daemon when haconfd.toml has a [controller] table — at
-  // start-up or after a SIGHUP that adds one (without the table the hooks change nothing).
-  const { runDaemonWithController } = await import('../haproxy/controller/daemonHooks.js');
-  return runDaemonWithController(config, log, { reloadConfig: () => loadConfig({ flags: parsed, env }) });
+  // The composition root: the daemon, its resource workers, and the HAProxy controller when
+  // haconfd.toml has a [controller] table (at start-up or after a SIGHUP that adds one).
+  const { runDaemon } = await import('../daemon/compose.js');
+  return runDaemon(config, log, { reloadConfig: () => loadConfig({ flags: parsed, env }) });
 }
 
 main(process.argv.slice(2)).then(

@@ -9,8 +9,7 @@
  */
 import type { ClusterModel } from '../patroni/cluster.js';
 import type { MemberRole } from '../patroni/member.js';
-import type { BackendPatterns } from './haproxyDefaults.js';
-import { backendNameOf } from '../haproxy/controller/clusterMapping.js';
+import { backendNameOf, type BackendPatterns } from '../haproxy/controller/clusterMapping.js';
 
 export interface ServerRole {
   /** Cluster id (scope, or scope_group). */
@@ -22,19 +21,22 @@ export interface ServerRole {
   readonly memberState: string;
 }
 
+/** The optional sync listen of the shipped haproxy.cfg.hbs: a read backend too, for the roles shown. */
+const SYNC_PATTERN = '{cluster}_sync';
+
 function matches(pattern: string, clusterId: string, backend: string): boolean {
   return backendNameOf(pattern, clusterId) === backend;
 }
 
 /** The cluster whose patterns name this backend. */
 export function clusterOfBackend(backend: string, clusters: readonly ClusterModel[], patterns: BackendPatterns): ClusterModel | undefined {
-  const all = [...patterns.write, ...patterns.read];
+  const all = [...patterns.writeBackends, ...patterns.readBackends, ...patterns.readBackendsWithLeader, SYNC_PATTERN];
   return clusters.find((c) => all.some((p) => matches(p, c.id, backend)));
 }
 
 /** The cluster for which this backend is a write backend (`{cluster}_primary`), if any. */
 export function writeClusterOf(backend: string, clusters: readonly ClusterModel[], patterns: BackendPatterns): ClusterModel | undefined {
-  return clusters.find((c) => patterns.write.some((p) => matches(p, c.id, backend)));
+  return clusters.find((c) => patterns.writeBackends.some((p) => matches(p, c.id, backend)));
 }
 
 /** The member behind `backend/server`, or undefined when it is no known member. */

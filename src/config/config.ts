@@ -1,8 +1,14 @@
 /** The one typed, validated configuration every other layer receives. */
 import type { LogFormat, LogLevel } from '../log/logger.js';
+import type { ConfigTables } from './tables.js';
+
+/** A configuration problem: exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
 
 export type Mode = 'onetime' | 'interval' | 'watch';
-export type BackendName = 'etcdv3' | 'file' | 'env';
+export type BackendName = 'etcdv3' | 'zookeeper' | 'file' | 'env';
 
 export interface Config {
   readonly mode: Mode;
@@ -27,8 +33,8 @@ export interface Config {
   readonly minReloadIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
-  /** Tables of the config file owned by other layers (e.g. [haproxy]), passed through untyped. */
-  readonly sections: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The config file's tables ([haproxy], [controller]), key-checked and typed (tables.ts). */
+  readonly tables: ConfigTables;
 }
 
 export const DEFAULTS = {
@@ -36,6 +42,8 @@ export const DEFAULTS = {
   confdir: '/etc/haconfd',
   backend: 'etcdv3' as BackendName,
   nodes: ['127.0.0.1:2379'],
+  /** confd's default for -backend zookeeper. */
+  zookeeperNodes: ['127.0.0.1:2181'],
   connectTimeoutMs: 5000,
   minReloadIntervalMs: 500,
   logLevel: 'info' as LogLevel,

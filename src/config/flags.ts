@@ -3,7 +3,7 @@
  * `-flag value`; booleans take `-flag=false`; list flags repeat. Parsing stops at `--` or at the
  * first non-flag argument.
  */
-import { flagDef, FLAGS } from './flagSpec.js';
+import { flagDef, FLAGS, type FlagKind } from './flagSpec.js';
 import { nearest } from './suggest.js';
 
 export type FlagValue = string | number | boolean | string[];
@@ -29,41 +29,102 @@ export function parseIntFlag(flag: string, raw: string): number {
 
 export interface FlagParseResult {
   readonly flags: ParsedFlags;
+  /** The arguments that are not flags (after the first one, or after `--`, in Go's style). */
   readonly rest: string[];
 }
 
-export function parseFlags(argv: readonly string[]): FlagParseResult {
+/** How a flag takes its value; `switch`: a boolean that takes no value at all. */
+export type ArgKind = FlagKind | 'switch';
+
+/** The flags one command knows, for the one parser every command uses. */
+export interface FlagSet {
+  kindOf(name: string): ArgKind | undefined;
+  /** Every name, for "did you mean". */
+  readonly names: readonly string[];
+  /**
+   * Subcommand style (`haconfd haproxy …`, `haconfd keepalived …`): flags and arguments may mix,
+   * messages spell flags `--name`, and an empty value counts as missing. Otherwise Go's flag
+   * package, as confd: parsing stops at the first argument that is not a flag.
+   */
+  readonly subcommand?: boolean;
+}
+
+/**
+ * The one flag parser: `-flag`, `--flag`, `-flag=value`, `-flag value`; booleans take
+ * `-flag=false`; list flags repeat; `--` ends the flags.
+ */
+export function parseArgs(argv: readonly string[], set: FlagSet): FlagParseResult {
   const flags: ParsedFlags = new Map();
-  let i = 0;
-  for (; i < argv.length; i++) {
+  const rest: string[] = [];
+  const sub = set.subcommand === true;
+  for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') {
-      i++;
+      rest.push(...argv.slice(i + 1));
       break;
     }
-    if (!arg.startsWith('-') || arg === '-') break;
-    const body = arg.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
-    const def = flagDef(name);
-    if (def === undefined) {
-      const guess = nearest(name, FLAGS.map((f) => f.name));
-      throw new UsageError(`unknown flag -${name}${guess ? ` (did you mean -${guess}?)` : ''}; see -help`);
+    let name: string;
+    let inline: string | undefined;
+    if (sub) {
+      const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+      if (!m) {
+        rest.push(arg);
+        continue;
+      }
+      name = m[1] as string;
+      inline = m[2];
+    } else {
+      if (!arg.startsWith('-') || arg === '-') {
+        rest.push(...argv.slice(i));
+        break;
+      }
+      const body = arg.replace(/^--?/, '');
+      const eq = body.indexOf('=');
+      name = eq >= 0 ? body.slice(0, eq) : body;
+      inline = eq >= 0 ? body.slice(eq + 1) : undefined;
     }
-    let raw: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
-    if (def.kind === 'bool') {
-      flags.set(name, raw === undefined ? true : parseBool(name, raw));
-      continue;
+    const kind = set.kindOf(name);
+    if (kind === undefined) {
+      const guess = nearest(name, set.names);
+      throw new UsageError(
+        sub ? `unknown option ${arg}${guess ? ` (did you mean --${guess}?)` : ''}` : `unknown flag -${name}${guess ? ` (did you mean -${guess}?)` : ''}; see -help`,
+      );
     }
-    if (raw === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`flag -${name} needs a value`);
-      raw = argv[++i] as string;
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (sub && v === '')) throw new UsageError(sub ? `--${name} needs a value` : `flag -${name} needs a value`);
+      return v;
+    };
+    switch (kind) {
+      case 'switch':
+        if (inline !== undefined) throw new UsageError(`${sub ? '--' : '-'}${name} takes no value`);
+        flags.set(name, true);
+        break;
+      case 'bool':
+        flags.set(name, inline === undefined ? true : parseBool(name, inline));
+        break;
+      case 'int':
+        flags.set(name, parseIntFlag(name, value()));
+        break;
+      case 'list': {
+        const prev = flags.get(name);
+        flags.set(name, [...(Array.isArray(prev) ? prev : []), value()]);
+        break;
+      }
+      case 'string':
+        flags.set(name, value());
+        break;
     }
-    if (def.kind === 'int') flags.set(name, parseIntFlag(name, raw));
-    else if (def.kind === 'list') {
-      const prev = flags.get(name);
-      flags.set(name, [...(Array.isArray(prev) ? prev : []), raw]);
-    } else flags.set(name, raw);
   }
-  return { flags, rest: argv.slice(i) as string[] };
+  return { flags, rest };
+}
+
+/** haconfd's own (confd-compatible) flags. */
+export const HACONFD_FLAGS: FlagSet = {
+  kindOf: (name) => flagDef(name)?.kind,
+  names: FLAGS.map((f) => f.name),
+};
+
+export function parseFlags(argv: readonly string[]): FlagParseResult {
+  return parseArgs(argv, HACONFD_FLAGS);
 }

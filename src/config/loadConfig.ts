@@ -9,13 +9,10 @@ import { FLAGS, envName, flagDef, type FlagDef } from './flagSpec.js';
 import { parseBool, parseIntFlag, UsageError, type FlagValue, type ParsedFlags } from './flags.js';
 import { nearest } from './suggest.js';
 import { LOG_LEVELS, defaultLogFormat, type LogFormat, type LogLevel } from '../log/logger.js';
-import { DEFAULTS, type BackendName, type Config, type Mode } from './config.js';
+import { ConfigError, DEFAULTS, type BackendName, type Config, type Mode } from './config.js';
+import { NO_TABLES, TABLE_NAMES, parseTables, type ConfigTables } from './tables.js';
 import { normalizeKey } from '../store/keys.js';
 
-/** A configuration problem: exit code 2. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 /** Names the config file may use besides the flag names (confd's spellings). */
 const FILE_ALIASES: Record<string, string> = {
@@ -26,8 +23,6 @@ const FILE_ALIASES: Record<string, string> = {
   client_key: 'client-key',
 };
 
-/** Tables handed to other layers untouched. */
-const SECTION_NAMES = ['haproxy', 'controller', 'keepalived'];
 
 interface Layer {
   readonly source: string;
@@ -80,8 +75,8 @@ function coerce(def: FlagDef, raw: unknown, where: string): FlagValue {
   }
 }
 
-/** Parses the TOML config file into a layer plus pass-through sections. */
-export function parseConfigFile(path: string, text: string): { layer: Layer; sections: Record<string, Record<string, unknown>> } {
+/** Parses the TOML config file into a layer (the flag keys) plus its typed tables. */
+export function parseConfigFile(path: string, text: string): { layer: Layer; tables: ConfigTables } {
   let doc: Record<string, unknown>;
   try {
     doc = toml.parse(text) as Record<string, unknown>;
@@ -89,22 +84,22 @@ export function parseConfigFile(path: string, text: string): { layer: Layer; sec
     throw new ConfigError(`${path}: ${describeTomlError(e)}`);
   }
   const values = new Map<string, FlagValue>();
-  const sections: Record<string, Record<string, unknown>> = {};
+  const rawTables: Record<string, unknown> = {};
   const known = FLAGS.filter((f) => !f.flagOnly).map((f) => f.name);
   for (const [rawKey, raw] of Object.entries(doc)) {
-    if (SECTION_NAMES.includes(rawKey) && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-      sections[rawKey] = { ...(raw as Record<string, unknown>) };
+    if ((TABLE_NAMES as readonly string[]).includes(rawKey)) {
+      rawTables[rawKey] = raw;
       continue;
     }
     const key = FILE_ALIASES[rawKey] ?? rawKey.replace(/_/g, '-');
     const def = flagDef(key);
     if (def === undefined || def.flagOnly) {
-      const guess = nearest(rawKey, [...known, ...Object.keys(FILE_ALIASES), ...SECTION_NAMES]);
+      const guess = nearest(rawKey, [...known, ...Object.keys(FILE_ALIASES), ...TABLE_NAMES]);
       throw new ConfigError(`${path}: unknown key "${rawKey}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
     }
     values.set(key, coerce(def, raw, `${path}: key "${rawKey}"`));
   }
-  return { layer: { source: path, values }, sections };
+  return { layer: { source: path, values }, tables: parseTables(path, rawTables) };
 }
 
 /** "line 3, column 1: Expected … but … found" from the toml package's error. */
@@ -133,7 +128,7 @@ export function loadConfig(input: LoadConfigInput): Config {
   const explicitFile = str(flagLayer, envLayer, 'config-file');
   const configPath = explicitFile ?? join(confdirEarly, 'haconfd.toml');
   let fileLayer: Layer = { source: configPath, values: new Map() };
-  let sections: Record<string, Record<string, unknown>> = {};
+  let tables: ConfigTables = NO_TABLES;
   let configFile: string | undefined;
   if (existsSync(configPath)) {
     let text: string;
@@ -142,7 +137,7 @@ export function loadConfig(input: LoadConfigInput): Config {
     } catch (e) {
       throw new ConfigError(`cannot read config file ${configPath}: ${(e as Error).message}`);
     }
-    ({ layer: fileLayer, sections } = parseConfigFile(configPath, text));
+    ({ layer: fileLayer, tables } = parseConfigFile(configPath, text));
     configFile = configPath;
   } else if (explicitFile !== undefined) {
     throw new ConfigError(`config file ${explicitFile} does not exist`);
@@ -178,7 +173,12 @@ export function loadConfig(input: LoadConfigInput): Config {
 
   const scheme = pickStr('scheme');
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw new ConfigError(`-scheme must be http or https, got "${scheme}"`);
-  const nodes = (pickList('node') ?? DEFAULTS.nodes).map((n) => (scheme && !/^[a-z]+:\/\//i.test(n) ? `${scheme}://${n}` : n));
+  const nodesGiven = pickList('node');
+  // ZooKeeper servers are host:port (no scheme); confd's comma-separated list is split by the backend.
+  const nodes =
+    backend === 'zookeeper'
+      ? (nodesGiven ?? DEFAULTS.zookeeperNodes)
+      : (nodesGiven ?? DEFAULTS.nodes).map((n) => (scheme && !/^[a-z]+:\/\//i.test(n) ? `${scheme}://${n}` : n));
 
   const logLevelRaw = pickStr('log-level') ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) throw new ConfigError(`-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -229,7 +229,7 @@ export function loadConfig(input: LoadConfigInput): Config {
     minReloadIntervalMs,
     logLevel: logLevelRaw as LogLevel,
     logFormat: logFormatRaw as LogFormat,
-    sections,
+    tables,
   };
 }
 
@@ -243,12 +243,14 @@ export function normalizeBackend(raw: string): BackendName {
     case 'etcd':
     case 'etcdv3':
       return 'etcdv3';
+    case 'zookeeper':
+      return 'zookeeper';
     case 'file':
       return 'file';
     case 'env':
       return 'env';
     default:
-      throw new ConfigError(`unsupported backend "${raw}": haconfd supports etcdv3 (alias etcd), file and env`);
+      throw new ConfigError(`unsupported backend "${raw}": haconfd supports etcdv3 (alias etcd), zookeeper, file and env`);
   }
 }
 
@@ -260,4 +262,4 @@ export function parseListen(raw: string | undefined): { host: string; port: numb
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-export { UsageError };
+export { ConfigError, UsageError };

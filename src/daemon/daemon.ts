@@ -5,7 +5,7 @@
  * compaction, after a reconnect, and on a slow safety timer. The daemon owns *when*; resource/
  * owns *what*.
  */
-import type { Backend, ChangeEvent, Snapshot, Watch } from '../backends/backend.js';
+import type { Backend, ChangeEvent, Snapshot } from '../backends/backend.js';
 import { BackendConfigError } from '../backends/backend.js';
 import { createBackend } from '../backends/createBackend.js';
 import type { Config } from '../config/config.js';
@@ -13,13 +13,16 @@ import { confDDir, templatesDir } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { isUnderPrefix } from '../store/keys.js';
 import { createDefaultEngine } from '../template/helperSet.js';
+import { registerKeepalivedHelpers } from '../keepalived/helpers.js';
 import { TemplateCache } from '../template/templateCache.js';
 import type { TemplateResource } from '../resource/templateResource.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../retry/backoff.js';
 import { advanceSnapshot } from './liveSnapshot.js';
 import { startHttpEndpoint, type Readiness } from './httpEndpoint.js';
 import { DaemonMetrics } from './metrics.js';
 import { ResourceWorker, type WorkerDeps } from './resourceWorker.js';
+import { BackendSession } from './backendSession.js';
+import { reloadStep } from './reloadSteps.js';
 import { loadResourceSet, resourceSetOf, type ResourceSet } from './resourceSet.js';
 
 export interface DaemonOptions {
@@ -32,6 +35,8 @@ export interface DaemonOptions {
   onPassDone?: WorkerDeps['onPassDone'];
   /** Replaces a resource's reload step (the HAProxy reload strategies plug in here). */
   reload?: WorkerDeps['reload'];
+  /** The resources of conf.d in use, at start-up and whenever they change (before their workers run). */
+  onResources?: (resources: readonly TemplateResource[]) => void;
   /** A configuration was applied after start-up (SIGHUP, conf.d or templates changed). */
   onConfigApplied?: (config: Config) => void;
 }
@@ -41,19 +46,23 @@ export function withoutUserinfo(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1[redacted]@');
 }
 
-/** Fields whose change needs a new backend connection. */
+/** The settings whose change needs a new backend connection. */
+type BackendSettings = Pick<Config, 'backend' | 'nodes' | 'files' | 'tls' | 'auth' | 'connectTimeoutMs'>;
+
+function backendSettingsOf(c: Config): BackendSettings {
+  return { backend: c.backend, nodes: c.nodes, files: c.files, tls: c.tls, auth: c.auth, connectTimeoutMs: c.connectTimeoutMs };
+}
+
 function backendKey(c: Config): string {
-  return JSON.stringify([c.backend, c.nodes, c.files, c.tls, c.auth?.username, c.auth?.password, c.connectTimeoutMs]);
+  const b = backendSettingsOf(c);
+  return JSON.stringify([b.backend, b.nodes, b.files, b.tls, b.auth?.username, b.auth?.password, b.connectTimeoutMs]);
 }
 
 export class Daemon {
-  private backend: Backend | undefined;
+  private readonly session: BackendSession;
   private snapshot: Snapshot | undefined;
   private set: ResourceSet = { resources: [], errors: [], prefixes: [] };
   private workers: ResourceWorker[] = [];
-  private watch: Watch | undefined;
-  private reachable = false;
-  private lastBackendError: string | undefined;
   private stopping = false;
   /** Set when start-up fails for good (exit 2: credentials, TLS). */
   private exitCode = 0;
@@ -65,13 +74,8 @@ export class Daemon {
   private confReloadTimer: NodeJS.Timeout | undefined;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
-  private wasDisconnected = false;
-  /** The watch stream is up (watch mode). */
-  private watchUp = true;
-  /** A full read succeeded since the watch was lost (the reconnect then needs no second one). */
-  private readSinceDisconnect = false;
   private http: { close(): Promise<void>; port: number } | undefined;
-  private readonly templates = new TemplateCache(createDefaultEngine());
+  private readonly templates = new TemplateCache(createDefaultEngine([registerKeepalivedHelpers]));
   readonly metrics = new DaemonMetrics();
 
   constructor(
@@ -80,6 +84,12 @@ export class Daemon {
     private readonly opts: DaemonOptions = {},
   ) {
     this.stopped = new Promise((r) => (this.stopResolve = r));
+    this.session = new BackendSession((up) => this.metrics.backendUp.set(up ? 1 : 0));
+  }
+
+  /** Whether the backend (the DCS) is reachable now: the latest read or watch status said so. */
+  get backendReachable(): boolean {
+    return this.session.reachable;
   }
 
   /** Port the HTTP endpoint listens on (resolved when -listen used port 0). */
@@ -89,8 +99,8 @@ export class Daemon {
 
   readiness(): Readiness {
     const reasons: string[] = [];
-    if (!this.reachable) reasons.push(`backend not reachable${this.lastBackendError ? `: ${this.lastBackendError}` : ''}`);
-    else if (this.config.mode === 'watch' && !this.watchUp) reasons.push(`backend watch not connected${this.lastBackendError ? `: ${this.lastBackendError}` : ''}`);
+    const backend = this.session.notReadyReason(this.config.mode === 'watch');
+    if (backend !== undefined) reasons.push(backend);
     for (const e of this.set.errors) reasons.push(e.message);
     for (const w of this.workers) {
       const st = w.status;
@@ -113,10 +123,10 @@ export class Daemon {
     }
     if (this.opts.handleSignals !== false) this.installSignals();
     this.applyResourceSet(loadResourceSet(config, log));
-    this.metrics.backendUp.set(0);
-    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
-    this.backend = await this.connectBackend();
-    if (this.backend) {
+    this.session.down();
+    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' || config.backend === 'zookeeper' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
+    this.session.backend = await this.connectBackend();
+    if (this.session.backend) {
       if (config.mode === 'watch') await this.runWatchMode();
       else await this.runIntervalMode();
     }
@@ -141,8 +151,7 @@ export class Daemon {
         return b;
       } catch (e) {
         const err = e as Error;
-        this.lastBackendError = err.message;
-        this.markReachable(false);
+        this.session.connectFailed(err);
         if (err instanceof BackendConfigError) {
           this.log.fatal({ backend: this.config.backend, kind: err.name }, `backend configuration rejected: ${err.message}`);
           this.exitCode = 2;
@@ -169,9 +178,9 @@ export class Daemon {
     clearTimeout(this.safetyTimer);
     clearTimeout(this.confReloadTimer);
     await this.confWatcher?.close().catch(() => undefined);
-    await this.watch?.close().catch(() => undefined);
+    await this.session.watch?.close().catch(() => undefined);
     await Promise.all(this.workers.map((w) => w.stop()));
-    await this.backend?.close().catch(() => undefined);
+    await this.session.backend?.close().catch(() => undefined);
     await this.http?.close();
     this.removeSignals();
   }
@@ -181,6 +190,7 @@ export class Daemon {
   private applyResourceSet(set: ResourceSet): void {
     this.set = set;
     this.metrics.resourceConfigErrors.set(set.errors.length);
+    this.opts.onResources?.(set.resources);
     const old = this.workers;
     this.workers = set.resources.map((r) => {
       const w = new ResourceWorker(r, this.workerDeps());
@@ -201,7 +211,7 @@ export class Daemon {
       minReloadIntervalMs: this.config.minReloadIntervalMs,
       metrics: this.metrics,
       log: this.log,
-      ...(this.opts.reload ? { reload: this.opts.reload } : {}),
+      reload: this.opts.reload ?? reloadStep,
       ...(this.opts.onPassDone ? { onPassDone: this.opts.onPassDone } : {}),
     };
   }
@@ -260,33 +270,30 @@ export class Daemon {
 
   // ---- backend reads ----
 
-  private lastReadError: Error | undefined;
-  /** Consecutive failed reads. */
-  private readFailures = 0;
-
   private async readOnce(): Promise<Snapshot | undefined> {
-    if (!this.backend) return undefined;
+    const backend = this.session.backend;
+    if (!backend) return undefined;
     const started = process.hrtime.bigint();
     try {
-      const snap = await this.backend.read(this.set.prefixes);
+      const snap = await backend.read(this.set.prefixes);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.readLatency.observe(seconds);
-      this.markReachable(true);
-      this.lastReadError = undefined;
-      this.readFailures = 0;
+      this.session.readSucceeded();
       this.log.debug({ revision: snap.revision, keys: snap.pairs.size, durationMs: Math.round(seconds * 1e4) / 10 }, 'backend read');
       return snap;
     } catch (e) {
       const err = e as Error;
-      this.lastReadError = err;
-      this.lastBackendError = err.message;
-      this.markReachable(false);
-      this.readFailures++;
+      // Stopping closes the backend under a read in flight: that is the shutdown, not an error.
+      if (this.stopping) {
+        this.log.debug({ reason: err.message }, 'backend read abandoned: stopping');
+        return undefined;
+      }
+      const failures = this.session.readFailed(err);
       const what = err instanceof BackendConfigError ? 'backend rejected the connection settings (fix credentials/TLS)' : 'backend read failed';
       // A read that fails once while good files are in place (e.g. an etcd leader election right
       // after a reconnect) is a warning; at start-up, for credentials/TLS, or when it persists: error.
-      const loud = this.snapshot === undefined || err instanceof BackendConfigError || this.readFailures >= 3;
-      this.log[loud ? 'error' : 'warn']({ backend: this.backend.name, kind: err.name, failures: this.readFailures }, `${what}: ${err.message}`);
+      const loud = this.snapshot === undefined || err instanceof BackendConfigError || failures >= 3;
+      this.log[loud ? 'error' : 'warn']({ backend: backend.name, kind: err.name, failures }, `${what}: ${err.message}`);
       return undefined;
     }
   }
@@ -301,7 +308,7 @@ export class Daemon {
       if (this.stopping) return undefined;
       const snap = await this.readOnce();
       if (snap) return snap;
-      if (this.gaveUpAtStartup()) return undefined;
+      if (this.stopping || this.gaveUpAtStartup()) return undefined;
       const d = backoff.next();
       this.log.warn({ retryInMs: d }, 'backend unavailable; keeping the last good files');
       await this.sleep(d);
@@ -313,16 +320,10 @@ export class Daemon {
    * daemon with exit 2: says so and returns true. Otherwise false (keep trying).
    */
   private gaveUpAtStartup(): boolean {
-    if (this.snapshot !== undefined || !(this.lastReadError instanceof BackendConfigError)) return false;
+    if (this.snapshot !== undefined || !(this.session.lastReadError instanceof BackendConfigError)) return false;
     this.log.fatal({ backend: this.config.backend }, 'giving up at start-up: the backend configuration must be fixed');
     this.exitCode = 2;
     return true;
-  }
-
-  private markReachable(up: boolean): void {
-    if (up) this.lastBackendError = undefined;
-    this.reachable = up;
-    this.metrics.backendUp.set(up ? 1 : 0);
   }
 
   private setSnapshot(s: Snapshot): void {
@@ -344,9 +345,10 @@ export class Daemon {
   }
 
   private startWatch(): void {
-    if (!this.backend || !this.snapshot || this.stopping) return;
+    const backend = this.session.backend;
+    if (!backend || !this.snapshot || this.stopping) return;
     const prefixes = this.set.prefixes;
-    this.watch = this.backend.watch(prefixes, this.snapshot.revision, {
+    this.session.watch = backend.watch(prefixes, this.snapshot.revision, {
       onEvents: (events) => this.onEvents(events),
       onResync: (reason) => {
         this.metrics.resyncs.inc({ reason });
@@ -355,15 +357,11 @@ export class Daemon {
       },
       onStatus: (status, error) => {
         if (status === 'disconnected') {
-          this.watchUp = false;
-          this.lastBackendError = error?.message;
-          this.markReachable(false);
+          const outageStarts = this.session.watchDisconnected(error);
           if (error instanceof BackendConfigError) {
             this.log.error({ kind: error.name }, `backend rejected the connection settings (fix credentials/TLS): ${error.message}`);
           }
-          if (!this.wasDisconnected) {
-            this.wasDisconnected = true;
-            this.readSinceDisconnect = false;
+          if (outageStarts) {
             this.log.warn({ error: error?.message }, 'backend watch disconnected; keeping the last good files');
             // Probe with reads meanwhile (capped backoff, loud when it persists): a read that works
             // again brings the files up to date even if the watch is slow to come back.
@@ -371,12 +369,10 @@ export class Daemon {
             void this.resync();
           }
         } else {
-          this.watchUp = true;
-          this.markReachable(true);
-          if (this.wasDisconnected) {
-            this.wasDisconnected = false;
+          const { reconnected, readSince } = this.session.watchConnected();
+          if (reconnected) {
             this.metrics.watchReconnects.inc();
-            if (this.readSinceDisconnect) {
+            if (readSince) {
               this.log.info('backend watch reconnected (already re-read)');
             } else if (this.resyncing) {
               this.log.info('backend watch reconnected; re-reading now');
@@ -415,7 +411,7 @@ export class Daemon {
         this.resyncAgain = false;
         const snap = await this.readUntilSuccess();
         if (!snap || this.stopping) break;
-        this.readSinceDisconnect = true;
+        this.session.fullRead();
         if (!this.snapshot || snap.revision >= this.snapshot.revision || this.config.backend !== 'etcdv3') this.setSnapshot(snap);
         for (const w of this.workers) w.schedule();
       } while (this.resyncAgain && !this.stopping);
@@ -465,17 +461,18 @@ export class Daemon {
         fresh = await createBackend(next, this.log);
       } catch (e) {
         this.log.error(`new backend settings rejected, keeping the old ones: ${(e as Error).message}`);
-        this.config = { ...next, backend: prev.backend, nodes: prev.nodes, files: prev.files, tls: prev.tls, auth: prev.auth };
+        // Every backend setting goes back (the connection in use was made with them).
+        this.config = { ...next, ...backendSettingsOf(prev) };
         return;
       }
-      await this.watch?.close().catch(() => undefined);
-      this.watch = undefined;
-      await this.backend?.close().catch(() => undefined);
-      this.backend = fresh;
+      await this.session.watch?.close().catch(() => undefined);
+      this.session.watch = undefined;
+      await this.session.backend?.close().catch(() => undefined);
+      this.session.backend = fresh;
     }
     if (this.config.mode === 'watch') {
       if (backendChanged || prefixesChanged) {
-        await this.watch?.close().catch(() => undefined);
+        await this.session.watch?.close().catch(() => undefined);
         const snap = await this.readUntilSuccess();
         if (!snap) return;
         this.setSnapshot(snap);

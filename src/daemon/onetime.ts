@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { BackendConfigError } from '../backends/backend.js';
 import { createBackend } from '../backends/createBackend.js';
 import { createDefaultEngine } from '../template/helperSet.js';
+import { registerKeepalivedHelpers } from '../keepalived/helpers.js';
 import { TemplateCache } from '../template/templateCache.js';
 import { loadResourceSet } from './resourceSet.js';
 import { runPass } from './runPass.js';
@@ -32,7 +33,7 @@ export async function runOnetime(config: Config, log: Logger): Promise<number> {
       return err instanceof BackendConfigError ? 2 : 1;
     }
     log.debug({ revision: snapshot.revision, keys: snapshot.pairs.size, durationMs: Date.now() - started }, 'snapshot read');
-    const templates = new TemplateCache(createDefaultEngine());
+    const templates = new TemplateCache(createDefaultEngine([registerKeepalivedHelpers]));
     const outcomes = await runPass(set.resources, snapshot, templates, { ...config, log });
     const failed = outcomes.filter((o) => !o.ok).length + set.errors.length;
     log.info({ resources: set.resources.length, failed, revision: snapshot.revision, durationMs: Date.now() - started }, 'pass done');

@@ -6,11 +6,12 @@
 import type { Snapshot } from '../backends/backend.js';
 import type { Logger } from '../log/logger.js';
 import { ResourceError } from '../resource/resourceError.js';
-import { hasReloadStep, reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
+import { hasReloadStep, syncResource, type SyncResult } from '../resource/syncResource.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import type { TemplateCache } from '../template/templateCache.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../retry/backoff.js';
 import type { DaemonMetrics } from './metrics.js';
+import { reloadStep } from './reloadSteps.js';
 import { asResourceError } from './runPass.js';
 
 export interface WorkerDeps {
@@ -24,7 +25,7 @@ export interface WorkerDeps {
   readonly metrics: DaemonMetrics;
   readonly log: Logger;
   /**
-   * Runs the resource's reload step; defaults to its reload_cmd. May resolve to
+   * Runs the resource's reload step; defaults to its own (reload_cmd or [template.haproxy] strategy). May resolve to
    * 'applied-at-runtime' when the change reached the service without a reload (not counted as one).
    */
   reload?(resource: TemplateResource, log: Logger): Promise<ReloadStepOutcome | void>;
@@ -51,7 +52,6 @@ export interface WorkerStatus {
 
 export class ResourceWorker {
   private timer: NodeJS.Timeout | undefined;
-  private timerDue = 0;
   private firstEventAt: number | undefined;
   private inflight: Promise<void> | undefined;
   private dirty = false;
@@ -126,7 +126,6 @@ export class ResourceWorker {
 
   private arm(due: number, retry = false): void {
     this.clearTimer();
-    this.timerDue = due;
     this.timerIsRetry = retry;
     const delay = Math.max(0, due - Date.now());
     const fire = (): void => {
@@ -220,7 +219,7 @@ export class ResourceWorker {
   private async reload(revision: number): Promise<boolean> {
     const name = this.resource.name;
     try {
-      const how = await (this.deps.reload ?? reloadResource)(this.resource, this.deps.log.child({ revision }));
+      const how = await (this.deps.reload ?? reloadStep)(this.resource, this.deps.log.child({ revision }));
       this.reloadPending = false;
       this.retryDue = undefined;
       this.retry.reset();

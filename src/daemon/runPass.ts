@@ -5,9 +5,10 @@
 import type { Snapshot } from '../backends/backend.js';
 import type { Logger } from '../log/logger.js';
 import { ResourceError } from '../resource/resourceError.js';
-import { hasReloadStep, reloadResource, syncResource, type SyncResult } from '../resource/syncResource.js';
+import { hasReloadStep, syncResource, type SyncResult } from '../resource/syncResource.js';
 import type { TemplateResource } from '../resource/templateResource.js';
 import type { TemplateCache } from '../template/templateCache.js';
+import { reloadStep } from './reloadSteps.js';
 
 export interface PassOptions {
   readonly noop: boolean;
@@ -35,7 +36,7 @@ export async function runResource(
     const result = await syncResource(resource, snapshot, templates, opts);
     let reloaded = false;
     if (result.status === 'committed' && !opts.syncOnly) {
-      await reloadResource(resource, opts.log);
+      await reloadStep(resource, opts.log);
       reloaded = hasReloadStep(resource);
     }
     return { resource: resource.name, ok: true, result, reloaded };

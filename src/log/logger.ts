@@ -32,15 +32,27 @@ export interface LoggerOptions {
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
-/** Formats one pino JSON record as `time LEVEL msg key=value …`. Exported for tests. */
+/**
+ * Formats one pino JSON record as `time LEVEL msg key=value …`. A string field that spans lines (a
+ * unified diff, a checker's stderr) is printed after that line as the real lines it holds, and the
+ * header says where (`diff=(below)`), so a `-noop` diff reads (and pipes into `patch`) as a diff.
+ * Exported for tests.
+ */
 export function formatTextLine(record: Record<string, unknown>): string {
   const { time, level, msg, pid: _pid, hostname: _host, ...rest } = record;
   const t = typeof time === 'number' ? new Date(time).toISOString() : '';
   const lv = typeof level === 'number' ? (LEVEL_NAMES[level] ?? String(level)) : String(level);
+  const blocks: string[] = [];
   const fields = Object.entries(rest)
-    .map(([k, v]) => `${k}=${typeof v === 'string' && !/[\s"]/.test(v) ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => {
+      if (typeof v === 'string' && v.includes('\n')) {
+        blocks.push(v.endsWith('\n') ? v : v + '\n');
+        return `${k}=(below)`;
+      }
+      return `${k}=${typeof v === 'string' && !/[\s"]/.test(v) ? v : JSON.stringify(v)}`;
+    })
     .join(' ');
-  return `${t} ${lv.padEnd(5)} ${String(msg ?? '')}${fields ? ' ' + fields : ''}\n`;
+  return `${t} ${lv.padEnd(5)} ${String(msg ?? '')}${fields ? ' ' + fields : ''}\n${blocks.join('')}`;
 }
 
 function textStream(out: NodeJS.WritableStream): Writable {

@@ -4,6 +4,7 @@
  * a var can only ever be a value in the file, never a line of its own. Pure.
  */
 import { AddressError, classifyHost, formatHostPort, quote } from './address.js';
+import { nearest } from '../config/suggest.js';
 
 export interface ClusterPortOverrides {
   readonly primary_port?: number;
@@ -25,7 +26,14 @@ export interface ProxySettings {
   readonly enable_sync: boolean;
   readonly stats_address: string;
   readonly stats_port: number;
+  /** `stats auth <user>:<password>` on the stats page when both are set ('' = no authentication). */
+  readonly stats_user: string;
+  /** Never logged: `-noop` diffs and check errors show `[redacted]` (a var named *password). */
+  readonly stats_password: string;
+  /** Concurrent sessions, all listens together; past it HAProxy stops accepting (the kernel queues). */
   readonly maxconn: number;
+  /** Accept queue of each listening socket (`backlog` in defaults): connections waiting for accept(). */
+  readonly backlog: number;
   readonly server_maxconn: number;
   readonly timeout_connect: string;
   readonly timeout_client: string;
@@ -49,7 +57,10 @@ export interface ProxySettings {
   /** `user` / `group` HAProxy's workers drop to ('' = none: keep the account it was started as). */
   readonly user: string;
   readonly group: string;
-  /** `log <target> local0` in global plus `log global` + `option tcplog` ('' = no logging). */
+  /**
+   * `log <target> local0` in global plus `log global` + `option tcplog` ('' = no logging). The
+   * default, `auto`, is the syslog socket /dev/log when the host has one, else no logging.
+   */
   readonly log_target: string;
   /** `bind` argument of the stats listen, derived from stats_address and stats_port ('*:7000'). */
   readonly stats_bind: string;
@@ -66,9 +77,12 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   port_stride: 10,
   enable_read_only: false,
   enable_sync: false,
-  stats_address: '*',
+  stats_address: '127.0.0.1',
   stats_port: 7000,
-  maxconn: 100,
+  stats_user: '',
+  stats_password: '',
+  maxconn: 4096,
+  backlog: 1024,
   server_maxconn: 100,
   timeout_connect: '4s',
   timeout_client: '30m',
@@ -89,8 +103,8 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   min_members: 1,
   user: '',
   group: '',
-  log_target: '',
-  stats_bind: '*:7000',
+  log_target: 'auto',
+  stats_bind: '127.0.0.1:7000',
   clusters: {},
 };
 
@@ -99,7 +113,7 @@ export class SettingsError extends Error {
   override readonly name = 'SettingsError';
 }
 
-type Kind = 'port' | 'count' | 'bool' | 'duration' | 'path' | 'checkPath' | 'bindAddress' | 'size' | 'account' | 'logTarget';
+type Kind = 'port' | 'count' | 'bool' | 'duration' | 'path' | 'checkPath' | 'bindAddress' | 'size' | 'account' | 'logTarget' | 'statsUser' | 'secret';
 
 const KINDS: Record<Exclude<keyof ProxySettings, 'clusters' | 'stats_bind'>, Kind> = {
   bind_address: 'bindAddress',
@@ -112,7 +126,10 @@ const KINDS: Record<Exclude<keyof ProxySettings, 'clusters' | 'stats_bind'>, Kin
   enable_sync: 'bool',
   stats_address: 'bindAddress',
   stats_port: 'port',
+  stats_user: 'statsUser',
+  stats_password: 'secret',
   maxconn: 'count',
+  backlog: 'count',
   server_maxconn: 'count',
   timeout_connect: 'duration',
   timeout_client: 'duration',
@@ -174,8 +191,20 @@ function checkValue(name: string, kind: Kind, v: unknown): unknown {
       if (v === '') return '';
       if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]{0,31}$/.test(v)) fail('a user or group name');
       return v;
+    case 'statsUser':
+      if (v === '') return '';
+      if (typeof v !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(v)) fail('a user name of A-Z a-z 0-9 _ . @ -');
+      return v;
+    case 'secret':
+      // The value is never quoted back: it may be the password itself, misplaced.
+      if (v === '') return '';
+      if (typeof v !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(v) || /[#"'\\]/.test(v)) {
+        throw new SettingsError(`vars.${name} must be 1-128 printable characters without spaces, quotes, # or \\ (value not shown)`);
+      }
+      return v;
     case 'logTarget':
       if (v === '') return '';
+      if (v === 'auto') return 'auto';
       if (typeof v !== 'string' || !/^(\/[A-Za-z0-9_.\/-]{1,200}|(udp@|tcp@)?[0-9.]{7,15}:\d{1,5}|(udp6@|tcp6@)?\[[0-9A-Fa-f:.]+\]:\d{1,5}|stdout|stderr)$/.test(v)) {
         fail('a log target such as /dev/log, 127.0.0.1:514 or stdout');
       }
@@ -194,8 +223,32 @@ function checkValue(name: string, kind: Kind, v: unknown): unknown {
   }
 }
 
+/** Every var the shipped haproxy.cfg knows (`clusters` is the table of pinned ports). */
+export const KNOWN_PROXY_VARS: readonly string[] = [...Object.keys(KINDS), 'clusters'];
+
+/**
+ * Throws SettingsError for the first var that is not a setting of the shipped haproxy.cfg, naming
+ * the nearest known one: a misspelt var would otherwise fall back to its default without a word.
+ */
+export function checkKnownProxyVars(vars: Readonly<Record<string, unknown>>): void {
+  for (const name of Object.keys(vars).sort()) {
+    if (KNOWN_PROXY_VARS.includes(name)) continue;
+    const guess = nearest(name, KNOWN_PROXY_VARS);
+    throw new SettingsError(
+      `vars.${name} is not a setting of this template${guess ? ` (did you mean ${guess}?)` : ''}; ` +
+        `its settings are listed in README "The shipped haproxy.cfg" (a var of your own: drop strict=true from patroniSettings)`,
+    );
+  }
+}
+
+/** What resolveProxySettings needs to know about the host (read at the edge, by the helper). */
+export interface ProxyHost {
+  /** The syslog socket /dev/log exists (log_target = "auto" uses it). */
+  readonly syslogSocket: boolean;
+}
+
 /** `[template.vars]` over the defaults, validated; throws SettingsError naming the first bad var. */
-export function resolveProxySettings(vars: Readonly<Record<string, unknown>>): ProxySettings {
+export function resolveProxySettings(vars: Readonly<Record<string, unknown>>, host: ProxyHost = { syslogSocket: false }): ProxySettings {
   const out: Record<string, unknown> = { ...DEFAULT_PROXY_SETTINGS };
   for (const [name, kind] of Object.entries(KINDS) as [keyof typeof KINDS, Kind][]) {
     const v = vars[name];
@@ -225,6 +278,12 @@ export function resolveProxySettings(vars: Readonly<Record<string, unknown>>): P
     (out as Record<string, unknown>)['replica_check'] = `${s.replica_check}${s.replica_check.includes('?') ? '&' : '?'}lag=${s.replica_max_lag}`;
   }
   out['stats_bind'] = bindAddress(s.stats_address, s.stats_port);
+  if (s.log_target === 'auto') out['log_target'] = host.syslogSocket ? '/dev/log' : '';
+  if ((s.stats_user === '') !== (s.stats_password === '')) {
+    throw new SettingsError(
+      s.stats_user === '' ? 'vars.stats_password is set without vars.stats_user: set both for `stats auth`, or neither' : 'vars.stats_user is set without vars.stats_password: set both for `stats auth`, or neither',
+    );
+  }
   return out as unknown as ProxySettings;
 }
 

@@ -3,10 +3,12 @@
  * render → compare with dest → (noop: diff) → stage beside dest → check_cmd on the stage → atomic commit.
  * The reload is a separate step (reloadResource) so the daemon can retry it on its own schedule.
  */
+import { redactSecrets, secretValues } from './secretVars.js';
 import type { Snapshot } from '../backends/backend.js';
 import type { Logger } from '../log/logger.js';
 import { Store } from '../store/store.js';
 import { isUnderPrefix } from '../store/keys.js';
+import { restrictSnapshot } from '../store/snapshot.js';
 import type { RenderWarning } from '../template/renderData.js';
 import { renderTemplate } from '../template/renderTemplate.js';
 import type { TemplateCache } from '../template/templateCache.js';
@@ -22,6 +24,7 @@ import {
   writeStageFile,
   type StagedFile,
 } from './stageFile.js';
+import type { HaproxyReloadSettings } from './haproxyReloadSettings.js';
 import type { TemplateResource } from './templateResource.js';
 import { unifiedDiff } from './unifiedDiff.js';
 
@@ -70,17 +73,19 @@ export async function renderResource(
   }
   let compiled;
   try {
-    compiled = templates.load(resource.src);
+    compiled = templates.load(resource.src, resource.engine);
   } catch (e) {
     throw new ResourceError(resource.name, 'template', (e as Error).message, { cause: e });
   }
   try {
     return await renderTemplate(compiled, {
-      store: new Store(snapshot, resource.prefix),
+      // confd's templates see only the resource's keys (confd reads just those into its store).
+      store: new Store(resource.engine === 'go' ? restrictSnapshot(snapshot, resource.keys) : snapshot, resource.prefix),
       vars: resource.vars,
       resource: resource.name,
       log,
       lookups: templates.lookups,
+      ...(resource.maxOutput !== undefined ? { maxOutput: resource.maxOutput } : {}),
     });
   } catch (e) {
     throw new ResourceError(resource.name, 'render', (e as Error).message, { cause: e });
@@ -121,7 +126,7 @@ export async function syncResource(
     throw new ResourceError(resource.name, 'stage', (e as Error).message, { cause: e });
   }
   if (opts.noop) {
-    const diff = await unifiedDiff(resource.dest, await readDestination(resource.dest), content);
+    const diff = redactSecrets(await unifiedDiff(resource.dest, await readDestination(resource.dest), content), secretValues(resource.vars));
     log.info({ dest: resource.dest, diff }, 'noop: would update');
     return done('noop', diff);
   }
@@ -137,9 +142,13 @@ export async function syncResource(
       const cmd = expandCommand(resource.checkCmd, { src: staged.path, dest: resource.dest });
       try {
         const r = await runShellCommand('check_cmd', cmd, resource.checkTimeoutMs);
-        log.debug({ durationMs: r.durationMs }, 'check passed');
+        // A check that passes may still say something (HAProxy's [WARNING]s, a check that skipped
+        // itself): shown, not swallowed.
+        const output = r.stderr.trim();
+        if (output !== '') log.info({ durationMs: r.durationMs, output: redactSecrets(output, secretValues(resource.vars)) }, 'check passed, with output');
+        else log.debug({ durationMs: r.durationMs }, 'check passed');
       } catch (e) {
-        throw new ResourceError(resource.name, 'check', (e as Error).message, { cause: e });
+        throw new ResourceError(resource.name, 'check', redactSecrets((e as Error).message, secretValues(resource.vars)));
       }
     }
     try {
@@ -161,13 +170,21 @@ export function hasReloadStep(resource: TemplateResource): boolean {
   return resource.reloadCmd !== undefined || resource.haproxy !== undefined;
 }
 
+/** Reloads HAProxy for a resource with [template.haproxy] (src/haproxy/reload, given by the composition root). */
+export type HaproxyReload = (settings: HaproxyReloadSettings, dest: string, timeoutMs: number, log: Logger) => Promise<void>;
+
+/** The reload strategies that live above resource/ and are passed in. */
+export interface ReloadStrategies {
+  readonly haproxy?: HaproxyReload;
+}
+
 /** Runs the resource's reload step (if any); throws ResourceError('reload') quoting its stderr. */
-export async function reloadResource(resource: TemplateResource, log: Logger): Promise<void> {
+export async function reloadResource(resource: TemplateResource, log: Logger, strategies: ReloadStrategies = {}): Promise<void> {
   if (resource.haproxy !== undefined) {
     const started = Date.now();
     try {
-      const { reloadHaproxyResource } = await import('./haproxyReloadStep.js');
-      await reloadHaproxyResource(resource.haproxy, resource.dest, resource.reloadTimeoutMs, log.child({ resource: resource.name }));
+      if (strategies.haproxy === undefined) throw new Error('no HAProxy reload strategy was given for [template.haproxy]');
+      await strategies.haproxy(resource.haproxy, resource.dest, resource.reloadTimeoutMs, log.child({ resource: resource.name }));
     } catch (e) {
       throw new ResourceError(resource.name, 'reload', (e as Error).message, { cause: e });
     }

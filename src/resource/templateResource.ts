@@ -9,6 +9,7 @@ import { describeTomlError } from '../config/loadConfig.js';
 import { joinKeys } from '../store/keys.js';
 import { gidOf, uidOf } from './accounts.js';
 import { parseDuration, parseWait, type WaitSpec } from '../config/duration.js';
+import { engineForPath, type EngineKind } from '../template/engineKind.js';
 import { parseHaproxyReloadSettings, type HaproxyReloadSettings } from './haproxyReloadSettings.js';
 
 export interface TemplateResource {
@@ -16,8 +17,12 @@ export interface TemplateResource {
   readonly name: string;
   /** Path of the TOML file it came from. */
   readonly file: string;
-  /** Absolute path of the Handlebars template. */
+  /** Absolute path of the template. */
   readonly src: string;
+  /** Template language: Go text/template (confd's) or Handlebars; from `engine`, else `src`'s extension. */
+  readonly engine: TemplateEngineKind;
+  /** `max_output`: a Go template render longer than this many bytes is refused (default 64 MiB). */
+  readonly maxOutput: number | undefined;
   /** Absolute destination path. */
   readonly dest: string;
   /** Absolute key prefix: global -prefix joined with the resource's prefix. */
@@ -49,8 +54,10 @@ export class ResourceConfigError extends Error {
   }
 }
 
+export type TemplateEngineKind = EngineKind;
+
 export const RESOURCE_KEYS = [
-  'src', 'dest', 'keys', 'prefix', 'mode', 'uid', 'gid', 'owner', 'group', 'check_cmd', 'reload_cmd',
+  'src', 'engine', 'max_output', 'dest', 'keys', 'prefix', 'mode', 'uid', 'gid', 'owner', 'group', 'check_cmd', 'reload_cmd',
   'check_timeout', 'reload_timeout', 'min_keys', 'wait', 'vars', 'haproxy',
 ] as const;
 
@@ -127,6 +134,12 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
     }
     const src = expectString(o, 'src');
     if (src === undefined || src === '') throw new Error('src is required (the template file, relative to the templates directory)');
+    const engineRaw = expectString(o, 'engine');
+    if (engineRaw !== undefined && engineRaw !== 'go' && engineRaw !== 'handlebars') {
+      throw new Error(`engine must be "go" or "handlebars", got ${JSON.stringify(engineRaw)}`);
+    }
+    const engine: TemplateEngineKind = engineRaw ?? engineForPath(src);
+    const maxOutput = o['max_output'] === undefined ? undefined : parseByteSize(o['max_output'], 'max_output');
     const dest = expectString(o, 'dest');
     if (dest === undefined || dest === '') throw new Error('dest is required (the file to write)');
     const keysRaw = o['keys'] ?? [];
@@ -150,6 +163,8 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
       name: basename(file),
       file,
       src: isAbsolute(src) ? src : resolve(ctx.templatesDir, src),
+      engine,
+      maxOutput,
       dest: isAbsolute(dest) ? dest : resolve(ctx.cwd, dest),
       prefix,
       keys,
@@ -169,6 +184,17 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
     if (e instanceof ResourceConfigError) throw e;
     throw new ResourceConfigError(file, (e as Error).message);
   }
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+
+/** A size: a number of bytes, or "64MiB", "500 KB", "1GB". */
+export function parseByteSize(raw: unknown, key: string): number {
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0) return raw;
+  const m = typeof raw === 'string' ? /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(raw) : null;
+  const unit = m ? BYTE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) throw new Error(`${key} must be a positive size such as 1048576, "500KB" or "64MiB", got ${JSON.stringify(raw)}`);
+  return Number(m[1]) * unit;
 }
 
 /** Deep copy into ordinary objects (the toml package yields null-prototype objects). */

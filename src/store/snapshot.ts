@@ -1,5 +1,17 @@
-import type { ChangeEvent, Snapshot } from '../backends/backend.js';
+/** Snapshots of the key space: what every backend produces and the store reads. */
 import { isUnderPrefix } from './keys.js';
+
+/** An immutable read of every key under some prefixes, taken at one revision. */
+export interface Snapshot {
+  /** Backend revision the read was taken at (etcd's header revision; a counter for file/env). */
+  readonly revision: number;
+  /** Absolute key → value. Never mutated after creation. */
+  readonly pairs: ReadonlyMap<string, string>;
+}
+
+export type ChangeEvent =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
+  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
 
 export function emptySnapshot(revision = 0): Snapshot {
   return { revision, pairs: new Map() };

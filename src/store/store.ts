@@ -2,7 +2,7 @@
  * The read side of a snapshot with confd's query semantics. Keys given to a Store are relative to
  * its prefix ("/members/pg1" under prefix "/service/demo"); results carry relative keys too.
  */
-import type { Snapshot } from '../backends/backend.js';
+import type { Snapshot } from './snapshot.js';
 import { isUnderPrefix, joinKeys, normalizeKey } from './keys.js';
 
 export interface KeyValue {
@@ -65,6 +65,11 @@ export class Store {
       this.sortedKeys = [...this.snapshot.pairs.keys()].filter((k) => isUnderPrefix(k, this.prefix)).sort();
     }
     return this.sortedKeys;
+  }
+
+  /** Absolute keys under this store's prefix, sorted (computed once per Store; do not modify). */
+  absoluteKeys(): readonly string[] {
+    return this.keysUnderPrefix();
   }
 
   /** Number of keys under this store's prefix. */

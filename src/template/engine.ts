@@ -4,6 +4,7 @@
  */
 import Handlebars from 'handlebars';
 import type { RenderData, RenderWarning } from './renderData.js';
+import { STRICT_PRINT_HELPER, registerStrictPrint, rewriteStrictPrints } from './strictPrint.js';
 
 export type HandlebarsEnv = typeof Handlebars;
 export type HelperRegistration = (hb: HandlebarsEnv) => void;
@@ -46,21 +47,28 @@ export function createTemplateEngine(registrations: readonly HelperRegistration[
   const helperNames = Object.keys(hb.helpers).filter((n) => !BUILTIN_HELPERS.includes(n));
   const knownHelpers: Record<string, boolean> = {};
   for (const n of helperNames) knownHelpers[n] = true;
+  // Printing a field the data does not have is an error (strictPrint.ts), not an empty string.
+  registerStrictPrint(hb);
+  knownHelpers[STRICT_PRINT_HELPER] = true;
+  const isHelper = (n: string): boolean => n in hb.helpers;
 
   return {
     helperNames,
     compile(name, source) {
       const options = { noEscape: true, strict: false, knownHelpers, knownHelpersOnly: true };
+      let ast: ReturnType<typeof hb.parse>;
       try {
+        ast = hb.parse(source);
+        rewriteStrictPrints(ast as unknown as Parameters<typeof rewriteStrictPrints>[0], isHelper);
         // compile() is lazy; precompile() runs the whole compiler now, so syntax errors and unknown
         // helpers surface when the template is loaded.
-        hb.precompile(source, options);
+        hb.precompile(ast, options);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         const line = lineOf(msg);
         throw new TemplateError(`template ${name}${line ? ` line ${line}` : ''}: ${firstLines(msg)}`, name, line);
       }
-      const fn = hb.compile(source, options);
+      const fn = hb.compile(ast, options);
       return {
         name,
         render(data: RenderData): string {

@@ -20,6 +20,8 @@ export interface RenderData {
   readonly log: Logger;
   /** DNS answers for lookupIP/lookupSRV; a miss is recorded as pending (see lookups.ts). */
   readonly lookups: LookupCache;
+  /** Refuse output longer than this many characters (the resource's `max_output`); engine default when absent. */
+  readonly maxOutput?: number;
 }
 
 export interface RenderWarning {

@@ -16,6 +16,8 @@ export interface RenderInput {
   readonly log: Logger;
   /** Shared DNS cache; a fresh one when not given. */
   readonly lookups?: LookupCache;
+  /** Refuse output longer than this (characters). */
+  readonly maxOutput?: number;
 }
 
 const MAX_ROUNDS = 3;
@@ -25,6 +27,10 @@ export async function renderTemplate(compiled: CompiledTemplate, input: RenderIn
   for (let round = 1; ; round++) {
     const data: RenderData = { ...input, lookups, warnings: [] };
     const content = compiled.render(data);
+    // The Go engine stops as soon as it passes the limit; a Handlebars render is measured when done.
+    if (input.maxOutput !== undefined && content.length > input.maxOutput) {
+      throw new Error(`template ${compiled.name}: output of ${content.length} bytes exceeds max_output (${input.maxOutput} bytes)`);
+    }
     if (!lookups.hasPending() || round >= MAX_ROUNDS) return { content, warnings: data.warnings };
     await lookups.resolvePending();
   }

@@ -1,12 +1,12 @@
 /**
- * The real-cluster rig for the controller's acceptance test and benchmark: etcd, a 3-node Patroni
+ * The real-cluster rig for the controller's acceptance test and benchmark: etcd (or ZooKeeper), a 3-node Patroni
  * cluster, HAProxy 2.6 master-worker with the shipped haproxy.cfg.hbs (reloads keep state through
  * the master socket), and `haconfd -watch` with or without `[controller]`. Plus the instruments:
  *
  * - a write client: every 20 ms a fresh connection through the write port (a minimal pg-wire
  *   client on node:net, trust auth) running `select inet_server_port(); insert …`, recording when
  *   it started/ended, which node answered and whether the write succeeded;
- * - an etcd watch on the leader key (arrival time of every change);
+ * - a watch on the leader key, in etcd or ZooKeeper (arrival time of every change);
  * - failover drivers (patronictl switchover, kill -9 of the leader's Patroni + Postgres, restart)
  *   and the analysis of one failover from those records.
  */
@@ -16,6 +16,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3, type Watcher } from 'etcd3';
 import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
+import { startZookeeper, type ZookeeperInstance } from '../harness/zookeeper.js';
+import { ZkSession } from '../../src/backends/zookeeper/session.js';
+import { EVENT } from '../../src/backends/zookeeper/protocol.js';
 import { startPatroniCluster, type PatroniCluster } from '../harness/patroni.js';
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
 import { runCli, startCli } from '../harness/cli.js';
@@ -168,7 +171,58 @@ export interface KeyChange {
   readonly value: string | null;
 }
 
-export class LeaderKeyLog {
+/** The leader key's changes as observed (etcd watch or ZooKeeper persistent watch). */
+export interface KeyLog {
+  readonly changes: KeyChange[];
+  start(): Promise<void>;
+  at(t: number): string | null;
+  stop(): Promise<void>;
+}
+
+/** The leader znode through a persistent watch on it (its data fetched on every event). */
+export class ZkLeaderKeyLog implements KeyLog {
+  readonly changes: KeyChange[] = [];
+  private session: ZkSession | undefined;
+
+  constructor(private readonly node: string, private readonly path: string) {}
+
+  private record(value: string | null): void {
+    const last = this.changes[this.changes.length - 1];
+    if (last === undefined || last.value !== value) this.changes.push({ at: Date.now(), value });
+  }
+
+  async start(): Promise<void> {
+    const [host, port] = this.node.split(':');
+    const s = await ZkSession.open({ host: host as string, port: Number(port), label: this.node }, {
+      connectTimeoutMs: 5000,
+      sessionTimeoutMs: 30_000,
+      onNotification: (ev) => {
+        if (ev.path !== this.path) return;
+        if (ev.type === EVENT.nodeDeleted) this.record(null);
+        else void s.getData(this.path).then((d) => this.record(d ? d.data.toString('utf8') : null), () => undefined);
+      },
+    });
+    this.session = s;
+    await s.addRecursiveWatch(this.path);
+    const now = await s.getData(this.path);
+    this.record(now ? now.data.toString('utf8') : null);
+  }
+
+  at(t: number): string | null {
+    let v: string | null = null;
+    for (const c of this.changes) {
+      if (c.at > t) break;
+      v = c.value;
+    }
+    return v;
+  }
+
+  async stop(): Promise<void> {
+    await this.session?.close();
+  }
+}
+
+export class LeaderKeyLog implements KeyLog {
   readonly changes: KeyChange[] = [];
   private client: Etcd3 | undefined;
   private watcher: Watcher | undefined;
@@ -207,14 +261,16 @@ export class LeaderKeyLog {
 // ---- the rig ----
 
 export interface FailoverRig {
-  readonly etcd: EtcdInstance;
+  /** The DCS (one of the two). */
+  readonly etcd: EtcdInstance | undefined;
+  readonly zookeeper: ZookeeperInstance | undefined;
   readonly cluster: PatroniCluster;
   readonly haproxy: HaproxyInstance;
   readonly haconfd: RunningProcess;
   readonly dir: string;
   readonly ports: { write: number; read: number; stats: number };
   readonly controller: boolean;
-  readonly keyLog: LeaderKeyLog;
+  readonly keyLog: KeyLog;
   /** Node name by Postgres port. */
   nodeOfPort(port: number | undefined): string | undefined;
   /** haconfd's log records (JSON lines) so far. */
@@ -227,6 +283,8 @@ export interface FailoverRigOptions {
   /** HAProxy check interval (shipped default 3s). */
   readonly checkInter?: string;
   readonly scope?: string;
+  /** Patroni's DCS and haconfd's backend (default etcd). */
+  readonly dcs?: 'etcd' | 'zookeeper';
 }
 
 export async function startFailoverRig(opts: FailoverRigOptions): Promise<FailoverRig> {
@@ -235,19 +293,26 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
   const dir = tempDir('controller-e2e');
   const scope = opts.scope ?? 'demo';
   let etcd: EtcdInstance | undefined;
+  let zookeeper: ZookeeperInstance | undefined;
   let cluster: PatroniCluster | undefined;
   let haproxy: HaproxyInstance | undefined;
   let haconfd: RunningProcess | undefined;
-  const keyLog: { v?: LeaderKeyLog } = {};
+  const keyLog: { v?: KeyLog } = {};
   const cleanup = async (): Promise<void> => {
     await keyLog.v?.stop().catch(() => undefined);
     await Promise.allSettled([haconfd?.stop(), haproxy?.stop(), cluster?.stop()]);
     await etcd?.stop().catch(() => undefined);
+    await zookeeper?.stop().catch(() => undefined);
     removeDir(dir);
   };
   try {
-    etcd = await startEtcd('controller-e2e');
-    cluster = await startPatroniCluster({ etcd, scope, nodes: 3 });
+    if (opts.dcs === 'zookeeper') {
+      zookeeper = await startZookeeper({ tickTimeMs: 1000 });
+      cluster = await startPatroniCluster({ zookeeper, scope, nodes: 3 });
+    } else {
+      etcd = await startEtcd('controller-e2e');
+      cluster = await startPatroniCluster({ etcd, scope, nodes: 3 });
+    }
     const leader = await cluster.leader();
     await cluster.psql(cluster.node(leader).pgPort, 'create table if not exists probe (id bigserial primary key, at timestamptz default now())');
     const [write, read, stats] = (await freePorts(3)) as [number, number, number];
@@ -265,18 +330,20 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
         `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n`,
       );
     }
-    const common = ['-backend', 'etcdv3', '-node', etcd.clientUrl, '-confdir', confdir, '-log-format', 'json'];
+    const backend = zookeeper ? ['-backend', 'zookeeper', '-node', zookeeper.node] : ['-backend', 'etcdv3', '-node', (etcd as EtcdInstance).clientUrl];
+    const common = [...backend, '-confdir', confdir, '-log-format', 'json'];
     const first = await runCli(['-onetime', '-sync-only', ...common], { cwd: dir });
     if (first.code !== 0) throw new Error(`haconfd -onetime failed: ${first.stderr}`);
     haproxy = await startHaproxy({ dir, configFile: cfgFile, masterSocket: master });
     const logFile = join(dir, 'haconfd.log');
     haconfd = startCli(['-watch', ...common], { logFile, cwd: dir });
-    keyLog.v = new LeaderKeyLog(etcd.clientUrl, `/service/${scope}/leader`);
+    keyLog.v = zookeeper ? new ZkLeaderKeyLog(zookeeper.node, `/service/${scope}/leader`) : new LeaderKeyLog((etcd as EtcdInstance).clientUrl, `/service/${scope}/leader`);
     await keyLog.v.start();
     const c = cluster;
     const portToNode = (): Map<number, string> => new Map(c.nodes.map((n) => [n.pgPort, n.name] as const));
     const rig: FailoverRig = {
       etcd,
+      zookeeper,
       cluster,
       haproxy,
       haconfd,
@@ -300,7 +367,7 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     };
     // Writes through HAProxy reach the leader, and haconfd watches (and steers), before anything is measured.
     await waitFor('a write through the write port', async () => (await pgQuery(write, WRITE_SQL, 1000)).ok, 60_000, 200);
-    const ready = opts.controller ? 'confirmed as a running primary' : 'etcd watch: connected';
+    const ready = opts.controller ? 'confirmed as a running primary' : zookeeper ? 'haconfd started' : 'etcd watch: connected';
     await waitFor(`haconfd: "${ready}" (log ${logFile})`, () => rig.haconfdLog().some((l) => String(l['msg']).includes(ready)), 60_000, 50);
     return rig;
   } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * A real Patroni cluster for tests: Debian's patroni 3.0.2 + PostgreSQL 15, N nodes on 127.0.0.1 and
- * free ports, in a temp dir, against an etcd from test/harness/etcd.ts (Patroni's `etcd3:` section).
+ * free ports, in a temp dir, against an etcd from test/harness/etcd.ts (Patroni's `etcd3:` section)
+ * or a ZooKeeper from test/harness/zookeeper.ts (Patroni's `zookeeper:` section, python3-kazoo).
  * Patroni runs as the `postgres` user (Postgres refuses root). Everything is stopped by PID, and the
  * postmaster by its pid file when Patroni is gone (Patroni starts it in its own session).
  */
@@ -8,6 +9,8 @@ import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EtcdInstance } from './etcd.js';
+import type { ZookeeperInstance } from './zookeeper.js';
+import { openZkClient } from './zookeeper.js';
 import { freePorts, removeDir, requireBinary, sleep, startProcess, tempDir, waitFor, type RunningProcess } from './process.js';
 
 export const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
@@ -58,7 +61,10 @@ export interface PatroniCluster {
 }
 
 export interface PatroniClusterOptions {
-  etcd: EtcdInstance;
+  /** The DCS: an etcd (etcd3:) … */
+  etcd?: EtcdInstance;
+  /** … or a ZooKeeper (zookeeper:). Exactly one of the two. */
+  zookeeper?: ZookeeperInstance;
   scope: string;
   namespace?: string;
   nodes?: number;
@@ -141,7 +147,8 @@ function nodeConfig(o: {
   scope: string;
   namespace: string;
   name: string;
-  etcdHost: string;
+  /** The DCS section of patroni.yml. */
+  dcs: string;
   apiPort: number;
   pgPort: number;
   dir: string;
@@ -156,8 +163,7 @@ log:
 restapi:
   listen: 127.0.0.1:${o.apiPort}
   connect_address: 127.0.0.1:${o.apiPort}
-etcd3:
-  hosts: ${o.etcdHost}
+${o.dcs}
 bootstrap:
   dcs:
     ttl: 10
@@ -226,7 +232,9 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
   const namePrefix = opts.namePrefix ?? 'pg';
   const dir = tempDir(`patroni-${scope}`);
   chmodSync(dir, 0o755); // traversable by postgres
-  const etcdHost = `127.0.0.1:${opts.etcd.clientPort}`;
+  if ((opts.etcd === undefined) === (opts.zookeeper === undefined)) throw new Error('startPatroniCluster: give etcd or zookeeper');
+  if (opts.zookeeper) requireBinary('/usr/lib/python3/dist-packages/kazoo/client.py', 'python3-kazoo');
+  const dcs = opts.etcd ? `etcd3:\n  hosts: 127.0.0.1:${opts.etcd.clientPort}` : `zookeeper:\n  hosts: ['${opts.zookeeper?.node}']`;
   const nodes: PatroniNode[] = [];
   const keyPrefix = `${namespace}/${scope}`;
 
@@ -242,7 +250,7 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
     chownSync(ndir, pgUser.uid, pgUser.gid);
     const configFile = join(ndir, 'patroni.yml');
     const writeConfig = (): void => {
-      writeFileSync(configFile, nodeConfig({ scope, namespace, name, etcdHost, apiPort, pgPort, dir: ndir, tags: nodeTags() }));
+      writeFileSync(configFile, nodeConfig({ scope, namespace, name, dcs, apiPort, pgPort, dir: ndir, tags: nodeTags() }));
       chmodSync(configFile, 0o644);
     };
     writeConfig();
@@ -332,8 +340,33 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
     return node;
   }
 
+  /** Leader and member znodes through a short ZooKeeper session. */
+  const zkRead = async <T>(fn: (c: Awaited<ReturnType<typeof openZkClient>>) => Promise<T>): Promise<T> => {
+    const c = await openZkClient((opts.zookeeper as ZookeeperInstance).node);
+    try {
+      return await fn(c);
+    } finally {
+      await c.close();
+    }
+  };
   const members = async (): Promise<Map<string, Record<string, unknown>>> => {
-    const out = await opts.etcd.ctl(['get', '--prefix', `${keyPrefix}/members/`, '-w', 'json']);
+    if (opts.zookeeper) {
+      return zkRead(async (c) => {
+        const m = new Map<string, Record<string, unknown>>();
+        const kids = await c.getChildren(`${keyPrefix}/members`);
+        for (const k of kids?.children ?? []) {
+          const d = await c.getData(`${keyPrefix}/members/${k}`);
+          try {
+            if (d) m.set(k, JSON.parse(d.data.toString('utf8')) as Record<string, unknown>);
+          } catch {
+            /* not JSON: skip */
+          }
+        }
+        return m;
+      });
+    }
+    const etcd = opts.etcd as EtcdInstance;
+    const out = await etcd.ctl(['get', '--prefix', `${keyPrefix}/members/`, '-w', 'json']);
     const parsed = JSON.parse(out) as { kvs?: { key: string; value: string }[] };
     const m = new Map<string, Record<string, unknown>>();
     for (const kv of parsed.kvs ?? []) {
@@ -348,7 +381,9 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
     return m;
   };
   const leader = async (): Promise<string> =>
-    (await opts.etcd.ctl(['get', '--print-value-only', `${keyPrefix}/leader`])).trim();
+    opts.zookeeper
+      ? zkRead(async (c) => (await c.getData(`${keyPrefix}/leader`))?.data.toString('utf8').trim() ?? '')
+      : ((await (opts.etcd as EtcdInstance).ctl(['get', '--print-value-only', `${keyPrefix}/leader`])).trim());
 
   const cluster: PatroniCluster = {
     scope,

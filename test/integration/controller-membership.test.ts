@@ -116,6 +116,8 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 600_000
       assert.equal(await metricValue(registry, 'haconfd_controller_commands_total', { action: 'add', kind: 'membership', result: 'ok' }), 2);
       assert.equal(await metricValue(registry, 'haconfd_controller_membership_changes_total', { outcome: 'runtime' }), 1);
       assert.ok(rig.logs.some((l) => l.includes('demo_replicas/pg4 added at runtime')));
+      // The moment between the DCS naming pg4 and its add is no warning (issue 13: it was noise).
+      assert.ok(!rig.logs.some((l) => l.includes('HAProxy lacks')), rig.logs.join('\n'));
 
       // A reload later (any other change) reads the file, which has pg4: it stays, in its role.
       assert.notEqual(await reloadTo(rig, c, readFileSync(rig.cfgFile, 'utf8')), pid);
@@ -378,6 +380,8 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 600_000
         assert.equal(await rig.haproxy.workerPid(), pid, 'the same worker throughout');
         assert.equal(logged('"msg":"reloaded"'), 1, 'one reload in all: the first change');
         assert.ok(!/"level":(50|60)/.test(haconfd.log()), haconfd.log());
+        // Each join is a moment where the DCS names a server HAProxy does not have yet: no warning (issue 13).
+        assert.equal(logged('HAProxy lacks'), 0, haconfd.log());
       } finally {
         await haconfd.stop();
       }

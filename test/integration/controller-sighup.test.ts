@@ -67,9 +67,16 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 600_000 
         await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
         assert.equal(await steered(true), true);
 
+        // A misspelt key: the whole new configuration is refused (as at start-up, in every mode).
         table('intervall = "1s"');
         haconfd.kill('SIGHUP');
-        await waitFor('the bad table reported', () => logged('unknown key \\"intervall\\"') && logged('the controller keeps running as it was'), 60_000, 50);
+        await waitFor('the bad key reported', () => logged('unknown key \\"intervall\\"') && logged('new configuration rejected, keeping the running one'), 60_000, 50);
+        assert.equal(await steered(true), true, 'the running controller carries on');
+
+        // A bad value: the rest applies, the controller keeps running as it was.
+        table('confirm_timeout = "soon"');
+        haconfd.kill('SIGHUP');
+        await waitFor('the bad table reported', () => logged('invalid duration') && logged('the controller keeps running as it was'), 60_000, 50);
         assert.equal(await steered(true), true, 'the running controller carries on');
 
         table('enabled = false');

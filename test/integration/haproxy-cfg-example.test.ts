@@ -94,7 +94,7 @@ test('examples/compose: the sidecar resource parses and renders (demo pinned to 
 
 test('examples/systemd/haconfd.service runs -watch against etcd with the shipped confdir', () => {
   const unit = readFileSync(join(ROOT, 'examples/systemd/haconfd.service'), 'utf8');
-  assert.match(unit, /^ExecStart=\/usr\/bin\/haconfd -watch -backend etcdv3 -confdir \/etc\/haconfd /m);
+  assert.match(unit, /^ExecStart=haconfd -watch -backend etcdv3 -confdir \/etc\/haconfd /m);
   assert.match(unit, /^After=.*haproxy\.service/m);
   assert.match(unit, /^ReadWritePaths=\/etc\/haproxy \/var\/lib\/haproxy \/run\/haproxy$/m);
 });

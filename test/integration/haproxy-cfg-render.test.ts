@@ -93,7 +93,10 @@ describe('shipped haproxy.cfg: one cluster', () => {
     assert.ok(section(content, 'demo_replicas').includes('bind *:5001'));
     assert.ok(section(content, 'demo_replicas').includes('http-check send meth OPTIONS uri /replica'));
     assert.equal(servers(content, 'demo_replicas').length, 3);
-    assert.ok(section(content, 'stats').includes('bind *:7000'));
+    assert.ok(section(content, 'stats').includes('bind 127.0.0.1:7000'), 'the stats page on loopback by default');
+    assert.ok(!section(content, 'stats').some((l) => l.startsWith('stats auth')));
+    assert.match(content, /^global\n(?: {4}#.*\n)* {4}maxconn 4096$/m);
+    assert.match(content, /^defaults\n(?:.*\n)*? {4}backlog 1024$/m);
     assert.match(content, new RegExp(`stats socket ${join(dir, 'admin.sock')} mode 600 level admin expose-fd listeners`));
     assert.match(content, /server-state-file /);
     assert.match(content, /load-server-state-from-file global/);
@@ -147,6 +150,69 @@ describe('shipped haproxy.cfg: one cluster', () => {
     await assert.rejects(render(pairs, { enable_sync: 'yes' }), /vars\.enable_sync/);
     await assert.rejects(render(pairs, { user: 'root\n    stats socket /tmp/x level admin' }), /vars\.user/);
     await assert.rejects(render(pairs, { log_target: '/dev/log local0\nglobal' }), /vars\.log_target/);
+  });
+});
+
+describe('shipped haproxy.cfg: typos are errors', () => {
+  test('an unknown [template.vars] key fails the render naming the nearest setting (primery_port would silently keep 5000)', async () => {
+    const pairs = clusterPairs('/service', 'demo', threeMembers());
+    await assert.rejects(render(pairs, { primery_port: 6000, replica_port: 6001 }), (e: Error) => {
+      assert.match(e.message, /vars\.primery_port is not a setting of this template \(did you mean primary_port\?\)/);
+      return true;
+    });
+    await assert.rejects(render(pairs, { statsport: 7100 }), /vars\.statsport is not a setting of this template \(did you mean stats_port\?\)/);
+    await assert.rejects(render(pairs, { zzzzzzzzzz: 1 }), (e: Error) => /vars\.zzzzzzzzzz is not a setting/.test(e.message) && !/did you mean/.test(e.message));
+  });
+
+  test('the shipped conf.d/haproxy.toml and every example resource on this template use known vars only', async () => {
+    const { parseTemplateResource } = await import('../../src/resource/templateResource.js');
+    const root = join(import.meta.dirname, '../..');
+    for (const f of ['conf.d/haproxy.toml', 'examples/local/conf.d/haproxy.toml', 'examples/compose/haconfd/conf.d/haproxy.toml']) {
+      const r = parseTemplateResource(join(root, f), readFileSync(join(root, f), 'utf8'), { globalPrefix: '/', templatesDir: join(root, 'templates'), cwd: root });
+      const { content } = await render(clusterPairs('/service', 'demo', threeMembers()), { ...r.vars, ...baseVars() });
+      assert.match(content, /^listen demo_primary$/m, f);
+    }
+  });
+});
+
+describe('shipped haproxy.cfg: production defaults (stats page, auth, limits, log)', () => {
+  test('stats_address / stats_user / stats_password: the page binds where asked and asks for a password; haproxy -c passes', async () => {
+    const { content } = await render(clusterPairs('/service', 'demo', threeMembers()), {
+      stats_address: '0.0.0.0',
+      stats_user: 'ops',
+      stats_password: 's3cr:et!pw',
+      maxconn: 20000,
+      backlog: 4096,
+    });
+    await assertHaproxyAccepts(content);
+    const stats = section(content, 'stats');
+    assert.ok(stats.includes('bind 0.0.0.0:7000'));
+    assert.ok(stats.includes('stats auth ops:s3cr:et!pw'));
+    assert.match(content, /^ {4}maxconn 20000$/m);
+    assert.match(content, /^ {4}backlog 4096$/m);
+  });
+
+  test('a bad or half-set stats password fails the render without quoting the value', async () => {
+    const pairs = clusterPairs('/service', 'demo', threeMembers());
+    await assert.rejects(render(pairs, { stats_user: 'ops', stats_password: 'has space' }), (e: Error) => {
+      assert.match(e.message, /vars\.stats_password must be 1-128 printable characters .*\(value not shown\)/);
+      assert.doesNotMatch(e.message, /has space/);
+      return true;
+    });
+    await assert.rejects(render(pairs, { stats_password: 'pw' }), /vars\.stats_password is set without vars\.stats_user/);
+    await assert.rejects(render(pairs, { stats_user: 'ops' }), /vars\.stats_user is set without vars\.stats_password/);
+  });
+
+  test('log_target: an explicit target logs with option tcplog; "" leaves a comment saying how to turn it on', async () => {
+    const pairs = clusterPairs('/service', 'demo', threeMembers());
+    const on = (await render(pairs, { log_target: '127.0.0.1:514' })).content;
+    await assertHaproxyAccepts(on);
+    assert.match(on, /^ {4}log 127\.0\.0\.1:514 local0$/m);
+    assert.match(on, /^ {4}log global\n {4}option tcplog$/m);
+    const off = (await render(pairs, { log_target: '' })).content;
+    await assertHaproxyAccepts(off);
+    assert.doesNotMatch(off, /^ {4}log |option tcplog/m);
+    assert.match(off, /# No log target: .* Set log_target/);
   });
 });
 

@@ -263,7 +263,7 @@ test('pipeline: check_cmd keepalived -t keeps the old file on a broken template;
       const ctx = { globalPrefix: '/', templatesDir: tdir, cwd: dir };
       // The shipped resources, with destinations and the check moved into the test's world.
       const shipped = (name: string): string =>
-        readFileSync(join(REPO, 'conf.d', name), 'utf8')
+        readFileSync(join(REPO, 'examples', 'keepalived', 'conf.d', name), 'utf8')
           .replace('/etc/keepalived/keepalived.conf', join(dir, 'keepalived.conf'))
           .replaceAll('/etc/keepalived/chk_haproxy.sh', join(dir, 'chk_haproxy.sh'))
           .replace('check_cmd = "keepalived -t', `check_cmd = "ip netns exec ${ns} keepalived -t`);
@@ -301,10 +301,10 @@ test('pipeline: check_cmd keepalived -t keeps the old file on a broken template;
   });
 });
 
-test('the shipped conf.d resources parse and their vars are valid specs', () => {
+test('the example keepalived resources (examples/keepalived/conf.d) parse and their vars are valid specs', () => {
   const ctx = { globalPrefix: '/', templatesDir: shippedTemplatesDir(), cwd: REPO };
-  const k = parseTemplateResource('keepalived.toml', readFileSync(join(REPO, 'conf.d', 'keepalived.toml'), 'utf8'), ctx);
-  const c = parseTemplateResource('keepalived-chk.toml', readFileSync(join(REPO, 'conf.d', 'keepalived-chk.toml'), 'utf8'), ctx);
+  const k = parseTemplateResource('keepalived.toml', readFileSync(join(REPO, 'examples', 'keepalived', 'conf.d', 'keepalived.toml'), 'utf8'), ctx);
+  const c = parseTemplateResource('keepalived-chk.toml', readFileSync(join(REPO, 'examples', 'keepalived', 'conf.d', 'keepalived-chk.toml'), 'utf8'), ctx);
   assert.equal(k.checkCmd, 'keepalived -t -e -f {{.src}}');
   assert.match(k.reloadCmd ?? '', /keepalived/);
   assert.equal(c.mode, 0o755);

@@ -93,3 +93,28 @@ test('parseListen', () => {
   assert.deepEqual(parseListen('[::1]:9100'), { host: '::1', port: 9100 });
   assert.throws(() => parseListen('nope'), /HOST:PORT/);
 });
+
+test('[haproxy] and [controller] are typed; an unknown key or table is refused, naming the nearest valid one', () => {
+  withConfdir('[haproxy]\nsocket = "/run/h.sock"\nstate_dir = "/srv"\n[controller]\nsocket = "/run/c.sock"\ninterval = "2s"\n', (dir) => {
+    const c = load(['-confdir', dir]);
+    assert.deepEqual(c.tables.haproxy, { socket: '/run/h.sock', state_dir: '/srv' });
+    assert.deepEqual(c.tables.controller, { socket: '/run/c.sock', interval: '2s' });
+  });
+  withConfdir(undefined, (dir) => {
+    const c = load(['-confdir', dir]);
+    assert.deepEqual(c.tables, { haproxy: {}, controller: undefined });
+  });
+  const refused: Array<[string, RegExp]> = [
+    ['[controller]\nsockt = "/run/c.sock"\n', /\[controller\] unknown key "sockt" \(did you mean "socket"\?\)/],
+    ['[haproxy]\nadmin_sock = "/run/h.sock"\n', /\[haproxy\] unknown key "admin_sock" \(did you mean "admin_socket"\?\)/],
+    ['[haproxy]\nstate_dir = 7\n', /\[haproxy\] state_dir must be a non-empty string/],
+    ['[keepalived]\nvip = "10.0.0.1"\n', /unknown key "keepalived"/],
+    ['[controler]\nsocket = "/run/c.sock"\n', /unknown key "controler" \(did you mean "controller"\?\)/],
+    ['controller = "yes"\n', /controller must be a table/],
+  ];
+  for (const [toml, message] of refused) {
+    withConfdir(toml, (dir) => {
+      assert.throws(() => load(['-confdir', dir]), (e: unknown) => e instanceof ConfigError && message.test(e.message), toml);
+    });
+  }
+});

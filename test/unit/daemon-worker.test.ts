@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/backends/backend.js';
-import { Backoff } from '../../src/daemon/backoff.js';
+import { Backoff } from '../../src/retry/backoff.js';
 import { withoutUserinfo } from '../../src/daemon/daemon.js';
 import { DaemonMetrics } from '../../src/daemon/metrics.js';
 import { ResourceWorker, type WorkerDeps } from '../../src/daemon/resourceWorker.js';
@@ -35,7 +35,7 @@ function rig(opts: { minReloadIntervalMs?: number; wait?: { minMs: number; maxMs
   writeFileSync(join(dir, 'v.hbs'), '{{getv "/v"}}\n');
   const dest = join(dir, 'out', 'v.conf');
   const resource: TemplateResource = {
-    name: 'v.toml', file: join(dir, 'v.toml'), src: join(dir, 'v.hbs'), dest, prefix: '/app', keys: ['/app'],
+    name: 'v.toml', file: join(dir, 'v.toml'), src: join(dir, 'v.hbs'), engine: 'handlebars', maxOutput: undefined, dest, prefix: '/app', keys: ['/app'],
     mode: undefined, uid: undefined, gid: undefined, checkCmd: undefined, reloadCmd: 'true',
     checkTimeoutMs: 1000, reloadTimeoutMs: 1000, minKeys: 0, wait: opts.wait, vars: {}, haproxy: undefined,
   };

@@ -167,7 +167,7 @@ test('settings: overrides file, namespace, when a backend counts as configured',
   assert.equal(s.socket, '/run/ctl.sock');
   assert.equal(s.overridesFile, '/srv/ctl-overrides.json');
   assert.equal(s.dcs?.prefix, '/pg', 'an enabled [controller] means the DCS is configured');
-  assert.deepEqual(s.patterns.write, ['rw_{cluster}']);
+  assert.deepEqual(s.patterns.writeBackends, ['rw_{cluster}']);
   const off = writeToml('ctl-off.toml', '[controller]\nenabled = false\n');
   assert.equal(resolveHaproxySettings({ ...base, flags: new Map([['config-file', off]]) }).dcs, undefined);
 });
@@ -209,7 +209,7 @@ test('roleOfServer: backend → cluster by pattern, server → member by name', 
   const citus = parseClusters(new Store(snapshotOf(clusterPairs('/service/cit', '1', threeMembers('w'))), '/service'), '/').clusters;
   assert.equal(citus[0]?.id, 'cit_1');
   assert.equal(roleOfServer('cit_1_primary', 'w1', citus, DEFAULT_PATTERNS)?.role, 'primary');
-  assert.equal(isLeaderOnWriteBackend('rw_demo', 'pg1', clusters, { write: ['rw_{cluster}'], read: [] }), true);
+  assert.equal(isLeaderOnWriteBackend('rw_demo', 'pg1', clusters, { writeBackends: ['rw_{cluster}'], readBackends: [], readBackendsWithLeader: [] }), true);
 });
 
 const STATE = parseServersState(`1

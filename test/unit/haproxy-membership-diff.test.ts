@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addServerLine, diffMembership } from '../../src/haproxy/config/membershipDiff.js';
+import { addServerLineOf, diffMembership } from '../../src/haproxy/config/membershipDiff.js';
 
 const cfg = (servers: readonly string[], extra = ''): string => `global
     stats socket /run/haproxy/admin.sock mode 600 level admin
@@ -26,7 +26,7 @@ test('membership diff: a member added → add server with every keyword, default
   assert.equal(d.kind, 'runtime');
   if (d.kind !== 'runtime') return;
   assert.deepEqual(d.removed, []);
-  assert.deepEqual(d.added.map(addServerLine), [
+  assert.deepEqual(d.added.map(addServerLineOf), [
     'add server demo_primary/pg3 10.0.0.3:5432 maxconn 50 inter 3s fall 3 rise 2 on-marked-down shutdown-sessions maxconn 100 check port 8008',
     'add server demo_replicas/pg3 10.0.0.3:5432 maxconn 50 inter 3s check port 8008',
   ]);
@@ -89,7 +89,7 @@ test('membership diff: named defaults (from) are inherited, including their defa
   const named = `defaults base\n    default-server weight 7\ndefaults x from base\n    mode tcp\nbackend b\n    server a 127.0.0.1:1\n`;
   const n = diffMembership(named, `${named}    server b 127.0.0.1:2 check\n`);
   assert.equal(n.kind, 'runtime');
-  assert.deepEqual(n.kind === 'runtime' ? n.added.map(addServerLine) : [], ['add server b/b 127.0.0.1:2 weight 7 check']);
+  assert.deepEqual(n.kind === 'runtime' ? n.added.map(addServerLineOf) : [], ['add server b/b 127.0.0.1:2 weight 7 check']);
 });
 
 test('membership diff: no-check after check turns health checks off; agent-check is noticed', () => {

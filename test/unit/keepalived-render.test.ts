@@ -178,3 +178,12 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: c.out(), err: c.err() };
 }
 
+
+test('keepalived render --interfce: one line naming the flag it meant, not the whole usage', async () => {
+  const r = await cli(['render', '--vip', '10.0.0.10/24', '--interfce', 'eth0', '--priority', '101']);
+  assert.equal(r.code, 2);
+  assert.equal(r.err, 'haconfd keepalived render: unknown option --interfce (did you mean --interface?); see haconfd keepalived render --help\n');
+  assert.equal(r.out, '');
+  const far = await cli(['render', '--zzzzzz', 'x']);
+  assert.equal(far.err, 'haconfd keepalived render: unknown option --zzzzzz; see haconfd keepalived render --help\n');
+});

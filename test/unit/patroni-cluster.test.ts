@@ -106,7 +106,18 @@ describe('proxy settings', () => {
     assert.equal(s.primary_port, 5000);
     assert.equal(s.replica_port, 5001);
     assert.equal(s.stats_port, 7000);
-    assert.deepEqual(s, { ...DEFAULT_PROXY_SETTINGS });
+    assert.deepEqual(s, { ...DEFAULT_PROXY_SETTINGS, log_target: '' });
+  });
+  test('production defaults: stats page on loopback, no auth, maxconn 4096, backlog 1024; log_target auto = /dev/log when the host has it', () => {
+    const s = resolveProxySettings({});
+    assert.equal(s.stats_bind, '127.0.0.1:7000');
+    assert.equal(s.stats_user, '');
+    assert.equal(s.maxconn, 4096);
+    assert.equal(s.backlog, 1024);
+    assert.equal(s.log_target, '', 'auto without a syslog socket: no log');
+    assert.equal(resolveProxySettings({}, { syslogSocket: true }).log_target, '/dev/log');
+    assert.equal(resolveProxySettings({ log_target: '' }, { syslogSocket: true }).log_target, '', '"" turns it off');
+    assert.equal(resolveProxySettings({ stats_address: '*' }).stats_bind, '*:7000');
   });
   test('strings from env-style vars are accepted where unambiguous', () => {
     const s = resolveProxySettings({ primary_port: '6000', enable_sync: 'true', check_inter: 1000 });

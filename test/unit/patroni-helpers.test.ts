@@ -37,7 +37,7 @@ describe('patroni helpers', () => {
       { name: 'a', role: 'master' },
       { name: 'b', port: 5433, tags: { noloadbalance: true, dc: 'x' } },
     ]);
-    const { content } = await render('{{#each (patroniMembers)}}{{name}}:{{noloadbalance}}:{{tags.custom.dc}};{{/each}}', pairs, '/service/demo');
+    const { content } = await render('{{#each (patroniMembers)}}{{name}}:{{noloadbalance}}:{{#if tags.custom.dc}}{{tags.custom.dc}}{{/if}};{{/each}}', pairs, '/service/demo');
     assert.equal(content, 'a:false:;b:true:x;');
   });
 

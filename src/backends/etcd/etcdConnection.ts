@@ -5,7 +5,8 @@
  */
 import type { Logger } from '../../log/logger.js';
 import { BackendConfigError, BackendUnavailableError } from '../backend.js';
-import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
+import { etcdErrorKind, toBackendError } from './etcdErrors.js';
+import { onAnyEndpoint } from './endpointFailover.js';
 import type { EtcdEndpoint } from './etcdNodes.js';
 import { EtcdNode } from './etcdNode.js';
 import { resolveEtcdOptions, type EtcdOptions } from './etcdOptions.js';
@@ -92,57 +93,39 @@ export class EtcdConnection {
    * BackendUnavailableError naming every endpoint.
    */
   async call<T>(what: string, fn: (node: EtcdNode, deadline: number) => Promise<T>): Promise<T> {
-    if (this.closed) throw new BackendUnavailableError('etcd backend is closed');
-    const start = Date.now();
-    const end = start + this.connectTimeoutMs;
-    const share = Math.max(1000, Math.floor(this.connectTimeoutMs / this.nodes.length));
-    const reasons = new Map<string, string>();
-    let pause = 50;
-    for (;;) {
-      for (const node of this.order()) {
-        const left = end - Date.now();
-        if (left <= 0) break;
-        const attemptEnd = Date.now() + Math.min(left, share);
+    const once = (node: EtcdNode, deadline: number, late: () => Error): Promise<T> => timeoutAfter(fn(node, deadline), deadline - Date.now() + 50, late);
+    return onAnyEndpoint({
+      what,
+      order: () => this.order(),
+      urlOf: (node) => node.endpoint.url,
+      urls: this.urls,
+      budgetMs: this.connectTimeoutMs,
+      isClosed: () => this.closed,
+      log: this.log,
+      attempt: async (node, deadline, shareMs) => {
+        let r: T;
         try {
-          const r = await timeoutAfter(fn(node, attemptEnd), attemptEnd - Date.now() + 50, () =>
-            Object.assign(new Error(`no answer within ${Math.min(left, share)} ms`), { code: 4 }),
-          );
-          this.markGood(node);
-          return r;
+          r = await once(node, deadline, () => Object.assign(new Error(`no answer within ${shareMs} ms`), { code: 4 }));
         } catch (e) {
-          if (this.closed) throw new BackendUnavailableError('etcd backend is closed');
+          if (this.closed) throw e;
           const kind = etcdErrorKind(e);
           const retrySame = kind === 'invalid-token' || kind === 'auth-not-enabled' || (kind === 'auth-required' && node.authDropped);
-          const be = this.absorbFailure(node, e);
-          if (be instanceof BackendConfigError && !retrySame) throw be;
-          if (retrySame) {
-            // Retry the same endpoint once with a fresh token / without auth.
-            try {
-              const r = await timeoutAfter(fn(node, attemptEnd), attemptEnd - Date.now() + 50, () =>
-                Object.assign(new Error('no answer in time'), { code: 4 }),
-              );
-              this.markGood(node);
-              return r;
-            } catch (e2) {
-              const be2 = this.absorbFailure(node, e2);
-              if (be2 instanceof BackendConfigError) throw be2;
-              recordFailure(reasons, node.endpoint.url, shortReason(e2));
-            }
-          } else {
-            recordFailure(reasons, node.endpoint.url, shortReason(e));
-          }
-          if (kind === 'compacted') throw e;
-          this.log.debug({ endpoint: node.endpoint.url, what, reason: reasons.get(node.endpoint.url) }, 'etcd call failed');
-          this.markBad(node);
+          if (!retrySame) throw e;
+          // Retry the same endpoint once with a fresh token / without auth.
+          this.absorbFailure(node, e);
+          r = await once(node, deadline, () => Object.assign(new Error('no answer in time'), { code: 4 }));
         }
-      }
-      const left = end - Date.now();
-      if (left <= 0) {
-        throw unreachableError(what, this.urls, this.connectTimeoutMs, reasons);
-      }
-      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
-      pause = Math.min(pause * 2, 500);
-    }
+        this.markGood(node);
+        return r;
+      },
+      failed: (node, e) => {
+        const be = this.absorbFailure(node, e);
+        if (be instanceof BackendConfigError) return be;
+        if (etcdErrorKind(e) === 'compacted') return e as Error;
+        this.markBad(node);
+        return undefined;
+      },
+    });
   }
 
   close(): void {

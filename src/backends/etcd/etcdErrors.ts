@@ -92,13 +92,44 @@ export function toBackendError(err: unknown, ctx: ErrorContext): BackendConfigEr
         `etcd permission denied${ctx.username !== undefined ? ` for user "${ctx.username}"` : ''} at ${where}: grant the user read access to the prefixes`,
       );
     case 'tls':
-      return new BackendConfigError(`TLS connection to etcd at ${where} failed: ${reason}`);
+      return new BackendConfigError(`TLS connection to etcd at ${where} failed: ${tlsHint(reason)}`);
     case 'auth-not-enabled':
     case 'invalid-token':
     case 'compacted':
     case 'unavailable':
-      return new BackendUnavailableError(`etcd unreachable at ${where}: ${reason}`);
+      return new BackendUnavailableError(`etcd unreachable at ${where}: ${plainReason(reason)}`);
   }
+}
+
+/** OpenSSL's words for "this port does not speak TLS", which say nothing to an operator. */
+function tlsHint(reason: string): string {
+  if (/wrong version number|packet length too long|unknown protocol|http request/i.test(reason)) {
+    return `the server there does not speak TLS (${reason}): use an http:// endpoint, or enable TLS on etcd's client port`;
+  }
+  return reason;
+}
+
+const CLIENT_PORT_HINT = 'is etcd running there, and is that its client port (2379 by default, not the peer port 2380)?';
+
+/**
+ * Why an endpoint failed, in plain words (the errno kept in brackets), never transport internals
+ * such as gRPC's "Waiting for LB pick". Unknown reasons pass through as they are.
+ */
+export function plainReason(reason: string): string {
+  if (/ECONNREFUSED/.test(reason)) return 'connection refused (ECONNREFUSED)';
+  const errno = /\b(ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EPIPE)\b/.exec(reason)?.[1];
+  if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN') return `host name not found (${errno})`;
+  if (errno === 'EHOSTUNREACH' || errno === 'ENETUNREACH') return `no route to host (${errno})`;
+  if (errno === 'ETIMEDOUT' || /no answer (within|in time)|Deadline exceeded|Waiting for LB pick/i.test(reason)) return 'no answer (host down, or a firewall drops the traffic)';
+  if (errno !== undefined || /socket hang up|GOAWAY|Protocol error|ERR_HTTP2|HTTP status|RST_STREAM|not a gRPC|content-type/i.test(reason)) {
+    return `the connection broke (${errno ?? 'not an etcd gRPC answer'}): ${CLIENT_PORT_HINT}`;
+  }
+  return reason;
+}
+
+/** True when every endpoint refused the connection: nothing listens, and waiting will not change it soon. */
+export function everyEndpointRefused(urls: readonly string[], reasons: ReadonlyMap<string, string>): boolean {
+  return urls.length > 0 && urls.every((u) => /ECONNREFUSED/.test(reasons.get(u) ?? ''));
 }
 
 /** Every endpoint failed within the connect timeout: one message naming all of them and why. */
@@ -108,7 +139,10 @@ export function unreachableError(
   connectTimeoutMs: number,
   reasons: ReadonlyMap<string, string>,
 ): BackendUnavailableError {
-  const detail = [...reasons].map(([u, r]) => `${u}: ${r}`).join('; ');
+  if (everyEndpointRefused(urls, reasons)) {
+    return new BackendUnavailableError(`etcd unreachable: ${what} failed on every endpoint (${urls.join(', ')}): connection refused (ECONNREFUSED) — ${CLIENT_PORT_HINT}`);
+  }
+  const detail = [...reasons].map(([u, r]) => `${u}: ${plainReason(r)}`).join('; ');
   return new BackendUnavailableError(
     `etcd unreachable: ${what} failed on every endpoint (${urls.join(', ')}) within ${connectTimeoutMs} ms${detail ? ` — ${detail}` : ''}`,
   );

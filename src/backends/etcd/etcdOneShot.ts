@@ -7,10 +7,11 @@
  */
 import http2 from 'node:http2';
 import type { Logger } from '../../log/logger.js';
-import { BackendConfigError, BackendUnavailableError, type Backend, type Snapshot, type Watch } from '../backend.js';
+import { BackendConfigError, type Backend, type Snapshot, type Watch } from '../backend.js';
 import { decodeAuthenticateToken, encodeAuthenticateRequest } from './etcdAuthWire.js';
 import type { Credentials, EtcdAuth } from './etcdCredentials.js';
-import { etcdErrorKind, shortReason, toBackendError, unreachableError, recordFailure } from './etcdErrors.js';
+import { etcdErrorKind, toBackendError } from './etcdErrors.js';
+import { onAnyEndpoint } from './endpointFailover.js';
 import type { KeyRange } from './etcdKeyRanges.js';
 import type { EtcdEndpoint } from './etcdNodes.js';
 import { resolveEtcdOptions, type EtcdOptions } from './etcdOptions.js';
@@ -57,40 +58,28 @@ export class EtcdOneShotBackend implements Backend {
    * `connectTimeoutMs` has passed; each attempt gets a share of the budget so that one silent
    * endpoint cannot use it all up. Same policy as EtcdConnection.call.
    */
-  private async readOnAnyEndpoint(what: string, ranges: readonly KeyRange[]): Promise<Snapshot> {
-    if (this.closed) throw new BackendUnavailableError('etcd backend is closed');
-    const end = Date.now() + this.connectTimeoutMs;
-    const share = Math.max(1000, Math.floor(this.connectTimeoutMs / this.endpoints.length));
-    const reasons = new Map<string, string>();
-    let pause = 50;
-    for (;;) {
-      for (const endpoint of this.endpoints) {
-        const left = end - Date.now();
-        if (left <= 0) break;
-        try {
-          return await this.readFrom(endpoint, ranges, Date.now() + Math.min(left, share));
-        } catch (e) {
-          if (this.closed) throw new BackendUnavailableError('etcd backend is closed');
-          const kind = etcdErrorKind(e);
-          if (kind === 'compacted') throw e;
-          if (kind === 'auth-required' && this.auth !== undefined && !this.useAuth) {
-            // Auth was switched on since a server said it was off: log in again.
-            this.useAuth = true;
-          } else {
-            const be = toBackendError(e, { endpoints: [endpoint.url], username: this.auth?.username });
-            if (be instanceof BackendConfigError) throw be;
-          }
-          recordFailure(reasons, endpoint.url, shortReason(e));
-          this.log.debug({ endpoint: endpoint.url, what, reason: reasons.get(endpoint.url) }, 'etcd call failed');
+  private readOnAnyEndpoint(what: string, ranges: readonly KeyRange[]): Promise<Snapshot> {
+    return onAnyEndpoint({
+      what,
+      order: () => this.endpoints,
+      urlOf: (endpoint) => endpoint.url,
+      urls: this.urls,
+      budgetMs: this.connectTimeoutMs,
+      isClosed: () => this.closed,
+      log: this.log,
+      attempt: (endpoint, deadline) => this.readFrom(endpoint, ranges, deadline),
+      failed: (endpoint, e) => {
+        const kind = etcdErrorKind(e);
+        if (kind === 'compacted') return e as Error;
+        if (kind === 'auth-required' && this.auth !== undefined && !this.useAuth) {
+          // Auth was switched on since a server said it was off: log in again.
+          this.useAuth = true;
+          return undefined;
         }
-      }
-      const left = end - Date.now();
-      if (left <= 0) {
-        throw unreachableError(what, this.urls, this.connectTimeoutMs, reasons);
-      }
-      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
-      pause = Math.min(pause * 2, 500);
-    }
+        const be = toBackendError(e, { endpoints: [endpoint.url], username: this.auth?.username });
+        return be instanceof BackendConfigError ? be : undefined;
+      },
+    });
   }
 
   /** Connect, log in if configured, read; the session is closed afterwards whatever happened. */

@@ -17,6 +17,7 @@ import { BackendConfigError, type ChangeEvent, type Watch, type WatchHandlers } 
 import type { EtcdConnection } from './etcdConnection.js';
 import type { EtcdNode, WatchStream } from './etcdNode.js';
 import { shortReason } from './etcdErrors.js';
+import { Backoff } from '../../retry/backoff.js';
 import { isUnderPrefix } from '../../store/keys.js';
 import { decodeBytes, watchRangeOfPrefixes, type WatchRange } from './etcdKeyRanges.js';
 
@@ -59,8 +60,8 @@ export class EtcdWatch implements Watch {
   private connected = false;
   private everConnected = false;
   private lastReported: string | undefined;
-  private retryMs = RETRY_MIN_MS;
-  private configRetryMs = CONFIG_RETRY_FIRST_MS;
+  private readonly retry = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
+  private readonly configRetry = new Backoff(CONFIG_RETRY_FIRST_MS, CONFIG_RETRY_MAX_MS, CONFIG_RETRY_MIN_MS);
   private timer: NodeJS.Timeout | undefined;
   /** Fails an attempt that is not connected within the connect timeout (a silent endpoint). */
   private watchdog: NodeJS.Timeout | undefined;
@@ -199,8 +200,8 @@ export class EtcdWatch implements Watch {
   private onConnected(node: EtcdNode, r: RangeState): void {
     this.clearWatchdog();
     this.connected = true;
-    this.retryMs = RETRY_MIN_MS;
-    this.configRetryMs = CONFIG_RETRY_FIRST_MS;
+    this.retry.reset();
+    this.configRetry.reset();
     this.lastReported = undefined;
     this.conn.markGood(node);
     // `resume` stays a list, as logged when the watch could hold several ranges.
@@ -235,15 +236,8 @@ export class EtcdWatch implements Watch {
       this.log.warn({ endpoint: node.endpoint.url, reason: shortReason(err) }, `etcd watch: disconnected: ${be.message}`);
       this.safely(() => this.handlers.onStatus?.('disconnected', be));
     }
-    let delay: number;
     this.log.debug({ endpoint: node.endpoint.url, reason: shortReason(err) }, 'etcd watch: attempt failed');
-    if (be instanceof BackendConfigError) {
-      delay = this.configRetryMs;
-      this.configRetryMs = Math.min(Math.max(this.configRetryMs * 2, CONFIG_RETRY_MIN_MS), CONFIG_RETRY_MAX_MS);
-    } else {
-      delay = wasConnected ? 0 : this.retryMs;
-      if (!wasConnected) this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-    }
+    const delay = be instanceof BackendConfigError ? this.configRetry.next() : wasConnected ? 0 : this.retry.next();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.reconnects++;

@@ -19,6 +19,7 @@
 import { isProxyWithServers, parseConfigSections, splitServerAddress, type ConfigLine, type ConfigSection } from './configServers.js';
 import { flagOn, keywordsOf, lastArgument, proxiesOf, withoutStartupOnly, type Proxy } from './serverKeywords.js';
 import { isHaproxyIdentifier, serverKey } from '../runtime/names.js';
+import { addServerLine } from '../runtime/runtimeCommand.js';
 
 export interface AddedServer {
   readonly backend: string;
@@ -185,7 +186,7 @@ export function diffMembership(loaded: string, next: string): MembershipDiff {
   return { kind: 'runtime', added: add, removed: remove };
 }
 
-/** The runtime API line that adds `s` (it starts in MAINT, checks off). */
-export function addServerLine(s: AddedServer): string {
-  return [`add server ${serverKey(s.backend, s.server)} ${s.address}`, ...s.keywords].join(' ');
+/** The runtime API line that adds `s` (it starts in MAINT, checks off): runtimeCommand.ts builds it. */
+export function addServerLineOf(s: AddedServer): string {
+  return addServerLine(s.backend, s.server, s.address, s.keywords);
 }

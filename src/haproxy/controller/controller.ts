@@ -21,7 +21,7 @@ import { Store } from '../../store/store.js';
 import { loadOverrides } from './overrides.js';
 import { desireServerStates, missingServers, planServerStates, type ActualServerState, type LeaderConfirmation, type OperatorOverride } from './plan.js';
 import { RuntimeClient } from '../runtime/runtimeClient.js';
-import type { RuntimeCommand } from '../runtime/runtimeCommand.js';
+import { addServerLine, type RuntimeCommand } from '../runtime/runtimeCommand.js';
 import { NoSuchBackendError, NoSuchServerError } from '../runtime/runtimeErrors.js';
 import type { ActualServer } from '../runtime/serversState.js';
 import { pidOf } from '../runtime/infoList.js';
@@ -87,6 +87,12 @@ const REROUTE_HOLD_MS = 1000;
 
 /** How long after a reload its old worker's PID answering `show info` is taken for that old worker. */
 const RETIRED_WORKER_MS = 10_000;
+/**
+ * A server the DCS names that HAProxy lacks is normal for a moment: a member joined and the render
+ * (or the runtime `add server`) has not caught up yet. Only one still missing after this long is a
+ * warning; before that it is logged at debug.
+ */
+export const MISSING_WARN_AFTER_MS = 10_000;
 
 /** `addr:port` of backend/server in HAProxy's state, if it has it. */
 function placeOf(actual: readonly ActualServer[], backend: string, server: string): string | undefined {
@@ -120,6 +126,8 @@ export class HaproxyController {
   private lastError: string | undefined;
   private lastErrorAt = 0;
   private lastMissing = '';
+  /** When each currently missing backend/server was first seen missing. */
+  private readonly missingSince = new Map<string, number>();
   private last: ReconcileReport | undefined;
   /** Set while a reload runs (duringReload). */
   private reloadingSince: number | undefined;
@@ -247,7 +255,7 @@ export class HaproxyController {
         if (!isHaproxyIdentifier(s.server) || !/^[A-Za-z0-9.:-]+$/.test(s.addr)) continue;
         const addr = s.addr.includes(':') ? `[${s.addr}]:${s.port}` : `${s.addr}:${s.port}`;
         try {
-          await this.client.send(`add server ${s.backend}/${s.server} ${addr}`, { backend: s.backend, server: s.server });
+          await this.client.send(addServerLine(s.backend, s.server, addr), { backend: s.backend, server: s.server });
           this.metrics.commands.inc({ action: 'add-maint', kind: 'write', result: 'ok' });
           this.opts.log.info({ backend: s.backend, server: s.server }, `${s.backend}/${s.server} added in MAINT before the reload, so the new worker does not start it UP`);
         } catch (e) {
@@ -535,12 +543,23 @@ export class HaproxyController {
   }
 
   private reportMissing(missing: readonly string[]): void {
-    const key = [...missing].sort().join(' ');
     this.metrics.missingServers.set(missing.length);
+    const now = this.now();
+    const current = new Set(missing);
+    for (const k of [...this.missingSince.keys()]) if (!current.has(k)) this.missingSince.delete(k);
+    const fresh = missing.filter((k) => !this.missingSince.has(k));
+    for (const k of fresh) this.missingSince.set(k, now);
+    if (fresh.length > 0) this.opts.log.debug({ missing: fresh }, 'HAProxy does not have these yet (a member joining: the render adds them)');
+    const lasting = missing.filter((k) => now - (this.missingSince.get(k) ?? now) >= MISSING_WARN_AFTER_MS);
+    const key = [...lasting].sort().join(' ');
     if (key === this.lastMissing) return;
     this.lastMissing = key;
-    if (missing.length > 0) {
-      this.opts.log.warn({ missing }, `HAProxy lacks ${missing.length} backend(s)/server(s) the DCS names (until the next render adds them): ${missing.join(', ')}`);
+    if (lasting.length > 0) {
+      this.opts.log.warn(
+        { missing: lasting },
+        `HAProxy lacks ${lasting.length} backend(s)/server(s) the DCS names, for ${MISSING_WARN_AFTER_MS / 1000} s or more: ${lasting.join(', ')} ` +
+          '(is the haproxy.cfg resource failing to render or reload, or do the controller\'s backend patterns name listens the template does not have?)',
+      );
     }
   }
 

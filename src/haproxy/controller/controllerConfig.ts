@@ -21,6 +21,7 @@
  */
 import { parseDuration } from '../../config/duration.js';
 import { nearest } from '../../config/suggest.js';
+import { CONTROLLER_KEYS, type ConfigTables } from '../../config/tables.js';
 import { parseSocketAddress } from '../runtime/socketAddress.js';
 import { overridesPath } from './overrides.js';
 import { normalizeKey } from '../../store/keys.js';
@@ -67,12 +68,6 @@ export const CONTROLLER_DEFAULTS = {
   readBackendsWithLeader: ['{cluster}_read_only'],
   removalGraceMs: 30_000,
 } as const;
-
-const KEYS = [
-  'socket', 'namespace', 'scopes', 'interval', 'confirm_timeout', 'confirm_poll_interval', 'confirm_request_timeout',
-  'api_verify_tls', 'socket_timeout', 'overrides_file', 'dcs_down_release', 'write_backends', 'read_backends',
-  'read_backends_with_leader', 'enabled', 'runtime_membership', 'removal_grace',
-] as const;
 
 const PATTERN = /^[A-Za-z0-9_.:-]*(\{cluster\}[A-Za-z0-9_.:-]*)?$/;
 
@@ -123,8 +118,8 @@ export function parseControllerConfig(
   haproxyTable: Readonly<Record<string, unknown>> = {},
 ): ControllerConfig {
   for (const k of Object.keys(table)) {
-    if (!(KEYS as readonly string[]).includes(k)) {
-      const guess = nearest(k, KEYS);
+    if (!(CONTROLLER_KEYS as readonly string[]).includes(k)) {
+      const guess = nearest(k, CONTROLLER_KEYS);
       throw new ControllerConfigError(`unknown key "${k}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
     }
   }
@@ -170,4 +165,12 @@ export function parseControllerConfig(
     runtimeMembership: runtimeMembership === undefined ? true : runtimeMembership,
     removalGraceMs: duration(table, 'removal_grace', CONTROLLER_DEFAULTS.removalGraceMs, 0, 86_400_000),
   };
+}
+
+/**
+ * The controller's settings from the config's tables: undefined when `[controller]` is absent or
+ * `enabled = false`. Throws ControllerConfigError for a bad table.
+ */
+export function controllerSettingsOf(tables: ConfigTables): ControllerConfig | undefined {
+  return controllerEnabled(tables.controller) ? parseControllerConfig(tables.controller as Readonly<Record<string, unknown>>, tables.haproxy) : undefined;
 }

@@ -17,7 +17,7 @@
 import { open } from 'node:fs/promises';
 import { extractConfigServers } from '../config/configServers.js';
 import type { Logger } from '../../log/logger.js';
-import { addServerLine, diffMembership } from '../config/membershipDiff.js';
+import { addServerLineOf, diffMembership } from '../config/membershipDiff.js';
 import { serverKey } from '../runtime/names.js';
 import type { ActualServerState } from './plan.js';
 import type { RuntimeClient } from '../runtime/runtimeClient.js';
@@ -190,7 +190,7 @@ export class RuntimeMembership {
         return this.refused(`${key} already exists in the running HAProxy`);
       }
       try {
-        await client.send(addServerLine(s), { backend: s.backend, server: s.server });
+        await client.send(addServerLineOf(s), { backend: s.backend, server: s.server });
         if (s.health) await client.send(`enable health ${key}`, { backend: s.backend, server: s.server });
         if (s.agent) await client.send(`enable agent ${key}`, { backend: s.backend, server: s.server });
         this.o.metrics.commands.inc({ action: 'add', kind: KIND, result: 'ok' });

@@ -22,7 +22,7 @@ export class MasterClient {
   }
 
   private async run(line: string): Promise<string> {
-    const reply = await exchange(this.address, line, this.timeoutMs);
+    const reply = await exchange(this.address, line, this.timeoutMs, 'master');
     if (/^Permission denied/m.test(reply)) throw new PermissionDeniedError(this.where, line);
     if (/^Unknown command/m.test(reply)) throw new CommandFailedError(reply.trim().split('\n')[0] ?? 'Unknown command', line);
     return reply;

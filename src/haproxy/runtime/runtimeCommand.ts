@@ -42,3 +42,12 @@ export function commandLine(cmd: Pick<RuntimeCommand, 'backend' | 'server' | 'ac
       return `set server ${ref} health up`;
   }
 }
+
+/**
+ * The `add server` line (HAProxy ≥ 2.5): backend/server at `address` (`host:port`, `[v6]:port`)
+ * with `keywords` spelled out (a dynamic server inherits nothing from `default-server`). It
+ * starts in MAINT, checks off.
+ */
+export function addServerLine(backend: string, server: string, address: string, keywords: readonly string[] = []): string {
+  return [`add server ${assertHaproxyIdentifier('backend', backend)}/${assertHaproxyIdentifier('server', server)} ${address}`, ...keywords].join(' ');
+}

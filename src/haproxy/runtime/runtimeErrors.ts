@@ -11,14 +11,26 @@ export class RuntimeError extends Error {
   }
 }
 
+/** Which of HAProxy's sockets: the runtime API (`stats socket` in global) or the master CLI (`-S`). */
+export type SocketKind = 'runtime' | 'master';
+
+function missingSocketMessage(address: string, code: string, socket: SocketKind): string {
+  if (socket === 'master') {
+    // The master CLI exists only in master-worker mode, and only with -S: no config line creates it.
+    const how = `HAProxy must run in master-worker mode with this master socket: haproxy -W -S ${address} (Debian's haproxy.service: -Ws -S /run/haproxy-master.sock)`;
+    return code === 'ENOENT'
+      ? `HAProxy master socket ${address} does not exist. ${how}`
+      : `HAProxy master socket ${address} refused the connection (${code}): is HAProxy running? ${how}`;
+  }
+  return code === 'ENOENT'
+    ? `HAProxy runtime socket ${address} does not exist (is HAProxy running, and is 'stats socket ${address} mode 600 level admin' in its global section?)`
+    : `HAProxy runtime socket ${address} refused the connection (${code}): is HAProxy running?`;
+}
+
 export class SocketMissingError extends RuntimeError {
   override readonly name = 'SocketMissingError';
-  constructor(readonly address: string, readonly code: string) {
-    super(
-      code === 'ENOENT'
-        ? `HAProxy runtime socket ${address} does not exist (is HAProxy running, and is 'stats socket ${address}' in its global section?)`
-        : `HAProxy runtime socket ${address} refused the connection (${code}): is HAProxy running?`,
-    );
+  constructor(readonly address: string, readonly code: string, readonly socket: SocketKind = 'runtime') {
+    super(missingSocketMessage(address, code, socket));
   }
 }
 

@@ -5,12 +5,15 @@
  */
 import { createConnection } from 'node:net';
 import { connectOptionsOf, formatSocketAddress, type SocketAddress } from './socketAddress.js';
-import { RuntimeError, SocketMissingError, SocketTimeoutError } from './runtimeErrors.js';
+import { RuntimeError, SocketMissingError, SocketTimeoutError, type SocketKind } from './runtimeErrors.js';
 
 export const DEFAULT_SOCKET_TIMEOUT_MS = 5000;
 
-/** Sends `line` (no newline inside) and resolves with everything HAProxy wrote back. */
-export function exchange(address: SocketAddress, line: string, timeoutMs = DEFAULT_SOCKET_TIMEOUT_MS): Promise<string> {
+/**
+ * Sends `line` (no newline inside) and resolves with everything HAProxy wrote back. `socket` says
+ * which of HAProxy's sockets this is, so a failure names how that one is configured.
+ */
+export function exchange(address: SocketAddress, line: string, timeoutMs = DEFAULT_SOCKET_TIMEOUT_MS, socket: SocketKind = 'runtime'): Promise<string> {
   if (/[\r\n]/.test(line)) return Promise.reject(new RuntimeError('a runtime command must be one line', line));
   const where = formatSocketAddress(address);
   return new Promise((resolve, reject) => {
@@ -32,9 +35,9 @@ export function exchange(address: SocketAddress, line: string, timeoutMs = DEFAU
     sock.on('close', () => finish(undefined));
     sock.on('error', (e: NodeJS.ErrnoException) => {
       const code = e.code ?? '';
-      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTSOCK') finish(new SocketMissingError(where, code));
-      else if (code === 'EACCES') finish(new RuntimeError(`no permission to open HAProxy runtime socket ${where} (EACCES): run as the socket's owner or group`, line));
-      else finish(new RuntimeError(`HAProxy runtime socket ${where}: ${e.message}`, line));
+      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTSOCK') finish(new SocketMissingError(where, code, socket));
+      else if (code === 'EACCES') finish(new RuntimeError(`no permission to open HAProxy ${socket} socket ${where} (EACCES): run as the socket's owner or group`, line));
+      else finish(new RuntimeError(`HAProxy ${socket} socket ${where}: ${e.message}`, line));
     });
   });
 }

@@ -24,6 +24,7 @@ export function cleanPath(p: string): string {
 /** Go's path.Base: the last element, trailing slashes ignored; "" → ".", "///" → "/". */
 export function basePath(p: string): string {
   if (p === '') return '.';
+  if (p.charCodeAt(p.length - 1) !== 47 /* / */) return p.slice(p.lastIndexOf('/') + 1);
   const trimmed = p.replace(/\/+$/, '');
   if (trimmed === '') return '/';
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);

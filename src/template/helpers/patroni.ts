@@ -9,6 +9,7 @@
  * Directories are relative to the resource's prefix. Members that fail validation are left out and
  * each one becomes a render warning (code 'member_rejected') with the reason.
  */
+import { statSync } from 'node:fs';
 import type { HelperOptions } from 'handlebars';
 import type { HandlebarsEnv } from '../engine.js';
 import { helperCall, type HelperCall } from './arguments.js';
@@ -21,6 +22,7 @@ import {
   clusterPorts,
   listenNames,
   resolveProxySettings,
+  checkKnownProxyVars,
   type ListenNames,
   type ClusterPorts,
   type ProxySettings,
@@ -205,10 +207,24 @@ function minMembersOf(helper: string, options: HelperOptions): number {
   return n;
 }
 
+/** The host's syslog socket, for `log_target = "auto"` (read at render time: the file is for this host). */
+function syslogSocketExists(): boolean {
+  try {
+    return statSync('/dev/log').isSocket();
+  } catch {
+    return false;
+  }
+}
+
 export function registerPatroniHelpers(hb: HandlebarsEnv): void {
   hb.registerHelper('patroniSettings', (...args: unknown[]) => {
     const { options } = split('patroniSettings', args, 0);
-    return resolveProxySettings(renderDataOf(options).vars);
+    const vars = renderDataOf(options).vars;
+    // strict=true (the shipped haproxy.cfg): every var must be one of its settings.
+    const strict: unknown = (options.hash as Record<string, unknown> | undefined)?.['strict'];
+    if (strict !== undefined && typeof strict !== 'boolean') throw new Error('patroniSettings: strict must be true or false');
+    if (strict === true) checkKnownProxyVars(vars);
+    return resolveProxySettings(vars, { syslogSocket: syslogSocketExists() });
   });
 
   hb.registerHelper('patroniMembers', (...args: unknown[]) => {

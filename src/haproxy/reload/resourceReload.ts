@@ -1,10 +1,14 @@
-/** The reload step of a resource with [template.haproxy]: src/haproxy's strategies, loaded on use. */
+/**
+ * The reload step of a resource with [template.haproxy]: the strategy its settings name, with the
+ * server state kept across the reload. The composition root hands it to resource/ (which must not
+ * import haproxy/), loaded on first use.
+ */
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '../log/logger.js';
-import type { HaproxyReloadSettings } from './haproxyReloadSettings.js';
+import type { Logger } from '../../log/logger.js';
+import type { HaproxyReloadSettings } from '../../resource/haproxyReloadSettings.js';
+import { createReloadStrategy, reloadHaproxy } from './reloadHaproxy.js';
 
 export async function reloadHaproxyResource(s: HaproxyReloadSettings, dest: string, timeoutMs: number, log: Logger): Promise<void> {
-  const { createReloadStrategy, reloadHaproxy } = await import('../haproxy/reload/reloadHaproxy.js');
   const strategy = createReloadStrategy(
     s.reload === 'master-socket'
       ? { kind: 'master-socket', masterSocket: s.masterSocket as string, configFile: dest, timeoutMs, ...(s.haproxyBinary ? { haproxyBinary: s.haproxyBinary } : {}) }
