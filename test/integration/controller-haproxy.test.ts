@@ -401,7 +401,11 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
   test('HAProxy restarted under the controller: errors while it is gone, roles pushed again to the new worker', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();
-      const c = await steady(rig, {}, { registry });
+      await steady(rig, {}, { registry });
+      // The controller has seen the first worker: a timer pass (which checks the worker) has ended,
+      // as a second one has started. Restarting HAProxy before that, on a slow machine, would make
+      // the new worker the first one it sees: nothing to count as a change.
+      await waitFor('a timer pass ended', async () => (await metricValue(registry, 'haconfd_controller_reconciles_total', { trigger: 'timer' })) >= 2, 60_000, 20);
       await rig.restartHaproxy();
       // A fresh worker that read the state file would keep them; make sure the controller does it
       // even when it did not: force everything UP by hand, as a worker without state would start.
