@@ -121,17 +121,18 @@ test('endpoints that accept but never answer: BackendUnavailableError naming eve
     ports.push((srv.address() as { port: number }).port);
   }
   try {
-    await withOneShot({ nodes: ports.map((p) => `http://127.0.0.1:${p}`), connectTimeoutMs: 1500 }, async (b) => {
+    // A timeout long enough that the margin below absorbs a loaded machine.
+    await withOneShot({ nodes: ports.map((p) => `http://127.0.0.1:${p}`), connectTimeoutMs: 4000 }, async (b) => {
       const t0 = Date.now();
       await assert.rejects(b.read(['/svc/demo']), (e: unknown) => {
         assert.ok(e instanceof BackendUnavailableError, String(e));
         assert.match(e.message, /etcd unreachable: read of \/svc\/demo failed on every endpoint/);
-        assert.match(e.message, /within 1500 ms/);
+        assert.match(e.message, /within 4000 ms/);
         assert.match(e.message, /no answer \(host down, or a firewall drops the traffic\)/);
         return true;
       });
       const ms = Date.now() - t0;
-      assert.ok(ms >= 1400 && ms < 3000, `took ${ms} ms (connect timeout 1500 ms)`);
+      assert.ok(ms >= 3900 && ms < 7500, `took ${ms} ms (connect timeout 4000 ms)`);
     });
   } finally {
     for (const s of held) s.destroy();
