@@ -9,8 +9,11 @@
  * (haproxyDefaults.ts). A bare <server> applies to every backend that has a server of that name (a
  * Patroni member name). drain/maint are recorded in the overrides file so they survive reloads and
  * the controller never lifts them; ready removes the record. `ready` never makes a server UP before
- * its checks (`state ready; health down`) unless it is the confirmed leader: --leader, or — with a
- * backend configured — the leader key names it and the backend is a write backend.
+ * its checks (`state ready; health down`) unless it is the confirmed leader: --leader (the operator's
+ * word), or — with a backend configured — on a write backend, the leader key names it and its REST API
+ * confirms a running primary, decided by the controller's planner (controller/planner.ts) with the same
+ * confirmation (leaderConfirmation.ts). A leader whose API does not confirm is refused (exit 1,
+ * nothing changed) with the reason.
  *
  * With a backend configured, `status` reads Patroni's keys once and shows each server's role and
  * member state; an unreachable DCS prints a warning and `?` (the HAProxy part still counts: exit 0).
@@ -21,7 +24,10 @@ import { RuntimeClient } from '../haproxy/runtime/runtimeClient.js';
 import { RuntimeError } from '../haproxy/runtime/runtimeErrors.js';
 import { parseSocketAddress } from '../haproxy/runtime/socketAddress.js';
 import { assertHaproxyIdentifier, parseServerRef, type ServerRef } from '../haproxy/runtime/names.js';
-import { actionFor, type WantedState } from '../haproxy/controller/plan.js';
+import { actionFor, type LeaderConfirmation, type WantedState } from '../haproxy/controller/plan.js';
+import { planServerStates } from '../haproxy/controller/planner.js';
+import { confirmLeader } from '../haproxy/controller/leaderConfirmation.js';
+import { CONTROLLER_DEFAULTS } from '../haproxy/controller/controllerConfig.js';
 import { commandLine, type RuntimeCommand, type ServerAction } from '../haproxy/runtime/runtimeCommand.js';
 import { stateNameOf, type ActualServer } from '../haproxy/runtime/serversState.js';
 import type { ServerStat } from '../haproxy/runtime/statCsv.js';
@@ -33,7 +39,7 @@ import type { ClusterModel } from '../patroni/cluster.js';
 import { flagDef } from '../config/flagSpec.js';
 import { parseArgs, UsageError, type FlagSet, type ParsedFlags } from '../config/flags.js';
 import { resolveHaproxySettings, type BackendPatterns, type DcsSettings, type HaproxyCommandDefaults, type HaproxySettings } from './haproxyDefaults.js';
-import { clusterWarnings, isLeaderOnWriteBackend, roleOfServer, writeClusterOf } from './serverRoles.js';
+import { clusterWarnings, roleOfServer, writeClusterOf } from './serverRoles.js';
 import { describeDcs, readClusters } from './clusterReader.js';
 
 export type { HaproxyCommandDefaults } from './haproxyDefaults.js';
@@ -60,7 +66,8 @@ const USAGE = `usage:
   backend flags (as for haconfd itself): -backend, -node (repeatable), -scheme, -file, -prefix,
   -confdir, -config-file, -client-cert, -client-key, -client-ca-keys, -basic-auth, -username,
   -password, -connect-timeout, -log-level. With a backend configured, status shows each server's
-  Patroni role, and ready on a write backend makes the leader-key holder UP at once.
+  Patroni role, and ready on a write backend makes the leader-key holder UP at once once its
+  REST API confirms a running primary (as the controller does); unconfirmed, ready refuses (exit 1).
 
   exit: 0 ok, 1 runtime failure, 2 usage or configuration error
 `;
@@ -315,15 +322,69 @@ interface Change {
   leader?: string;
 }
 
-/** Per target: UP at once (the confirmed leader, with the reason) or back to the checks. */
-function readyWanted(run: Run, t: ServerRef, clusters: readonly ClusterModel[] | undefined): { wanted: WantedState; why?: string } {
-  if (run.opts.leader) return { wanted: 'up', why: '--leader' };
-  if (clusters === undefined) return { wanted: 'ready' };
-  if (isLeaderOnWriteBackend(t.backend, t.server, clusters, run.settings.patterns)) {
+/** Refused: `ready` would make a leader UP that its REST API does not confirm. */
+export class NotConfirmedError extends Error {
+  override readonly name = 'NotConfirmedError';
+}
+
+/**
+ * The confirmation of the leader of every cluster whose write backend is a target, through its
+ * REST API (GET /patroni), exactly as the controller does before it makes a leader UP.
+ */
+async function confirmLeaders(run: Run, targets: readonly ServerRef[], clusters: readonly ClusterModel[]): Promise<Map<string, { status: LeaderConfirmation; detail: string }>> {
+  const out = new Map<string, { status: LeaderConfirmation; detail: string }>();
+  for (const t of targets) {
     const c = writeClusterOf(t.backend, clusters, run.settings.patterns);
-    return { wanted: 'up', why: `leader key of ${c?.id ?? '?'} names ${t.server}` };
+    if (c === undefined || c.leader !== t.server || out.has(c.id)) continue;
+    const member = c.members.find((m) => m.name === c.leader);
+    if (!c.leaderKnown || member?.apiUrl === undefined) {
+      out.set(c.id, { status: 'timed-out', detail: `leader key of ${c.id} names ${t.server}, which has no member key (no REST API to ask)` });
+      continue;
+    }
+    const r = await confirmLeader(member.apiUrl, {
+      timeoutMs: CONTROLLER_DEFAULTS.confirmTimeoutMs,
+      pollMs: CONTROLLER_DEFAULTS.confirmPollMs,
+      requestTimeoutMs: CONTROLLER_DEFAULTS.confirmRequestTimeoutMs,
+    });
+    out.set(c.id, r.outcome === 'confirmed'
+      ? { status: 'confirmed', detail: `leader key of ${c.id} names ${t.server}, ${member.apiUrl} confirms a running primary` }
+      : { status: 'timed-out', detail: `leader key of ${c.id} names ${t.server}, but ${member.apiUrl} did not confirm a running primary within ${CONTROLLER_DEFAULTS.confirmTimeoutMs} ms (last: ${r.last})` });
   }
-  return { wanted: 'ready' };
+  return out;
+}
+
+/**
+ * Per target of `ready`: what the controller's planner would make of it with the override lifted
+ * (the one routing decision): UP at once only as the confirmed leader of a write backend; a leader
+ * its REST API does not confirm is refused (NotConfirmedError, nothing changed); anything else goes
+ * back to its checks (`state ready; health down` out of maint), the controller's rules doing the rest.
+ */
+async function readyWanted(run: Run, targets: readonly ServerRef[], all: readonly ActualServer[], overrides: readonly OperatorOverride[], clusters: readonly ClusterModel[] | undefined): Promise<Map<string, { wanted: WantedState; why?: string }>> {
+  const out = new Map<string, { wanted: WantedState; why?: string }>();
+  for (const t of targets) out.set(`${t.backend}/${t.server}`, run.opts.leader ? { wanted: 'up', why: '--leader' } : { wanted: 'ready' });
+  if (run.opts.leader || clusters === undefined) return out;
+  const confirmed = await confirmLeaders(run, targets, clusters);
+  const lifted = overrides.filter((o) => !targets.some((t) => t.backend === o.backend && t.server === o.server));
+  const plan = planServerStates(clusters, all, lifted, {
+    patterns: run.settings.patterns,
+    dcsReachable: true,
+    confirmations: new Map([...confirmed].map(([id, c]) => [id, c.status] as const)),
+    routed: new Map(),
+    reloadHold: false,
+  });
+  for (const t of targets) {
+    const c = writeClusterOf(t.backend, clusters, run.settings.patterns);
+    const conf = c === undefined ? undefined : confirmed.get(c.id);
+    if (conf === undefined) continue;
+    // The planner routes the confirmed leader (health up, out of maint or drain), or has nothing to do: it is UP.
+    const planned = plan.commands.find((p) => p.backend === t.backend && p.server === t.server);
+    const routes = planned === undefined || planned.action === 'health-up' || planned.action === 'ready-health-up' || planned.action === 'ready';
+    if (conf.status === 'confirmed' && routes) out.set(`${t.backend}/${t.server}`, { wanted: 'up', why: conf.detail });
+    else if (conf.status !== 'confirmed') {
+      throw new NotConfirmedError(`${t.backend}/${t.server} not made ready: ${conf.detail}. Nothing changed; run it again once Patroni reports it running, hand it to its checks with --no-roles, or force it UP with --leader`);
+    }
+  }
+  return out;
 }
 
 async function setState(client: RuntimeClient, run: Run): Promise<number> {
@@ -344,6 +405,7 @@ async function setState(client: RuntimeClient, run: Run): Promise<number> {
   const all = await client.showServersState(targets?.length === 1 ? targets[0]?.backend : undefined);
   const clusters = needRoles ? await clustersOrWarn(run) : undefined;
   targets ??= resolveTargets(arg, all);
+  const wantedOf = verb === 'ready' ? await readyWanted(run, targets, all, overrides, clusters) : undefined;
   const changes: Change[] = [];
   for (const t of targets) {
     const before = all.find((s) => s.backend === t.backend && s.server === t.server);
@@ -352,7 +414,7 @@ async function setState(client: RuntimeClient, run: Run): Promise<number> {
       await client.showServersState(t.backend);
       throw new RuntimeError(`HAProxy backend '${t.backend}' has no server '${t.server}'`);
     }
-    const { wanted, why } = verb === 'ready' ? readyWanted(run, t, clusters) : { wanted: verb, why: undefined };
+    const { wanted, why } = wantedOf?.get(`${t.backend}/${t.server}`) ?? { wanted: verb === 'ready' ? 'ready' : verb, why: undefined };
     const action = actionFor(wanted, before) ?? null;
     let command: string | null = null;
     if (action) {

@@ -11,12 +11,40 @@
  *     primary, then polls pg_controldata once a second before it releases the key, so that gap is
  *     ≥ 1 s and no proxy can route around it.
  * BENCH_CONTROLLER_SWITCHOVERS / BENCH_CONTROLLER_KILLS override the counts.
+ *
+ * The orphan cases (issue 15): haconfd SIGKILLed ("controller killed"), or cut off from etcd while
+ * Patroni is not, just before a switchover / kill -9 and kept away BENCH_ORPHAN_DOWN_MS (30 s):
+ * routing delay and failed write attempts after the key changed, beside controller on and checks
+ * alone. BENCH_ORPHAN_SWITCHOVERS / BENCH_ORPHAN_KILLS (default 2 / 1) set the counts.
  */
-import { describeFailover, routingDelay, runFailover, startFailoverRig, writesStoppedBeforeKey, type FailoverKind, type FailoverResult } from '../e2e/controller-rig.js';
+import { describeFailover, routingDelay, runFailover, startFailoverRig, writesStoppedBeforeKey, type FailoverKind, type FailoverResult, type OrphanHow } from '../e2e/controller-rig.js';
 import { median, type BenchRow } from './table.js';
 
 const SWITCHOVERS = Number(process.env['BENCH_CONTROLLER_SWITCHOVERS'] ?? 5);
 const KILLS = Number(process.env['BENCH_CONTROLLER_KILLS'] ?? 3);
+const ORPHAN_SWITCHOVERS = Number(process.env['BENCH_ORPHAN_SWITCHOVERS'] ?? 2);
+const ORPHAN_KILLS = Number(process.env['BENCH_ORPHAN_KILLS'] ?? 1);
+const ORPHAN_DOWN_MS = Number(process.env['BENCH_ORPHAN_DOWN_MS'] ?? 30_000);
+
+/** haconfd with the controller, taken away (`how`) before each failover. */
+async function orphanScenario(how: OrphanHow): Promise<FailoverResult[]> {
+  const rig = await startFailoverRig({ controller: true, etcdProxy: how === 'etcd-cut' });
+  const out: FailoverResult[] = [];
+  try {
+    const plan: FailoverKind[] = [...Array<FailoverKind>(ORPHAN_SWITCHOVERS).fill('switchover'), ...Array<FailoverKind>(how === 'kill' ? ORPHAN_KILLS : 0).fill('kill9')];
+    for (const kind of plan) {
+      const r = await runFailover(rig, kind, { how, downMs: ORPHAN_DOWN_MS });
+      process.stderr.write(`bench controller-failover (haconfd ${how}): ${describeFailover(r)}\n`);
+      out.push(r);
+    }
+  } finally {
+    await rig.stop();
+  }
+  return out;
+}
+
+/** Writes through HAProxy that failed after the key changed (total). */
+const failedAfterKey = (rs: readonly FailoverResult[]): number => rs.reduce((n, r) => n + r.attempts.filter((a) => !a.ok && a.start > r.keyChangedAt).length, 0);
 
 async function scenario(controller: boolean): Promise<FailoverResult[]> {
   const rig = await startFailoverRig({ controller });
@@ -45,7 +73,33 @@ function delays(rs: readonly FailoverResult[]): string {
 export async function run(): Promise<BenchRow[]> {
   const on = await scenario(true);
   const off = await scenario(false);
+  const killed = ORPHAN_SWITCHOVERS + ORPHAN_KILLS > 0 ? await orphanScenario('kill') : [];
+  const cut = ORPHAN_SWITCHOVERS > 0 ? await orphanScenario('etcd-cut') : [];
   const rows: BenchRow[] = [];
+  for (const kind of ['switchover', 'kill9'] as const) {
+    const label = kind === 'switchover' ? 'switchover' : 'kill -9 of the leader';
+    const of = (rs: readonly FailoverResult[]) => rs.filter((r) => r.kind === kind);
+    const k = of(killed);
+    const c = of(cut);
+    if (k.length + c.length === 0) continue;
+    rows.push({
+      issue: 15,
+      name: `${label}, haconfd away ${Math.round(ORPHAN_DOWN_MS / 1000)} s: routing delay (new primary writable → first write via HAProxy)`,
+      value: `controller on: ${delays(of(on))}; checks alone: ${delays(of(off))}; controller killed: ${delays(k)}${c.length > 0 ? `; cut off from etcd: ${delays(c)}` : ''}`,
+      target: '≤ rise × inter + 1 s = 7 s with haconfd away (as checks alone)',
+      runs: k.length + c.length,
+    });
+    const per = (rs: readonly FailoverResult[]): string => (rs.length === 0 ? 'n/a' : `${failedAfterKey(rs)} in ${rs.length}`);
+    rows.push({
+      issue: 15,
+      name: `${label}: failed write attempts after the key changed (20 ms apart)`,
+      value: `controller on: ${per(of(on))}; checks alone: ${per(of(off))}; controller killed: ${per(k)}${c.length > 0 ? `; cut off from etcd: ${per(c)}` : ''}`,
+      target: 'haconfd away: no worse than checks alone',
+      runs: k.length + c.length,
+    });
+  }
+  const back = [...killed, ...cut].reduce((n, r) => n + (r.orphan?.failedAfterBack.length ?? 0), 0);
+  if (killed.length + cut.length > 0) rows.push({ issue: 15, name: 'haconfd back (restarted / etcd restored): writes failing after it took over (total)', value: String(back), target: '0', runs: killed.length + cut.length });
   for (const kind of ['switchover', 'kill9'] as const) {
     const label = kind === 'switchover' ? 'switchover' : 'kill -9 of the leader';
     const a = on.filter((r) => r.kind === kind);

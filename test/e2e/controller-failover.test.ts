@@ -74,7 +74,7 @@ describe('controller failover acceptance on a real Patroni cluster', { timeout: 
   for (let i = 1; i <= SWITCHOVERS; i++) {
     test(`patronictl switchover ${i}/${SWITCHOVERS}`, async () => {
       assert.ok(rig);
-      const r = await runFailover(rig, 'switchover', ATTEMPTS);
+      const r = await runFailover(rig, 'switchover', undefined, ATTEMPTS);
       results.push(r);
       check(r);
     });
@@ -83,7 +83,7 @@ describe('controller failover acceptance on a real Patroni cluster', { timeout: 
   for (let i = 1; i <= KILLS; i++) {
     test(`kill -9 of the leader's Patroni + Postgres ${i}/${KILLS} (node restarted after)`, async () => {
       assert.ok(rig);
-      const r = await runFailover(rig, 'kill9', ATTEMPTS);
+      const r = await runFailover(rig, 'kill9', undefined, ATTEMPTS);
       results.push(r);
       check(r);
     });

@@ -24,6 +24,7 @@ import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
 import { runCli, startCli } from '../harness/cli.js';
 import { freePorts, removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
+import { startTcpProxy, type TcpProxy } from '../harness/tcpProxy.js';
 
 // ---- a minimal PostgreSQL wire client (startup, trust auth, one simple query) ----
 
@@ -266,6 +267,7 @@ export interface FailoverRig {
   readonly zookeeper: ZookeeperInstance | undefined;
   readonly cluster: PatroniCluster;
   readonly haproxy: HaproxyInstance;
+  /** The haconfd running now (a new one after startHaconfd). */
   readonly haconfd: RunningProcess;
   readonly dir: string;
   readonly ports: { write: number; read: number; stats: number };
@@ -275,6 +277,13 @@ export interface FailoverRig {
   nodeOfPort(port: number | undefined): string | undefined;
   /** haconfd's log records (JSON lines) so far. */
   haconfdLog(): Record<string, unknown>[];
+  /** Ends haconfd with `signal` (SIGKILL: a crash; SIGTERM: a clean stop); resolves once it is gone. */
+  stopHaconfd(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Starts haconfd again (same flags, same log file); resolves once its controller confirmed the leader. */
+  startHaconfd(): Promise<void>;
+  /** haconfd's etcd endpoint is a TCP proxy (etcdProxy): cut it off / give it back. Patroni keeps its own. */
+  cutEtcd(): Promise<void>;
+  restoreEtcd(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -283,9 +292,26 @@ export interface FailoverRigOptions {
   /** HAProxy check interval (shipped default 3s). */
   readonly checkInter?: string;
   readonly scope?: string;
+  /** haconfd reaches etcd through a TCP proxy the test can cut (Patroni does not). */
+  readonly etcdProxy?: boolean;
   /** Patroni's DCS and haconfd's backend (default etcd). */
   readonly dcs?: 'etcd' | 'zookeeper';
 }
+
+const logRecords = (logFile: string): Record<string, unknown>[] =>
+  readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
+
+const loggedSince = (logFile: string, text: string, since: number): boolean =>
+  logRecords(logFile).some((l) => String(l['msg']).includes(text) && typeof l['time'] === 'number' && (l['time'] as number) >= since);
 
 export async function startFailoverRig(opts: FailoverRigOptions): Promise<FailoverRig> {
   requireBinary('haproxy', 'haproxy');
@@ -297,10 +323,11 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
   let cluster: PatroniCluster | undefined;
   let haproxy: HaproxyInstance | undefined;
   let haconfd: RunningProcess | undefined;
+  let proxy: TcpProxy | undefined;
   const keyLog: { v?: KeyLog } = {};
   const cleanup = async (): Promise<void> => {
     await keyLog.v?.stop().catch(() => undefined);
-    await Promise.allSettled([haconfd?.stop(), haproxy?.stop(), cluster?.stop()]);
+    await Promise.allSettled([haconfd?.stop(), haproxy?.stop(), cluster?.stop(), proxy?.stop()]);
     await etcd?.stop().catch(() => undefined);
     await zookeeper?.stop().catch(() => undefined);
     removeDir(dir);
@@ -330,7 +357,12 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
         `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n`,
       );
     }
-    const backend = zookeeper ? ['-backend', 'zookeeper', '-node', zookeeper.node] : ['-backend', 'etcdv3', '-node', (etcd as EtcdInstance).clientUrl];
+    if (opts.etcdProxy) {
+      if (etcd === undefined) throw new Error('etcdProxy needs dcs etcd');
+      const u = new URL(etcd.clientUrl);
+      proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
+    }
+    const backend = zookeeper ? ['-backend', 'zookeeper', '-node', zookeeper.node] : ['-backend', 'etcdv3', '-node', proxy?.url ?? (etcd as EtcdInstance).clientUrl];
     const common = [...backend, '-confdir', confdir, '-log-format', 'json'];
     const first = await runCli(['-onetime', '-sync-only', ...common], { cwd: dir });
     if (first.code !== 0) throw new Error(`haconfd -onetime failed: ${first.stderr}`);
@@ -341,33 +373,42 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     await keyLog.v.start();
     const c = cluster;
     const portToNode = (): Map<number, string> => new Map(c.nodes.map((n) => [n.pgPort, n.name] as const));
+    const ready = opts.controller ? 'confirmed as a running primary' : zookeeper ? 'haconfd started' : 'etcd watch: connected';
     const rig: FailoverRig = {
       etcd,
       zookeeper,
       cluster,
       haproxy,
-      haconfd,
+      get haconfd(): RunningProcess {
+        return haconfd as RunningProcess;
+      },
       dir,
       ports: { write, read, stats },
       controller: opts.controller,
       keyLog: keyLog.v,
       nodeOfPort: (p) => (p === undefined ? undefined : portToNode().get(p)),
-      haconfdLog: () =>
-        readFileSync(logFile, 'utf8')
-          .split('\n')
-          .filter((l) => l.includes('{'))
-          .map((l) => {
-            try {
-              return JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>;
-            } catch {
-              return {};
-            }
-          }),
+      haconfdLog: () => logRecords(logFile),
+      stopHaconfd: async (signal) => {
+        const h = haconfd as RunningProcess;
+        h.kill(signal);
+        await waitFor(`haconfd gone after ${signal}`, () => h.exited(), 20_000, 20);
+      },
+      startHaconfd: async () => {
+        const since = Date.now();
+        haconfd = startCli(['-watch', ...common], { logFile, cwd: dir });
+        await waitFor(`haconfd restarted: "${ready}"`, () => loggedSince(logFile, ready, since), 30_000, 20);
+      },
+      cutEtcd: async () => {
+        if (proxy === undefined) throw new Error('startFailoverRig({ etcdProxy: true }) to cut haconfd off from etcd');
+        await proxy.cut();
+      },
+      restoreEtcd: async () => {
+        await proxy?.restore();
+      },
       stop: cleanup,
     };
     // Writes through HAProxy reach the leader, and haconfd watches (and steers), before anything is measured.
     await waitFor('a write through the write port', async () => (await pgQuery(write, WRITE_SQL, 1000)).ok, 60_000, 200);
-    const ready = opts.controller ? 'confirmed as a running primary' : zookeeper ? 'haconfd started' : 'etcd watch: connected';
     await waitFor(`haconfd: "${ready}" (log ${logFile})`, () => rig.haconfdLog().some((l) => String(l['msg']).includes(ready)), 60_000, 50);
     return rig;
   } catch (e) {
@@ -379,6 +420,18 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
 // ---- failovers and their analysis ----
 
 export type FailoverKind = 'switchover' | 'kill9';
+
+/**
+ * haconfd taken away just before the failover, for `downMs`, then given back:
+ * - `kill`: SIGKILL (a crash, an OOM kill); `term`: SIGTERM (a clean stop), both restarted after;
+ * - `etcd-cut`: its etcd endpoint cut (a TCP proxy closed) while Patroni keeps its own, restored after.
+ */
+export type OrphanHow = 'kill' | 'term' | 'etcd-cut';
+
+export interface Orphan {
+  readonly how: OrphanHow;
+  readonly downMs: number;
+}
 
 export interface FailoverResult {
   readonly kind: FailoverKind;
@@ -408,6 +461,8 @@ export interface FailoverResult {
    */
   readonly directGapMs: number | undefined;
   readonly attempts: Attempt[];
+  /** Orphaned runs: when haconfd was taken away and when it was back (steering again). */
+  readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[]; readonly failedBeforeBack: Attempt[] };
 }
 
 async function pollDirect(port: number, since: number, deadlineMs: number): Promise<number | undefined> {
@@ -498,7 +553,7 @@ export interface FailoverOptions {
   attemptTimeoutMs?: number;
 }
 
-export async function runFailover(rig: FailoverRig, kind: FailoverKind, opts: FailoverOptions = {}): Promise<FailoverResult> {
+export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?: Orphan, opts: FailoverOptions = {}): Promise<FailoverResult> {
   const cluster = rig.cluster;
   const from = await cluster.leader();
   await waitHealed(rig);
@@ -508,8 +563,13 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, opts: Fa
   const beginAt = Date.now();
   client.start();
   const oldProbe = probeDirect(cluster.node(from).pgPort);
-  // Traffic before the failover: a few writes through HAProxy have landed.
-  await waitFor('writes through HAProxy before the failover', () => client.attempts.filter((a) => a.ok).length >= 5, 60_000, 10);
+  await sleep(300);
+  let goneAt = 0;
+  if (orphan !== undefined) {
+    goneAt = Date.now();
+    if (orphan.how === 'etcd-cut') await rig.cutEtcd();
+    else await rig.stopHaconfd(orphan.how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+  }
   let to: string;
   let newKeyAt = 0;
   const waitNewKey = async (): Promise<{ to: string; at: number }> =>
@@ -553,11 +613,22 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, opts: Fa
   // HAProxy reloaded): routing must stay right through that too.
   if (kind === 'kill9') await cluster.node(from).start();
   await waitHealed(rig);
-  // Keep writing a while after healing (at least this long, and at least 20 attempts however
-  // slow the machine): routing must stay right.
-  const healedAt = Date.now();
-  const settleMs = kind === 'kill9' ? 3000 : 1000;
-  await waitFor('writes after healing', () => Date.now() - healedAt >= settleMs && client.attempts.filter((a) => a.start > healedAt).length >= 20, 60_000, 20);
+  let back: { goneAt: number; backAt: number } | undefined;
+  if (orphan !== undefined) {
+    const wait = goneAt + orphan.downMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    const since = Date.now();
+    if (orphan.how === 'etcd-cut') {
+      await rig.restoreEtcd();
+      await waitFor('haconfd steering again after etcd came back', () => rig.haconfdLog().some((l) => String(l['msg']).includes('HAProxy controller acting again') && (l['time'] as number) >= since), 60_000, 20);
+    } else {
+      await rig.startHaconfd();
+    }
+    back = { goneAt, backAt: Date.now() };
+    // Writes keep going while the controller takes over again.
+    await sleep(3000);
+  }
+  await sleep(kind === 'kill9' ? 3000 : 1000);
   await client.stop();
   const keyChangedAt = rig.keyLog.changes.find((c) => c.at > beginAt && c.value !== from)?.at ?? newKeyAt;
   const attempts = [...client.attempts].sort((a, b) => a.start - b.start);
@@ -582,7 +653,8 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, opts: Fa
   }
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
   const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts };
+  const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt), failedBeforeBack: attempts.filter((a) => !a.ok && viaHaproxyAt !== undefined && a.start > viaHaproxyAt && a.start < back.backAt) } };
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, ...orphaned };
 }
 
 /** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */
@@ -599,5 +671,6 @@ export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
 
 export function describeFailover(r: FailoverResult): string {
   const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
-  return `${r.kind} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed; Patroni's own direct gap ${r.directGapMs ?? '?'} ms), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
+  const o = r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length} (between the checks routing and its return ${r.orphan.failedBeforeBack.length})]`;
+  return `${r.kind}${o} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed; Patroni's own direct gap ${r.directGapMs ?? '?'} ms), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
 }

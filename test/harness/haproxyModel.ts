@@ -27,5 +27,8 @@ export function applyAction(a: ActualServerState, action: ServerAction): ActualS
     case 'health-up':
       // A server in maint stays DOWN whatever its health is set to.
       return a.admin.maint.length > 0 ? a : { ...a, opState: 'up' };
+    case 'health-down':
+    case 'health-down-cut':
+      return { ...a, opState: 'down' };
   }
 }

@@ -288,8 +288,8 @@ export async function steady(rig: Rig, table: Record<string, unknown> = {}, o: C
   const c = rig.controller(table, o);
   c.setSnapshot(rig.snapshot('pg1'));
   c.start();
-  await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
-  await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+  await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' });
+  await waitStates(rig, R, { pg1: 'down', pg2: 'up', pg3: 'up' });
   return c;
 }
 

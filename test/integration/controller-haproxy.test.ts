@@ -41,7 +41,7 @@ async function sampleStates(rig: Rig, backend: string, during: () => Promise<voi
 }
 
 describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () => {
-  test('start-up: leader UP in the write backend, others MAINT, leader drained from the replicas; idempotent', async () => {
+  test('start-up: leader UP in the write backend, others DOWN (checks running), leader DOWN in the replicas; idempotent', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();
       const c = await steady(rig, {}, { registry });
@@ -50,7 +50,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       const again = await c.reconcileNow();
       assert.equal(again.error, undefined);
       assert.deepEqual(again.commands, [], 'a second pass against the reached state sends nothing');
-      assert.ok((await metricValue(registry, 'haconfd_controller_commands_total', { action: 'maint', kind: 'write', result: 'ok' })) >= 2);
+      assert.equal(await metricValue(registry, 'haconfd_controller_commands_total', { action: 'maint' }), 0, 'never MAINT');
       assert.ok(rig.node('pg1').apiRequests.includes('GET /patroni'), 'the leader was confirmed through its REST API');
     });
   });
@@ -63,7 +63,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       rig.node('pg1').role = 'demoted';
       c.setSnapshot(rig.snapshot(null));
       await c.settle();
-      assert.equal((await rig.states(W))['pg1'], 'maint', 'the old primary is cut at once');
+      assert.equal((await rig.states(W))['pg1'], 'down', 'the old primary is cut at once (DOWN, its checks running: never MAINT)');
       assert.equal(await rig.through(rig.ports.write), 'closed', 'no server takes writes without a leader key');
       // … then put naming pg2, whose API reports a running primary a little later.
       rig.node('pg2').role = 'replica';
@@ -74,15 +74,15 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
         await waitFor('pg2 asked for its role twice', () => patroniGets(rig, 'pg2') >= asked + 2, 60_000, 5);
         assert.notEqual((await rig.states(W))['pg2'], 'up', 'not UP before its REST API confirms');
         rig.node('pg2').role = 'master';
-        await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
+        await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' });
       });
       assert.ok(!seen['pg1']?.has('up') && !seen['pg3']?.has('up'), `no non-leader UP: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])))}`);
       assert.equal(await rig.through(rig.ports.write), 'pg2');
-      // The old primary comes back as a replica: ready in the read backend, still MAINT for writes.
+      // The old primary comes back as a replica: its checks bring it UP in the read backend (rise × inter), still DOWN for writes.
       rig.node('pg1').role = 'replica';
       c.setSnapshot(rig.snapshot('pg2'));
-      await waitStates(rig, R, { pg1: 'up', pg2: 'drain', pg3: 'up' });
-      assert.equal((await rig.states(W))['pg1'], 'maint');
+      await waitStates(rig, R, { pg1: 'up', pg2: 'down', pg3: 'up' }, 8000);
+      assert.equal((await rig.states(W))['pg1'], 'down');
       assert.equal(await metricValue(registry, 'haconfd_controller_leader_changes_total'), 2);
       const hist = await registry.getSingleMetric('haconfd_controller_leader_routed_seconds')?.get();
       assert.equal(hist?.values.find((v) => (v as { metricName?: string }).metricName === 'haconfd_controller_leader_routed_seconds_count')?.value, 1);
@@ -98,15 +98,14 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       const t0 = Date.now();
       const seen = await sampleStates(rig, W, async () => {
         c.setSnapshot(rig.snapshot('pg2'));
-        await waitFor('pg2 handed to the checks', async () => {
-          const a = (await rig.servers()).find((s) => s.backend === W && s.server === 'pg2');
-          return a !== undefined && a.admin.maint.length === 0 && a.opState === 'down';
-        }, 60_000, 20);
+        await waitFor('pg2 handed to the checks', async () => rig.logs.some((l) => l.includes('not confirmed in time')), 60_000, 20);
+        const a = (await rig.servers()).find((s) => s.backend === W && s.server === 'pg2');
+        assert.ok(a !== undefined && a.admin.maint.length === 0 && a.opState === 'down', 'DOWN, its checks decide');
       });
       const elapsed = Date.now() - t0;
       assert.ok(elapsed >= 700, `handed over only after the bound (800 ms): ${elapsed} ms`);
       assert.ok(!seen['pg2']?.has('up'), `pg2 never UP: ${[...(seen['pg2'] ?? [])].join(',')}`);
-      assert.equal((await rig.states(W))['pg1'], 'maint');
+      assert.equal((await rig.states(W))['pg1'], 'down');
       assert.ok(rig.logs.some((l) => l.includes('not confirmed in time')));
       assert.ok(c.lastReport?.error === undefined);
     });
@@ -123,17 +122,13 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       await waitFor("pg2's confirmation polling", () => patroniGets(rig, 'pg2') > asked, 60_000, 5);
       rig.node('pg3').role = 'master';
       c.setSnapshot(rig.snapshot('pg3'));
-      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'up' });
+      await waitStates(rig, W, { pg1: 'down', pg2: 'down', pg3: 'up' });
       // pg2's API now says primary: its cancelled confirmation must not make it UP.
       rig.node('pg2').role = 'master';
-      const before = patroniGets(rig, 'pg2');
-      // It would have polled by now: the confirmation polls every 25 ms, and the controller has run
-      // two more passes and 400 ms have gone by since.
-      const passes = await metricValue(registry, 'haconfd_controller_reconciles_total');
-      const t0 = Date.now();
-      await waitFor('two more passes and 400 ms', async () => Date.now() - t0 >= 400 && (await metricValue(registry, 'haconfd_controller_reconciles_total')) >= passes + 2, 60_000, 20);
-      assert.equal(patroniGets(rig, 'pg2'), before, 'no more polling of the older leader');
-      assert.deepEqual(await rig.states(W), { pg1: 'maint', pg2: 'maint', pg3: 'up' });
+      const before = rig.node('pg2').apiRequests.filter((r) => r === 'GET /patroni').length;
+      await sleep(400);
+      assert.equal(rig.node('pg2').apiRequests.filter((r) => r === 'GET /patroni').length, before, 'no more polling of the older leader');
+      assert.deepEqual(await rig.states(W), { pg1: 'down', pg2: 'down', pg3: 'up' });
     });
   });
 
@@ -149,17 +144,17 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       assert.equal((await rig.states(W))['pg1'], 'down');
       // A new epoch (the key moves and comes back) confirms and routes it again.
       c.setSnapshot(rig.snapshot(null));
-      await waitStates(rig, W, { pg1: 'maint' });
+      await waitStates(rig, W, { pg1: 'down' });
       c.setSnapshot(rig.snapshot('pg1'));
-      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' });
     }, { checkInter: '30s' });
   });
 
-  test('leader key naming an unknown member: every write server MAINT, nothing confirmed', async () => {
+  test('leader key naming an unknown member: every write server DOWN, nothing confirmed', async () => {
     await withRig(async (rig) => {
       const c = await steady(rig);
       c.setSnapshot(rig.snapshot('ghost'));
-      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'maint' });
+      await waitStates(rig, W, { pg1: 'down', pg2: 'down', pg3: 'down' });
       assert.ok(rig.logs.some((l) => l.includes('ghost (not a known member)')));
       const r = await c.reconcileNow();
       assert.equal(r.error, undefined);
@@ -174,11 +169,11 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       c.setSnapshot(rig.snapshot(null, [['/service/demo/config', config], ['/service/demo/failsafe', failsafe]]));
       const r = await c.reconcileNow();
       assert.deepEqual(r.commands.filter((x) => x.backend === W), []);
-      assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'maint', pg3: 'maint' });
+      assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'down', pg3: 'down' });
       assert.equal(await rig.through(rig.ports.write), 'pg1');
       // Without failsafe_mode the same snapshot cuts it.
       c.setSnapshot(rig.snapshot(null, [['/service/demo/failsafe', failsafe]]));
-      await waitStates(rig, W, { pg1: 'maint' });
+      await waitStates(rig, W, { pg1: 'down' });
     });
   });
 
@@ -194,65 +189,69 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       rig.node('pg1').role = 'replica';
       rig.node('pg3').role = 'master';
       c.setSnapshot(rig.snapshot('pg3', [['/service/demo/config', paused]]));
-      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'up' });
+      await waitStates(rig, W, { pg1: 'down', pg2: 'down', pg3: 'up' });
     });
   });
 
-  test('DCS down during a switchover: nothing changes and it says so; after dcs_down_release the checks decide; back → follows the key', async () => {
+  test('DCS down during a switchover: nothing changes and it says so; the checks route the new primary on their own; back → follows the key', async () => {
     await withRig(async (rig) => {
       let up = true;
       const registry = new Registry();
       const c = await steady(rig, { dcs_down_release: '1500ms' }, { dcsReachable: () => up, registry });
       rig.node('pg1').role = 'demoted';
       c.setSnapshot(rig.snapshot(null));
-      await waitStates(rig, W, { pg1: 'maint', pg2: 'maint', pg3: 'maint' });
+      await waitStates(rig, W, { pg1: 'down', pg2: 'down', pg3: 'down' });
       up = false; // etcd gone before the new key is seen
-      // Drift HAProxy by hand: the controller must not touch it while the DCS is down. (Checks every
-      // 30 s here: on a slow machine, 2 s checks would mark the demoted pg1 DOWN meanwhile.)
-      await rig.client.send('set server demo_replicas/pg1 state ready');
+      // Drift HAProxy by hand: the controller must not touch it while the DCS is down.
+      await rig.client.send('set server demo_replicas/pg1 health up');
       const r = await c.reconcileNow();
       assert.equal(r.held, 'dcs unreachable');
       assert.deepEqual(r.commands, []);
       assert.equal((await rig.states(R))['pg1'], 'up');
       assert.ok(rig.logs.some((l) => l.includes('changes nothing: the DCS is unreachable')));
       assert.equal(await metricValue(registry, 'haconfd_controller_dcs_hold'), 1);
-      // Still down after the release delay: our MAINTs go back to HAProxy's checks (never forced UP).
+      // The new primary passes /primary: its checks make it UP (rise × inter) with the controller
+      // held — every state it set is one the checks own, so nothing waits for the DCS to come back.
       rig.node('pg2').role = 'master';
-      // The states as first seen out of MAINT (a later read could already see a check's verdict).
-      const w = await waitFor('write servers out of MAINT', async () => {
-        const s = (await rig.servers()).filter((x) => x.backend === W);
-        return s.every((x) => x.admin.maint.length === 0) ? s : undefined;
-      }, 60_000, 50);
-      assert.ok(w.every((x) => x.opState === 'down'), 'they start DOWN: only a passing check makes one UP');
+      const t0 = Date.now();
+      await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' }, 60_000);
+      const ms = Date.now() - t0;
+      assert.ok(ms < 2 * 2000 + 2500, `the checks routed pg2 in ${ms} ms (rise 2 × inter 2 s)`);
+      // Past dcs_down_release: nothing of ours is left to hand back (no MAINT, no DRAIN).
+      await waitFor('released', async () => (await c.reconcileNow()).held === 'dcs unreachable: released to checks', 60_000, 100);
+      assert.deepEqual((await c.reconcileNow()).commands, []);
       // The DCS is back with the new leader.
       up = true;
       c.setSnapshot(rig.snapshot('pg2'));
-      await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
-      assert.equal(await metricValue(registry, 'haconfd_controller_dcs_hold'), 0);
-    }, { checkInter: '30s' });
+      await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' }, 60_000);
+      await waitFor('hold cleared', async () => (await metricValue(registry, 'haconfd_controller_dcs_hold')) === 0, 60_000, 50);
+    });
   });
 
-  test('read backends: noloadbalance or not running → DRAIN, back to normal → READY', async () => {
+  test('read backends: noloadbalance or not running → DOWN, back to normal → its checks bring it UP', async () => {
     await withRig(async (rig) => {
       const c = await steady(rig);
       rig.node('pg3').tags = { noloadbalance: true };
       rig.node('pg2').state = 'starting';
       c.setSnapshot(rig.snapshot('pg1'));
-      await waitStates(rig, R, { pg1: 'drain', pg2: 'drain', pg3: 'drain' });
+      await waitStates(rig, R, { pg1: 'down', pg2: 'down', pg3: 'down' });
       assert.equal(await rig.through(rig.ports.read), 'closed');
       rig.node('pg3').tags = undefined;
       rig.node('pg2').state = 'running';
       c.setSnapshot(rig.snapshot('pg1'));
-      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
+      await waitStates(rig, R, { pg1: 'down', pg2: 'up', pg3: 'up' }, 8000);
     });
   });
 
-  test('a member that disappears from the DCS is drained and cut before the next render removes it', async () => {
+  test('a member that disappears from the DCS is cut from the write backend, left to its checks in reads until the render removes it', async () => {
     await withRig(async (rig) => {
       const c = await steady(rig);
       c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
-      await waitStates(rig, R, { pg2: 'up', pg3: 'drain' });
-      assert.equal((await rig.states(W))['pg3'], 'maint');
+      await waitStates(rig, W, { pg1: 'up', pg3: 'down' });
+      // Reads: left to its checks (the removal drains it gracefully when the render drops it).
+      const r = await c.reconcileNow();
+      assert.ok(!r.commands.some((x) => x.backend === R && x.server === 'pg3'), JSON.stringify(r.commands));
+      assert.equal((await rig.states(R))['pg3'], 'up');
     });
   });
 
@@ -262,13 +261,13 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       const c = rig.controller();
       c.setSnapshot(rig.snapshot('pg1'));
       c.start();
-      await waitStates(rig, R, { pg1: 'drain', pg2: 'maint', pg3: 'up' });
+      await waitStates(rig, R, { pg1: 'down', pg2: 'maint', pg3: 'up' });
       for (let i = 0; i < 3; i++) await c.reconcileNow();
       assert.equal((await rig.states(R))['pg2'], 'maint');
       // A broken overrides file: nothing is changed (never silently lift them). (Checks every 30 s
       // here: on a slow machine, 2 s checks would mark the leader DOWN in the read backend meanwhile.)
       writeFileSync(join(rig.dir, 'overrides.json'), '{not json');
-      await rig.client.send('set server demo_replicas/pg1 state ready');
+      await rig.client.send('set server demo_replicas/pg1 health up');
       const r = await c.reconcileNow();
       assert.equal(r.held, 'overrides unreadable');
       assert.equal((await rig.states(R))['pg1'], 'up');
@@ -286,7 +285,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       assert.equal(r.error, undefined);
       assert.ok(r.missing.includes('demo_extra'), JSON.stringify(r.missing));
       assert.ok(r.missing.includes('demo_primary/pg4') && r.missing.includes('demo_replicas/pg4'), JSON.stringify(r.missing));
-      await waitStates(rig, W, { pg2: 'maint', pg3: 'maint' });
+      await waitStates(rig, W, { pg2: 'down', pg3: 'down' });
       assert.equal(await metricValue(registry, 'haconfd_controller_missing_servers'), 3);
       // A member joining is missing for a moment: no warning for that (issue 13), only if it lasts.
       assert.ok(!rig.logs.some((l) => l.includes('HAProxy lacks')), rig.logs.join('\n'));
@@ -294,6 +293,31 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       await c.reconcileNow();
       assert.ok(rig.logs.some((l) => l.includes('HAProxy lacks 3') && l.includes('"level":40') && l.includes('for 10 s or more')), rig.logs.join('\n'));
     });
+  });
+
+  test('a clean stop hands every steered server back to the checks (an older haconfd\'s MAINT/DRAIN lifted, starting DOWN), keeps operator overrides, and logs it', async () => {
+    await withRig(async (rig) => {
+      writeFileSync(join(rig.dir, 'overrides.json'), JSON.stringify({ version: 1, overrides: [{ backend: R, server: 'pg3', state: 'drain' }] }));
+      const c = rig.controller();
+      c.setSnapshot(rig.snapshot('pg1'));
+      c.start();
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' });
+      await waitStates(rig, R, { pg3: 'drain' });
+      await c.stop({ handBack: false });
+      // What an older haconfd (MAINT for non-leaders, DRAIN in reads) would have left.
+      await rig.client.send(`set server ${W}/pg2 state maint`);
+      await rig.client.send(`set server ${R}/pg1 state drain`);
+      const d = rig.controller();
+      d.setSnapshot(rig.snapshot('pg1'));
+      await d.stop({ why: 'haconfd stopping' });
+      const after = await rig.servers();
+      const of = (b: string, s: string) => after.find((x) => x.backend === b && x.server === s);
+      assert.deepEqual([of(W, 'pg2')?.admin.maint, of(W, 'pg2')?.opState], [[], 'down'], 'out of MAINT, starting DOWN: its checks decide');
+      assert.deepEqual(of(R, 'pg1')?.admin.drain, [], 'out of DRAIN');
+      assert.deepEqual(of(R, 'pg3')?.admin.drain, ['forced'], 'the operator override stays');
+      assert.equal(of(W, 'pg1')?.opState, 'up', 'the leader keeps serving');
+      assert.ok(rig.logs.some((l) => l.includes('HAProxy controller stopped (haconfd stopping): 2 server(s) handed back') && l.includes('operator overrides kept: demo_replicas/pg3 drain')), rig.logs.slice(-5).join('\n'));
+    }, { checkInter: '30s' });
   });
 
   test('socket path missing: a typed error, counted, logged once, retried; never throws', async () => {
@@ -355,10 +379,10 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
         assert.ok(r.confirmed && r.newPid !== r.oldPid, 'a new worker');
       });
       assert.ok(!seen['pg4']?.has('up'), `pg4 never UP in the write backend: ${[...(seen['pg4'] ?? [])].join(',')}`);
-      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint', pg4: 'maint' });
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down', pg4: 'down' });
       // In the read backend the new server starts DOWN (the state file says so): its checks, every
       // 30 s here, make it UP — never the reload itself.
-      await waitStates(rig, R, { pg1: 'drain', pg4: 'down' });
+      await waitStates(rig, R, { pg1: 'down', pg4: 'down' });
       assert.ok(rig.logs.some((l) => l.includes('added in MAINT before the reload')));
       assert.ok(rig.logs.some((l) => l.includes('new health-checked servers start DOWN') && l.includes('demo_replicas/pg4')));
     }, { checkInter: '30s' });
@@ -384,7 +408,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
         rig.node('pg1').role = 'replica';
         rig.node('pg2').role = 'master';
         c.setSnapshot(rig.snapshot('pg2'));
-        await waitStates(rig, W, { pg1: 'maint' });
+        await waitStates(rig, W, { pg1: 'down' }); // the cut is never deferred
         await waitFor('routing of pg2 deferred', () => rig.logs.some((l) => l.includes('routing deferred until the reload') && l.includes('"server":"pg2"')), 60_000, 10);
         assert.notEqual((await rig.states(W))['pg2'], 'up', 'routing waits for the new worker');
       } finally {
@@ -393,7 +417,7 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       }
       await reload;
       assert.notEqual(await rig.haproxy.workerPid(), oldPid);
-      await waitStates(rig, W, { pg1: 'maint', pg2: 'up', pg3: 'maint' });
+      await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' });
       assert.ok(rig.logs.some((l) => l.includes('writes routed to pg2')));
     }, { checkInter: '30s' });
   });
@@ -409,12 +433,10 @@ describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () =
       await rig.restartHaproxy();
       // A fresh worker that read the state file would keep them; make sure the controller does it
       // even when it did not: force everything UP by hand, as a worker without state would start.
-      for (const b of [W, R]) for (const s of ['pg1', 'pg2', 'pg3']) await rig.client.send(`set server ${b}/${s} state ready`).catch(() => undefined);
-      await waitStates(rig, W, { pg1: 'up', pg2: 'maint', pg3: 'maint' });
-      await waitStates(rig, R, { pg1: 'drain', pg2: 'up', pg3: 'up' });
-      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 60_000, 50).catch((e: Error) => {
-        throw new Error(`${e.message}; controller log:\n${rig.logs.filter((l) => /worker|error|"level":[45]0/.test(l)).slice(-30).join('\n')}`);
-      });
+      for (const b of [W, R]) for (const s of ['pg1', 'pg2', 'pg3']) await rig.client.send(`set server ${b}/${s} state ready; set server ${b}/${s} health up`).catch(() => undefined);
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 60_000);
+      await waitStates(rig, R, { pg1: 'down', pg2: 'up', pg3: 'up' }, 60_000);
+      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 60_000, 50);
       assert.ok(rig.logs.some((l) => l.includes('new HAProxy worker')));
     }, { checkInter: '30s' });
   });

@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig, type HaproxyInstance } from '../harness/haproxy.js';
@@ -25,9 +26,19 @@ let etcd: EtcdInstance | undefined;
 let admin: string;
 let client: RuntimeClient;
 const listeners: Server[] = [];
+/**
+ * A local HTTP server standing in for each member's Patroni REST API (GET /<member> → role, state),
+ * so `ready` can confirm a leader the way the controller does.
+ */
+let api: HttpServer | undefined;
+let apiPort = 0;
+const apiSays = new Map<string, { role: string; state: string }>([
+  ['pg1', { role: 'primary', state: 'running' }],
+  ['pg2', { role: 'replica', state: 'running' }],
+]);
 
-function member(port: number, role: string, state = 'running'): string {
-  return JSON.stringify({ conn_url: `postgres://127.0.0.1:${port}/postgres`, api_url: `http://127.0.0.1:${port + 1000}/patroni`, state, role, version: '3.0.2' });
+function member(name: string, port: number, role: string, state = 'running'): string {
+  return JSON.stringify({ conn_url: `postgres://127.0.0.1:${port}/postgres`, api_url: `http://127.0.0.1:${apiPort}/${name}`, state, role, version: '3.0.2' });
 }
 
 /** No HACONFD_* from the outer environment, no /etc/haconfd: only what each test gives. */
@@ -53,15 +64,22 @@ before(async () => {
     await listenOn(srv, port);
     listeners.push(srv);
   }
+  api = createHttpServer((req, res) => {
+    const said = apiSays.get((req.url ?? '/').slice(1));
+    res.writeHead(said ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(said ?? { role: 'replica', state: 'stopped' }));
+  });
+  await new Promise<void>((r) => api!.listen(0, '127.0.0.1', r));
+  apiPort = (api.address() as { port: number }).port;
   etcd = await startEtcd('hap-cli-roles-etcd');
   const puts: [string, string][] = [
     ['/service/demo/config', JSON.stringify({ ttl: 30, loop_wait: 10 })],
     ['/service/demo/leader', 'pg1'],
-    ['/service/demo/members/pg1', member(pg1, 'primary')],
-    ['/service/demo/members/pg2', member(pg2, 'replica')],
-    ['/service/demo/members/pg3', member(pg3, 'replica', 'starting')],
+    ['/service/demo/members/pg1', member('pg1', pg1, 'primary')],
+    ['/service/demo/members/pg2', member('pg2', pg2, 'replica')],
+    ['/service/demo/members/pg3', member('pg3', pg3, 'replica', 'starting')],
     ['/service/other/leader', 'nobody'],
-    ['/service/other/members/q1', member(pg9, 'replica')],
+    ['/service/other/members/q1', member('q1', pg9, 'replica')],
   ];
   for (const [k, v] of puts) await etcd.ctl(['put', k, v]);
 
@@ -93,6 +111,7 @@ before(async () => {
 after(async () => {
   await hap?.stop();
   await etcd?.stop();
+  api?.close();
   for (const l of listeners) l.close();
   removeDir(dir);
 });
@@ -159,7 +178,7 @@ test('no socket anywhere → exit 2 with a hint', async () => {
   assert.match(r.stderr, /no HAProxy runtime socket: give --socket PATH .* \[haproxy\] table/);
 });
 
-test('ready on the write backend: the leader-key holder is UP at once, a non-leader waits for its checks', async () => {
+test('ready on the write backend: the leader-key holder confirmed by its REST API is UP at once, a non-leader waits for its checks', async () => {
   const stateDir = join(dir, 'st-ready');
   const run = (...args: string[]) => cli(...args, '--socket', admin, '--state-dir', stateDir, '-node', etcd!.clientUrl);
 
@@ -168,7 +187,7 @@ test('ready on the write backend: the leader-key holder is UP at once, a non-lea
   assert.equal(r.code, 0, r.stderr);
   r = await run('ready', 'demo_primary/pg1');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /demo_primary\/pg1: MAINT → UP \(set server demo_primary\/pg1 state ready; set server demo_primary\/pg1 health up\) — confirmed leader: leader key of demo names pg1/);
+  assert.match(r.stdout, /demo_primary\/pg1: MAINT → UP \(set server demo_primary\/pg1 state ready; set server demo_primary\/pg1 health up\) — confirmed leader: leader key of demo names pg1, http:\/\/127\.0\.0\.1:\d+\/pg1 confirms a running primary/);
 
   // A non-leader on the write backend: `state ready; health down`, then only the checks bring it UP.
   r = await run('maint', 'demo_primary/pg2');
@@ -189,17 +208,27 @@ test('ready on the write backend: the leader-key holder is UP at once, a non-lea
   assert.match(r.stdout, /^demo_replicas\/pg1: MAINT → DOWN \(set server demo_replicas\/pg1 state ready; set server demo_replicas\/pg1 health down\)$/m);
   await waitFor('checks bring demo_replicas/pg1 UP', async () => (await stateOf('demo_replicas', 'pg1')) === 'up', 60_000);
 
-  // The leader key moves to pg2: now pg2 is the one made UP at once, and pg1 is not.
+  // The leader key moves to pg2 before its API reports it primary: ready refuses, nothing changes.
   await etcd!.ctl(['put', '/service/demo/leader', 'pg2']);
   try {
     await run('maint', 'demo_primary/pg1');
     await run('maint', 'demo_primary/pg2');
+    r = await run('ready', 'demo_primary/pg2');
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /demo_primary\/pg2 not made ready: leader key of demo names pg2, but http:\/\/127\.0\.0\.1:\d+\/pg2 did not confirm a running primary within 5000 ms \(last: role replica, state running\)\. Nothing changed/);
+    assert.equal(await stateOf('demo_primary', 'pg2'), 'maint');
+    assert.ok(loadOverrides(overridesPath(stateDir)).some((o) => o.server === 'pg2' && o.state === 'maint'), 'the override stays');
+    // Its API confirms now: pg2 is the one made UP at once, and pg1 is not.
+    apiSays.set('pg2', { role: 'primary', state: 'running' });
+    apiSays.set('pg1', { role: 'replica', state: 'running' });
     r = await run('ready', 'demo_primary/pg2');
     assert.match(r.stdout, /MAINT → UP .* — confirmed leader: leader key of demo names pg2/);
     r = await run('ready', 'demo_primary/pg1');
     assert.match(r.stdout, /demo_primary\/pg1: MAINT → DOWN \(.*health down\)$/m);
   } finally {
     await etcd!.ctl(['put', '/service/demo/leader', 'pg1']);
+    apiSays.set('pg1', { role: 'primary', state: 'running' });
+    apiSays.set('pg2', { role: 'replica', state: 'running' });
   }
   await waitFor('checks bring demo_primary/pg1 UP', async () => (await stateOf('demo_primary', 'pg1')) === 'up', 60_000);
   assert.deepEqual(loadOverrides(overridesPath(stateDir)), []);

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCluster } from '../../src/patroni/cluster.js';
 import { Store } from '../../src/store/store.js';
-import { desireServerStates, planServerStates, type ActualServerState } from '../../src/haproxy/controller/plan.js';
+import { desireServerStates, diffServerStates, type ActualServerState } from '../../src/haproxy/controller/plan.js';
 import { backendLayoutOf, clusterViewOf, leaderlessHold, releasedDesiredState } from '../../src/haproxy/controller/clusterMapping.js';
 import { CONTROLLER_DEFAULTS, controllerEnabled, parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
 import { isPrimaryRunning } from '../../src/haproxy/controller/leaderConfirmation.js';
@@ -98,9 +98,9 @@ describe('cluster mapping', () => {
     // A server whose member vanished: MAINT for writes, DRAIN for reads.
     const d = desireServerStates(clusterViewOf(model('pg1'), 'confirmed', true), layout);
     const w = (b: string, s: string) => d.backends.find((x) => x.backend === b)?.servers.find((x) => x.server === s)?.wanted;
-    assert.equal(w('demo_primary', 'old'), 'maint');
+    assert.equal(w('demo_primary', 'old'), 'down-cut');
     assert.equal(w('demo_primary', 'pg1'), 'up');
-    assert.equal(w('demo_replicas', 'pg1'), 'drain');
+    assert.equal(w('demo_replicas', 'pg1'), 'down');
   });
 
   test('read_only backends take the leader too', () => {
@@ -114,7 +114,7 @@ describe('cluster mapping', () => {
   test('released: every steered server back to the checks, never forced UP; overrides stay', () => {
     const a = [...actual('demo_primary', ['pg1', 'pg2'], { admin: { maint: ['forced'], drain: [] }, opState: 'down' })];
     const { layout } = backendLayoutOf(model('pg1'), patterns, a);
-    const cmds = planServerStates(releasedDesiredState(layout, 'dcs down'), a, [{ backend: 'demo_primary', server: 'pg2', state: 'maint' }]);
+    const cmds = diffServerStates(releasedDesiredState(layout, 'dcs down'), a, [{ backend: 'demo_primary', server: 'pg2', state: 'maint' }]);
     assert.deepEqual(cmds.map((c) => [c.server, c.action]), [['pg1', 'ready-health-down']]);
   });
 

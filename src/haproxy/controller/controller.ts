@@ -1,17 +1,19 @@
 /**
  * The HAProxy controller: level-triggered, like a Kubernetes controller. On every snapshot change,
- * on a timer, after every reload and at start-up it computes the desired state of every server
- * from the Patroni model, reads the actual state (`show servers state`), and sends only the
- * commands that close the difference (src/haproxy/controller/plan.ts). Restart-safe and idempotent.
+ * on a timer, after every reload and at start-up it runs one pass — gather (the clusters, the
+ * leader confirmations, HAProxy's servers, the DCS's reachability, the operator overrides) → plan
+ * (planServerStates, planner.ts: every routing rule, pure) → apply (the commands, in order) — and
+ * keeps its memory between passes as explicit states (controllerState.ts). Restart-safe, idempotent.
  *
- * Leader fast path: a changed or deleted `leader` key cuts every other server of the write
- * backends (MAINT) in the very pass that sees it; the new leader is made UP once its REST API
- * confirms a running primary (leaderConfirmation.ts), or handed to HAProxy's checks
- * (`state ready; health down`) when that does not happen within the bound.
+ * It accelerates HAProxy's checks, it never replaces them: a changed or deleted `leader` key forces
+ * every other write server DOWN (`health down`, sessions cut) in the very pass that sees it; the
+ * new leader is forced UP (`health up`) once its REST API confirms a running primary
+ * (leaderConfirmation.ts). The checks keep running on every server and correct whatever it left
+ * behind within their own bounds. On stop it hands any MAINT/DRAIN it finds on a steered server
+ * (no operator override, no removal) back to the checks, and logs it.
  *
- * It changes nothing while the DCS is unreachable or no snapshot has been read (and says so); after
- * `dcs_down_release` it hands the servers it steers back to HAProxy's checks. Operator overrides
- * (overrides.ts) are never lifted.
+ * It changes nothing while the DCS is unreachable or no snapshot has been read (and says so).
+ * Operator overrides (overrides.ts) are never lifted.
  */
 import type { Registry } from 'prom-client';
 import type { Snapshot } from '../../backends/backend.js';
@@ -19,13 +21,15 @@ import type { Logger } from '../../log/logger.js';
 import { parseClusters, type ClusterModel } from '../../patroni/cluster.js';
 import { Store } from '../../store/store.js';
 import { loadOverrides } from './overrides.js';
-import { desireServerStates, missingServers, planServerStates, type ActualServerState, type LeaderConfirmation, type OperatorOverride } from './plan.js';
+import { serving, type LeaderConfirmation, type OperatorOverride } from './plan.js';
 import { RuntimeClient } from '../runtime/runtimeClient.js';
 import { addServerLine, type RuntimeCommand } from '../runtime/runtimeCommand.js';
 import { NoSuchBackendError, NoSuchServerError } from '../runtime/runtimeErrors.js';
 import type { ActualServer } from '../runtime/serversState.js';
 import { pidOf } from '../runtime/infoList.js';
-import { backendLayoutOf, backendNameOf, clusterViewOf, leaderlessHold, releasedDesiredState } from './clusterMapping.js';
+import { backendNameOf, leaderlessHold } from './clusterMapping.js';
+import { planServerStates, placeOf, REROUTE_HOLD_MS, type Plan, type PlanContext } from './planner.js';
+import { NO_WORKER, observeLeader, rerouteOnNewWorker, observeWorker, reloadEnded, reloadStarted, reroutedEpoch, routedEpoch, routedPlaces, type LeaderEpoch, type WorkerTracking } from './controllerState.js';
 import { extractConfigServers } from '../config/configServers.js';
 import { isHaproxyIdentifier, serverKey } from '../runtime/names.js';
 import type { ControllerConfig } from './controllerConfig.js';
@@ -69,40 +73,12 @@ export interface ControllerOptions {
   readonly membershipState?: MembershipState;
 }
 
-interface LeaderEpoch {
-  leader: string | null;
-  /** When this leader key value was first seen (snapshot arrival). */
-  seenAt: number;
-  /** The leader's server is UP in the write backends (after confirmation). */
-  routed: boolean;
-  /** backend/server → `addr:port` of the leader's servers when they were routed. */
-  routedAt: Map<string, string>;
-  /** Was this a change (not the first sighting at start-up)? */
-  changed: boolean;
-}
-
-
-/** Longest a new leader's routing waits for a reload in progress. */
-const REROUTE_HOLD_MS = 1000;
-
-/** How long after a reload its old worker's PID answering `show info` is taken for that old worker. */
-const RETIRED_WORKER_MS = 10_000;
 /**
  * A server the DCS names that HAProxy lacks is normal for a moment: a member joined and the render
  * (or the runtime `add server`) has not caught up yet. Only one still missing after this long is a
  * warning; before that it is logged at debug.
  */
 export const MISSING_WARN_AFTER_MS = 10_000;
-
-/** `addr:port` of backend/server in HAProxy's state, if it has it. */
-function placeOf(actual: readonly ActualServer[], backend: string, server: string): string | undefined {
-  const a = actual.find((x) => x.backend === backend && x.server === server);
-  return a === undefined ? undefined : `${a.addr}:${a.port}`;
-}
-
-function serving(a: ActualServerState): boolean {
-  return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
-}
 
 export class HaproxyController {
   readonly metrics: ControllerMetrics;
@@ -120,7 +96,7 @@ export class HaproxyController {
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private workerPid: number | undefined;
+  private worker: WorkerTracking = NO_WORKER;
   private dcsDownSince: number | undefined;
   private lastHeld: string | undefined;
   private lastError: string | undefined;
@@ -129,12 +105,6 @@ export class HaproxyController {
   /** When each currently missing backend/server was first seen missing. */
   private readonly missingSince = new Map<string, number>();
   private last: ReconcileReport | undefined;
-  /** Set while a reload runs (duringReload). */
-  private reloadingSince: number | undefined;
-  /** A reload haconfd ran succeeded and its new worker has not been seen yet. */
-  private ownWorkerDue = false;
-  /** Workers replaced lately → when (an old one may still answer the socket while it soft-stops). */
-  private readonly retiredPids = new Map<number, number>();
 
   constructor(private readonly opts: ControllerOptions) {
     const c = opts.config;
@@ -211,12 +181,49 @@ export class HaproxyController {
     this.trigger('start');
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops passes and confirmations; then (unless `handBack: false`) hands every server it steers back
+   * to HAProxy's checks: a MAINT or DRAIN that is no operator override and no removal in progress is
+   * lifted starting DOWN (`state ready; health down`). Forced UP/DOWN states are the checks' already.
+   * Logs what it did. Never throws.
+   */
+  async stop(opts: { readonly handBack?: boolean; readonly why?: string } = {}): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.confirmations.cancelAll();
     await this.inFlight;
     await this.lock;
+    if (opts.handBack !== false) await this.exclusive(() => this.handBack(opts.why ?? 'haconfd stopping'));
+  }
+
+  private async handBack(why: string): Promise<void> {
+    const reason = `${why}: HAProxy checks decide`;
+    // The socket failing already (the last pass's error): no waiting on it once more while stopping.
+    if (this.lastError !== undefined) {
+      this.opts.log.warn(`HAProxy controller stopped (${why}): HAProxy's socket is failing (${this.lastError}), nothing handed back (states it set are forced UP/DOWN, which the checks correct within fall × inter / rise × inter)`);
+      return;
+    }
+    try {
+      const snap = this.snapshot;
+      const overrides = loadOverrides(this.opts.config.overridesFile);
+      const removing = new Set([...(this.membership?.state.pending.keys() ?? []), ...(this.membership?.state.givenUp ?? [])]);
+      const actual = (await this.client.showServersState()).filter((a) => !removing.has(serverKey(a.backend, a.server)));
+      const clusters = snap === undefined ? [] : this.clustersOf(snap);
+      const plan = planServerStates(clusters, actual, overrides, {
+        patterns: this.opts.config, dcsReachable: false, released: reason, confirmations: new Map(), routed: new Map(), reloadHold: false,
+      });
+      const sent: SentCommand[] = [];
+      await this.apply(plan, sent);
+      const kept = overrides.length > 0 ? `; operator overrides kept: ${overrides.map((o) => `${o.backend}/${o.server} ${o.state}`).join(', ')}` : '';
+      this.opts.log.info(
+        { handedBack: sent.map((c) => `${c.backend}/${c.server}`), overrides: overrides.length },
+        sent.length > 0
+          ? `HAProxy controller stopped (${why}): ${sent.length} server(s) handed back to HAProxy's checks (${sent.map((c) => `${c.backend}/${c.server}`).join(', ')})${kept}`
+          : `HAProxy controller stopped (${why}): every server it steers is in a state HAProxy's checks own${kept}`,
+      );
+    } catch (e) {
+      this.opts.log.warn(`HAProxy controller stopped (${why}): could not hand servers back to HAProxy's checks: ${(e as Error).message} (states it set are forced UP/DOWN, which the checks correct within fall × inter / rise × inter)`);
+    }
   }
 
   /** The daemon's snapshot changed (full read or watch events): reconcile at once. */
@@ -275,21 +282,22 @@ export class HaproxyController {
    */
   async duringReload<T>(reload: () => Promise<T>): Promise<T> {
     let done = false;
-    this.reloadingSince = this.now();
+    this.worker = reloadStarted(this.worker, this.now());
     const loop = (async () => {
       while (!done && !this.stopped) {
         await this.passNow(['reload']);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    const pidBefore = this.workerPid;
+    const pidBefore = this.worker.pid;
+    let succeeded = false;
     try {
       const result = await reload();
-      // Its new worker, when a later pass first sees it, is ours: what it loaded is noted by the caller.
-      if (this.workerPid === pidBefore) this.ownWorkerDue = true;
+      succeeded = true;
       return result;
     } finally {
-      this.reloadingSince = undefined;
+      // Its new worker, when a later pass first sees it, is ours: what it loaded is noted by the caller.
+      this.worker = reloadEnded(this.worker, succeeded, pidBefore);
       done = true;
       await loop;
       this.notifyReload();
@@ -373,20 +381,18 @@ export class HaproxyController {
     const out = new Map<string, LeaderConfirmation>();
     for (const m of clusters) {
       const prev = this.epochs.get(m.id);
-      if (prev === undefined || prev.leader !== m.leader) {
-        const changed = prev !== undefined;
-        this.epochs.set(m.id, { leader: m.leader, seenAt: changed ? this.snapshotAt : this.now(), routed: false, routedAt: new Map(), changed });
-        if (changed) {
-          this.metrics.leaderChanges.inc({ cluster: m.id });
-          const what = m.leader === null ? 'deleted' : `now names ${m.leader}${m.leaderKnown ? '' : ' (not a known member)'}`;
-          const hold = leaderlessHold(m);
-          this.opts.log.warn(
-            { cluster: m.id, from: prev.leader, to: m.leader },
-            `leader key of ${m.id} ${what} (was ${prev.leader ?? 'none'}): ${hold ?? 'cutting every other server in the write backends'}${m.leader !== null && m.leaderKnown ? `; confirming ${m.leader} through its REST API` : ''}`,
-          );
-        } else {
-          this.opts.log.info({ cluster: m.id, leader: m.leader }, `cluster ${m.id}: leader ${m.leader ?? 'none'}`);
-        }
+      const { epoch, seen } = observeLeader(prev, m.leader, this.snapshotAt, this.now());
+      this.epochs.set(m.id, epoch);
+      if (seen === 'changed') {
+        this.metrics.leaderChanges.inc({ cluster: m.id });
+        const what = m.leader === null ? 'deleted' : `now names ${m.leader}${m.leaderKnown ? '' : ' (not a known member)'}`;
+        const hold = leaderlessHold(m);
+        this.opts.log.warn(
+          { cluster: m.id, from: prev?.leader ?? null, to: m.leader },
+          `leader key of ${m.id} ${what} (was ${prev?.leader ?? 'none'}): ${hold ?? 'cutting every other server in the write backends'}${m.leader !== null && m.leaderKnown ? `; confirming ${m.leader} through its REST API` : ''}`,
+        );
+      } else if (seen === 'first') {
+        this.opts.log.info({ cluster: m.id, leader: m.leader }, `cluster ${m.id}: leader ${m.leader ?? 'none'}`);
       }
       const leader = m.leader ?? undefined;
       const member = leader === undefined ? undefined : m.members.find((x) => x.name === leader);
@@ -398,134 +404,114 @@ export class HaproxyController {
     return out;
   }
 
+  /** One pass: gather what is known → plan (pure) → apply. */
   private async reconcile(triggers: readonly ReconcileTrigger[]): Promise<ReconcileReport> {
     const started = this.now();
     for (const t of triggers) this.metrics.reconciles.inc({ trigger: t });
-    const report = (p: Partial<ReconcileReport>): ReconcileReport => ({
-      triggers,
-      held: undefined,
-      commands: [],
-      missing: [],
-      error: undefined,
-      durationMs: this.now() - started,
-      ...p,
-    });
-    const snap = this.snapshot;
-    if (snap === undefined) {
-      this.hold('no snapshot read from the DCS yet');
-      return report({ held: 'no snapshot' });
-    }
-    let clusters: ClusterModel[];
-    let confirmations: Map<string, LeaderConfirmation>;
-    try {
-      clusters = this.clustersOf(snap);
-      confirmations = this.trackLeaders(clusters);
-    } catch (e) {
-      return this.failed(report, e);
-    }
+    const report = (p: Partial<ReconcileReport>): ReconcileReport => ({ triggers, held: undefined, commands: [], missing: [], error: undefined, durationMs: this.now() - started, ...p });
     const sent: SentCommand[] = [];
     try {
-      const all = await this.client.showServersState();
-      if (triggers.some((t) => t !== 'snapshot' && t !== 'confirmation')) await this.checkWorker(triggers);
-
-      const reachable = this.opts.dcsReachable ? await this.opts.dcsReachable() : true;
-      let released: string | undefined;
-      if (!reachable) {
-        this.dcsDownSince ??= this.now();
-        const downMs = this.now() - this.dcsDownSince;
-        const release = this.opts.config.dcsDownReleaseMs;
-        if (release === 0 || downMs < release) {
-          this.hold(`the DCS is unreachable (HAProxy's checks keep working${release > 0 ? `; servers go back to them after ${release} ms` : ''})`);
-          return report({ held: 'dcs unreachable' });
-        }
-        released = `DCS unreachable for ${Math.round(downMs / 1000)} s: HAProxy checks decide`;
-        this.hold(`the DCS has been unreachable for over ${release} ms: every steered server is handed back to HAProxy's checks`);
-      } else {
-        this.dcsDownSince = undefined;
-      }
-
-      let overrides: OperatorOverride[];
-      try {
-        overrides = loadOverrides(this.opts.config.overridesFile);
-      } catch (e) {
-        this.hold(`operator overrides unreadable (${(e as Error).message})`);
-        this.metrics.reconcileErrors.inc({ kind: 'OverridesFileError' });
-        return report({ held: 'overrides unreadable', error: (e as Error).message });
-      }
-      if (released === undefined) this.unhold();
-
-      // Servers removed from the config and waiting for `del server` are not steered (and those
-      // deleted just now are gone). Held passes above leave them as they are, too.
-      const actual = this.membership ? await this.membership.sweep(all) : all;
-
-      const commands: { cmd: RuntimeCommand; kind: string; cluster: string | undefined; moved?: { epoch: LeaderEpoch; place: string } }[] = [];
-      const missing: string[] = [];
-      const managed = new Set<string>();
-      for (const m of clusters) {
-        const { layout, missingBackends } = backendLayoutOf(m, this.opts.config, actual);
-        missing.push(...missingBackends);
-        const backends = new Set(layout.map((l) => l.backend));
-        for (const b of backends) managed.add(b);
-        const clusterActual = actual.filter((a) => backends.has(a.backend));
-        const conf: LeaderConfirmation = m.leader !== null && !m.leaderKnown ? 'timed-out' : (confirmations.get(m.id) ?? 'pending');
-        const desired = released !== undefined ? releasedDesiredState(layout, released) : desireServerStates(clusterViewOf(m, conf, true), layout);
-        missing.push(...missingServers(desired, clusterActual));
-        const kindOf = new Map(layout.map((l) => [l.backend, l.kind] as const));
-        const epoch = this.epochs.get(m.id);
-        for (const cmd of planServerStates(desired, clusterActual, overrides)) {
-          // A reload is replacing the worker and its state was (or is being) dumped: routing now would
-          // reach only the old worker, and the new one would start from the dump. Route once the new
-          // worker is there (a short wait; bounded so a hanging reload never holds writes back).
-          if ((cmd.action === 'health-up' || cmd.action === 'ready-health-up') && this.reloadingSince !== undefined && this.now() - this.reloadingSince < REROUTE_HOLD_MS) {
-            this.opts.log.debug({ backend: cmd.backend, server: cmd.server }, 'routing deferred until the reload in progress completes');
-            continue;
-          }
-          // Once the leader is routed, never force it UP against failing checks (they are the safety
-          // net) — unless a reload moved its server (new address or port): the new worker starts it
-          // DOWN from the state file, not from a failing check, so the confirmed leader is routed again.
-          if (cmd.action === 'health-up' && epoch?.routed) {
-            const key = serverKey(cmd.backend, cmd.server);
-            const then = epoch.routedAt.get(key);
-            const now = placeOf(actual, cmd.backend, cmd.server);
-            if (then === undefined || now === undefined || then === now) continue;
-            this.opts.log.info({ cluster: m.id, backend: cmd.backend, server: cmd.server, from: then, to: now }, `${key} moved (${then} → ${now}) since the leader was routed: routing it again`);
-            // Recorded once the command succeeded, so a failed one is retried next pass.
-            commands.push({ cmd, kind: kindOf.get(cmd.backend) ?? 'other', cluster: m.id, moved: { epoch, place: now } });
-            continue;
-          }
-          commands.push({ cmd, kind: kindOf.get(cmd.backend) ?? 'other', cluster: m.id });
-        }
-      }
-      const rest = actual.filter((a) => !managed.has(a.backend));
-      for (const cmd of planServerStates({ dcsReachable: true, failsafe: false, backends: [] }, rest, overrides)) commands.push({ cmd, kind: 'other', cluster: undefined });
-
-      this.reportMissing(missing);
-      for (const { cmd, kind, cluster, moved } of commands) {
-        try {
-          await this.client.apply(cmd);
-          moved?.epoch.routedAt.set(serverKey(cmd.backend, cmd.server), moved.place);
-          this.metrics.commands.inc({ action: cmd.action, kind, result: 'ok' });
-          sent.push({ ...cmd, ok: true });
-          this.opts.log.info({ cluster, backend: cmd.backend, server: cmd.server, action: cmd.action, reason: cmd.reason }, `${cmd.backend}/${cmd.server} → ${cmd.action}: ${cmd.reason}`);
-        } catch (e) {
-          this.metrics.commands.inc({ action: cmd.action, kind, result: 'error' });
-          sent.push({ ...cmd, ok: false, error: (e as Error).message });
-          // A server or backend that vanished (reload in between) is fixed by the next pass.
-          if (e instanceof NoSuchServerError || e instanceof NoSuchBackendError) {
-            this.opts.log.warn({ cluster, backend: cmd.backend, server: cmd.server }, (e as Error).message);
-            continue;
-          }
-          throw e;
-        }
-      }
-      if (released === undefined) this.noteRouted(clusters, confirmations, actual, sent);
+      const g = await this.gather(triggers);
+      if (g.kind === 'held') return report({ held: g.held, ...(g.error !== undefined ? { error: g.error } : {}) });
+      const plan = planServerStates(g.clusters, g.actual, g.overrides, g.context);
+      for (const d of plan.deferred) this.opts.log.debug({ backend: d.command.backend, server: d.command.server }, 'routing deferred until the reload in progress completes');
+      this.reportMissing(plan.missing);
+      await this.apply(plan, sent);
+      if (g.context.released === undefined) this.noteRouted(g.clusters, g.context.confirmations, g.actual, plan, sent);
       if (this.lastError !== undefined) {
         this.opts.log.info(`HAProxy controller recovered (was: ${this.lastError})`);
         this.lastError = undefined;
       }
-      return report({ commands: sent, missing, ...(released !== undefined ? { held: 'dcs unreachable: released to checks' } : {}) });
+      return report({ commands: sent, missing: plan.missing, ...(g.context.released !== undefined ? { held: 'dcs unreachable: released to checks' } : {}) });
     } catch (e) {
       return this.failed(report, e, sent);
+    }
+  }
+
+  /**
+   * Everything the planner needs, or why this pass changes nothing: the clusters (and their leader
+   * confirmations), HAProxy's servers (those waiting for removal left out), the DCS's reachability
+   * (and the release bound), the operator overrides.
+   */
+  private async gather(triggers: readonly ReconcileTrigger[]): Promise<Gathered> {
+    const snap = this.snapshot;
+    if (snap === undefined) {
+      this.hold('no snapshot read from the DCS yet');
+      return { kind: 'held', held: 'no snapshot' };
+    }
+    const clusters = this.clustersOf(snap);
+    const confirmations = this.trackLeaders(clusters);
+    const all = await this.client.showServersState();
+    if (triggers.some((t) => t !== 'snapshot' && t !== 'confirmation')) await this.checkWorker(triggers);
+
+    const reachable = this.opts.dcsReachable ? await this.opts.dcsReachable() : true;
+    let released: string | undefined;
+    if (!reachable) {
+      this.dcsDownSince ??= this.now();
+      const downMs = this.now() - this.dcsDownSince;
+      const release = this.opts.config.dcsDownReleaseMs;
+      if (release === 0 || downMs < release) {
+        this.hold(`the DCS is unreachable (HAProxy's checks keep working${release > 0 ? `; servers go back to them after ${release} ms` : ''})`);
+        return { kind: 'held', held: 'dcs unreachable' };
+      }
+      released = `DCS unreachable for ${Math.round(downMs / 1000)} s: HAProxy checks decide`;
+      this.hold(`the DCS has been unreachable for over ${release} ms: every steered server is handed back to HAProxy's checks`);
+    } else {
+      this.dcsDownSince = undefined;
+    }
+
+    let overrides: OperatorOverride[];
+    try {
+      overrides = loadOverrides(this.opts.config.overridesFile);
+    } catch (e) {
+      this.hold(`operator overrides unreadable (${(e as Error).message})`);
+      this.metrics.reconcileErrors.inc({ kind: 'OverridesFileError' });
+      return { kind: 'held', held: 'overrides unreadable', error: (e as Error).message };
+    }
+    if (released === undefined) this.unhold();
+
+    // Servers removed from the config and waiting for `del server` are not steered (and those
+    // deleted just now are gone). Held passes above leave them as they are, too.
+    const actual = this.membership ? await this.membership.sweep(all) : all;
+    const reloadingSince = this.worker.reloadingSince;
+    const context: PlanContext = {
+      patterns: this.opts.config,
+      dcsReachable: reachable,
+      ...(released !== undefined ? { released } : {}),
+      confirmations,
+      routed: routedPlaces(this.epochs),
+      reloadHold: reloadingSince !== undefined && this.now() - reloadingSince < REROUTE_HOLD_MS,
+    };
+    return { kind: 'plan', clusters, actual, overrides, context };
+  }
+
+  /** Sends the plan's commands in order; a server or backend that vanished is left to the next pass. */
+  private async apply(plan: Plan, sent: SentCommand[]): Promise<void> {
+    for (const cmd of plan.commands) {
+      const { kind, cluster } = cmd;
+      const command: RuntimeCommand = { backend: cmd.backend, server: cmd.server, action: cmd.action, reason: cmd.reason };
+      const key = serverKey(cmd.backend, cmd.server);
+      try {
+        await this.client.apply(command);
+        this.metrics.commands.inc({ action: cmd.action, kind, result: 'ok' });
+        sent.push({ ...command, ok: true });
+        this.opts.log.info({ cluster, backend: cmd.backend, server: cmd.server, action: cmd.action, reason: cmd.reason }, `${key} → ${cmd.action}: ${cmd.reason}`);
+        // Recorded once the command succeeded, so a failed one is retried next pass.
+        const epoch = cluster === undefined ? undefined : this.epochs.get(cluster);
+        if (cmd.routesAgainAt !== undefined && epoch?.phase === 'routed' && cluster !== undefined) {
+          this.opts.log.info({ cluster, backend: cmd.backend, server: cmd.server, from: epoch.routedAt.get(key), to: cmd.routesAgainAt }, `${key} moved (${epoch.routedAt.get(key) ?? '?'} → ${cmd.routesAgainAt}) since the leader was routed: routed again`);
+          this.epochs.set(cluster, reroutedEpoch(epoch, key, cmd.routesAgainAt));
+        }
+      } catch (e) {
+        this.metrics.commands.inc({ action: cmd.action, kind, result: 'error' });
+        sent.push({ ...command, ok: false, error: (e as Error).message });
+        // A server or backend that vanished (reload in between) is fixed by the next pass.
+        if (e instanceof NoSuchServerError || e instanceof NoSuchBackendError) {
+          this.opts.log.warn({ cluster, backend: cmd.backend, server: cmd.server }, (e as Error).message);
+          continue;
+        }
+        throw e;
+      }
     }
   }
 
@@ -566,51 +552,53 @@ export class HaproxyController {
   /** Detects a new worker (reload or restart) through `show info`. */
   private async checkWorker(triggers: readonly ReconcileTrigger[]): Promise<void> {
     const pid = pidOf(await this.client.showInfo());
-    if (pid === undefined || pid === this.workerPid) return;
-    // The old worker of a reload answering once more before it stops listening: not a change. (Only
-    // shortly after: a restarted HAProxy in a container may get a PID used before.)
-    const retiredAt = this.retiredPids.get(pid);
-    if (retiredAt !== undefined && this.now() - retiredAt < RETIRED_WORKER_MS) return;
-    if (this.workerPid === undefined) {
-      // The first worker seen: nothing of ours to wait for any more.
-      this.ownWorkerDue = false;
-    } else {
-      this.retiredPids.set(this.workerPid, this.now());
-      for (const [old, at] of this.retiredPids) if (this.now() - at >= RETIRED_WORKER_MS) this.retiredPids.delete(old);
-      this.metrics.workerChanges.inc();
-      this.opts.log.info({ from: this.workerPid, to: pid, triggers }, 'new HAProxy worker (reload or restart): pushing the DCS-known roles and operator overrides again');
-      const ours = this.reloadingSince !== undefined || this.ownWorkerDue;
-      this.ownWorkerDue = false;
-      // Not a reload haconfd ran: the new worker loaded whatever the file held when it started.
-      if (!ours) await this.membership?.readopt();
+    // Read after the await: a reload may have started meanwhile.
+    const { tracking, seen } = observeWorker(this.worker, pid, this.now());
+    this.worker = tracking;
+    if (seen.kind !== 'new') return;
+    // A leader routed on the old worker is routed again on this one: its DOWN here comes from the
+    // state file or a fresh start, not from its checks (which still take it DOWN after `fall`).
+    for (const [id, e] of this.epochs) {
+      if (e.phase !== 'routed') continue;
+      this.epochs.set(id, rerouteOnNewWorker(e));
+      this.opts.log.info({ cluster: id, leader: e.leader }, `leader ${e.leader} of ${id} is routed again on the new HAProxy worker`);
     }
-    this.workerPid = pid;
+    this.metrics.workerChanges.inc();
+    this.opts.log.info({ from: seen.from, to: tracking.pid, triggers }, 'new HAProxy worker (reload or restart): pushing the DCS-known roles and operator overrides again');
+    // Not a reload haconfd ran: the new worker loaded whatever the file held when it started.
+    if (!seen.ours) await this.membership?.readopt();
   }
 
   /** Observes leader-change-to-routed latency once the new leader is UP in every write backend. */
-  private noteRouted(clusters: readonly ClusterModel[], confirmations: Map<string, LeaderConfirmation>, actual: readonly ActualServer[], sent: readonly SentCommand[]): void {
+  private noteRouted(clusters: readonly ClusterModel[], confirmations: ReadonlyMap<string, LeaderConfirmation>, actual: readonly ActualServer[], plan: Plan, sent: readonly SentCommand[]): void {
     for (const m of clusters) {
       const epoch = this.epochs.get(m.id);
-      if (!epoch || epoch.routed || m.leader === null || confirmations.get(m.id) !== 'confirmed') continue;
-      const writeBackends = backendLayoutOf(m, this.opts.config, actual).layout.filter((l) => l.kind === 'write').map((l) => l.backend);
+      if (epoch === undefined || epoch.phase === 'routed' || m.leader === null || epoch.leader !== m.leader || confirmations.get(m.id) !== 'confirmed') continue;
+      const writeBackends = plan.writeBackends.get(m.id) ?? [];
       if (writeBackends.length === 0) continue;
+      const leader = m.leader;
       const up = writeBackends.every((b) => {
-        const ref = serverKey(b, m.leader as string);
+        const ref = serverKey(b, leader);
         if (sent.some((c) => c.ok && serverKey(c.backend, c.server) === ref && (c.action === 'ready-health-up' || c.action === 'health-up'))) return true;
         const a = actual.find((x) => serverKey(x.backend, x.server) === ref);
         return a !== undefined && serving(a) && !sent.some((c) => serverKey(c.backend, c.server) === ref);
       });
       if (!up) continue;
-      epoch.routed = true;
+      const places = new Map<string, string>();
       for (const b of writeBackends) {
-        const place = placeOf(actual, b, m.leader);
-        if (place !== undefined) epoch.routedAt.set(serverKey(b, m.leader), place);
+        const place = placeOf(actual, b, leader);
+        if (place !== undefined) places.set(serverKey(b, leader), place);
       }
+      this.epochs.set(m.id, routedEpoch({ ...epoch, leader }, places));
       const ms = this.now() - epoch.seenAt;
       if (epoch.changed) {
         this.metrics.routedLatency.observe({ cluster: m.id }, ms / 1000);
-        this.opts.log.info({ cluster: m.id, leader: m.leader, latencyMs: ms }, `writes routed to ${m.leader} ${ms} ms after the leader key changed`);
+        this.opts.log.info({ cluster: m.id, leader, latencyMs: ms }, `writes routed to ${leader} ${ms} ms after the leader key changed`);
       }
     }
   }
 }
+
+type Gathered =
+  | { readonly kind: 'held'; readonly held: string; readonly error?: string }
+  | { readonly kind: 'plan'; readonly clusters: readonly ClusterModel[]; readonly actual: readonly ActualServer[]; readonly overrides: readonly OperatorOverride[]; readonly context: PlanContext };

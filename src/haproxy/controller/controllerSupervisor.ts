@@ -151,10 +151,10 @@ export class ControllerSupervisor {
       this.controller = undefined;
       // A reload step running under the old controller finishes first (new ones wait for this).
       await Promise.allSettled([...this.steps]);
-      await old?.stop();
+      await old?.stop({ why: s.config === undefined ? '[controller] removed or enabled = false' : 'new [controller] settings' });
       if (s.config === undefined) {
         this.settings = s;
-        if (old) this.log.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy keeps the states it has; its checks decide from here)');
+        if (old) this.log.warn('HAProxy controller stopped: [controller] removed or enabled = false (HAProxy\'s checks decide from here; operator overrides stay)');
         return;
       }
       if (this.stopping) return;
@@ -177,7 +177,7 @@ export class ControllerSupervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.reconfiguring;
-    await this.controller?.stop();
+    await this.controller?.stop({ why: 'haconfd stopping' });
   }
 
   private startController(cc: ControllerConfig, replaced?: HaproxyController): HaproxyController {

@@ -4,15 +4,27 @@
  * those, so planning again against the resulting state yields nothing.
  *
  *   desireServerStates(cluster, layout)             → DesiredState      (rules 4 and 5)
- *   planServerStates(desired, actual, overrides)    → RuntimeCommand[]  (rules 1–3, and the diff)
+ *   diffServerStates(desired, actual, overrides)    → RuntimeCommand[]  (rules 1–3, and the diff)
+ *
+ * The whole decision (these plus the rules that need the controller's memory) is composed by
+ * planServerStates in controller/planner.ts, which the controller and `haconfd haproxy ready` call.
  *
  * Rules, in priority order (DESIGN.md):
  *   1. An operator's drain/maint is never lifted by the controller.
  *   2. DCS unreachable → no commands; HAProxy's own checks keep working.
- *   3. Patroni failsafe → never cut (maint/drain) a serving server of a write backend.
- *   4. Write backends: the confirmed leader is UP, every other server MAINT; no leader key → all
- *      MAINT; leader not confirmed within the bound → `state ready; health down` (checks decide).
- *   5. Read backends: running replicas without `noloadbalance` READY; everything else DRAIN.
+ *   3. Patroni failsafe → never cut (health down, maint, drain) a serving server of a write backend.
+ *   4. Write backends: the confirmed leader forced UP (`health up`), every other server forced DOWN
+ *      with its sessions cut (`health down; shutdown sessions server`); no leader key → all DOWN;
+ *      leader not confirmed within the bound → out of any maint/drain, the checks decide.
+ *   5. Read backends: running replicas without `noloadbalance` are left to their checks (READY);
+ *      everything else forced DOWN (`health down`).
+ *
+ * Fail-safe: the controller accelerates HAProxy's checks, it never replaces them. Every state it
+ * sets leaves the checks running and able to correct it — a server forced DOWN comes UP after `rise`
+ * passing checks, one forced UP goes DOWN after `fall` failing ones — so whatever haconfd left behind
+ * (crash, SIGKILL, lost etcd) lasts at most the checks' own bounds. MAINT and DRAIN (which the checks
+ * cannot lift) are set only for operator overrides (and by runtimeMembership.ts for servers being
+ * removed); a MAINT/DRAIN found on a server the rules steer (left by an older haconfd) is lifted.
  *
  * Leaving MAINT makes a server UP before any check, so except for the confirmed leader it is always
  * `state ready; health down` on one line.
@@ -24,14 +36,16 @@ import { serverKey } from '../runtime/names.js';
 export type BackendKind = 'write' | 'read' | 'other';
 
 /**
- * - `up`: serving now (only the confirmed leader in a write backend)
- * - `maint`: no traffic, sessions cut
+ * - `up`: serving now (only the confirmed leader in a write backend): forced UP, checks keep running
+ * - `down`: forced DOWN now, checks keep running (they bring it UP after `rise` passes)
+ * - `down-cut`: `down`, and its sessions cut explicitly (write backends: a demoted leader)
+ * - `maint`: no traffic, sessions cut, checks stopped (operator overrides only)
  * - `drain`: no new connections
  * - `ready`: out of maint/drain, HAProxy's checks decide (never forced UP)
  * - `ready-health-down`: like `ready`, and explicitly starting DOWN when it leaves MAINT
  * - `unchanged`: leave whatever HAProxy has
  */
-export type WantedState = 'up' | 'maint' | 'drain' | 'ready' | 'ready-health-down' | 'unchanged';
+export type WantedState = 'up' | 'down' | 'down-cut' | 'maint' | 'drain' | 'ready' | 'ready-health-down' | 'unchanged';
 
 export interface DesiredServer {
   readonly server: string;
@@ -73,6 +87,8 @@ export type ActualServerState = Pick<ActualServer, 'backend' | 'server' | 'opSta
 
 const ORDER: Record<ServerAction, number> = {
   // Cut first, then route: a write never reaches two primaries.
+  'health-down-cut': 0,
+  'health-down': 0,
   maint: 0,
   drain: 1,
   'ready-health-down': 2,
@@ -82,7 +98,8 @@ const ORDER: Record<ServerAction, number> = {
 };
 
 
-function serving(a: ActualServerState): boolean {
+/** Taking new connections: UP (or starting), neither in MAINT nor DRAIN. */
+export function serving(a: ActualServerState): boolean {
   return a.admin.maint.length === 0 && a.admin.drain.length === 0 && (a.opState === 'up' || a.opState === 'starting');
 }
 
@@ -104,6 +121,12 @@ export function actionFor(wanted: WantedState, a: ActualServerState): ServerActi
       if (otherMaint) return undefined;
       if (forcedMaint) return 'drain';
       return forcedDrain ? undefined : 'drain';
+    case 'down':
+    case 'down-cut':
+      if (otherMaint) return undefined;
+      if (forcedMaint || forcedDrain) return 'ready-health-down';
+      if (a.opState === 'down') return undefined;
+      return wanted === 'down-cut' ? 'health-down-cut' : 'health-down';
     case 'ready':
     case 'ready-health-down':
       if (otherMaint) return undefined;
@@ -126,7 +149,9 @@ export function missingServers(desired: DesiredState, actual: readonly ActualSer
   return out;
 }
 
-export function planServerStates(
+const CUTS: ReadonlySet<ServerAction> = new Set(['maint', 'drain', 'health-down', 'health-down-cut']);
+
+export function diffServerStates(
   desired: DesiredState,
   actual: readonly ActualServerState[],
   overrides: OperatorOverrides,
@@ -154,7 +179,7 @@ export function planServerStates(
       if (overrideByRef.has(ref)) continue; // rule 1
       // Rule 3: in failsafe, a serving server of a write backend is never cut.
       const guard = desired.failsafe && b.kind === 'write'
-        ? (action: ServerAction, a: ActualServerState) => !((action === 'maint' || action === 'drain') && serving(a))
+        ? (action: ServerAction, a: ActualServerState) => !(CUTS.has(action) && serving(a))
         : undefined;
       emit(b.backend, s.server, s.wanted, s.reason, guard);
     }
@@ -207,9 +232,9 @@ function desireWrite(layout: BackendLayout, c: ClusterView): DesiredServer[] {
     if (c.leader === undefined) {
       return c.failsafe
         ? { server, member, wanted: 'unchanged', reason: 'failsafe: leader key gone, primary keeps serving' }
-        : { server, member, wanted: 'maint', reason: 'no leader key' };
+        : { server, member, wanted: 'down-cut', reason: 'no leader key' };
     }
-    if (member !== c.leader) return { server, member, wanted: 'maint', reason: `not the leader (${c.leader})` };
+    if (member !== c.leader) return { server, member, wanted: 'down-cut', reason: `not the leader (${c.leader})` };
     switch (c.leaderConfirmation) {
       case 'confirmed':
         return { server, member, wanted: 'up', reason: 'leader, primary confirmed by its REST API' };
@@ -225,15 +250,16 @@ function desireRead(layout: BackendLayout, c: ClusterView): DesiredServer[] {
   const byName = new Map(c.members.map((m) => [m.name, m] as const));
   return layout.servers.map(({ server, member }) => {
     const m = byName.get(member);
-    if (!m) return { server, member, wanted: 'drain', reason: 'not a cluster member' };
+    // Gone from the DCS: the render removes it, gracefully (runtimeMembership.ts drains it while it has sessions).
+    if (!m) return { server, member, wanted: 'unchanged', reason: 'not a cluster member: its checks decide until the config removes it' };
     const running = RUNNING_STATES.has(m.state);
     if (member === c.leader) {
-      if (!layout.includeLeader) return { server, member, wanted: 'drain', reason: 'leader (replicas only)' };
-      return running ? { server, member, wanted: 'ready', reason: 'leader takes reads' } : { server, member, wanted: 'drain', reason: `state ${m.state}` };
+      if (!layout.includeLeader) return { server, member, wanted: 'down', reason: 'leader (replicas only)' };
+      return running ? { server, member, wanted: 'ready', reason: 'leader takes reads' } : { server, member, wanted: 'down', reason: `state ${m.state}` };
     }
-    if (!REPLICA_ROLES.has(m.role)) return { server, member, wanted: 'drain', reason: `role ${m.role}` };
-    if (!running) return { server, member, wanted: 'drain', reason: `state ${m.state}` };
-    if (m.noloadbalance) return { server, member, wanted: 'drain', reason: 'noloadbalance' };
+    if (!REPLICA_ROLES.has(m.role)) return { server, member, wanted: 'down', reason: `role ${m.role}` };
+    if (!running) return { server, member, wanted: 'down', reason: `state ${m.state}` };
+    if (m.noloadbalance) return { server, member, wanted: 'down', reason: 'noloadbalance' };
     return { server, member, wanted: 'ready', reason: 'running replica' };
   });
 }

@@ -10,11 +10,16 @@ import { assertHaproxyIdentifier } from './names.js';
  * - `ready`: leave drain (or maint) — leaving maint makes the server UP at once, see below.
  * - `ready-health-down`: leave maint/drain but start DOWN, so only a passing check makes it UP.
  * - `ready-health-up`: leave maint/drain and be UP now (the confirmed leader only).
- * - `health-up`: force the operational state UP now (the confirmed leader only).
+ * - `health-up`: force the operational state UP now (the confirmed leader only); the checks keep
+ *   running and take it DOWN after `fall` failures.
+ * - `health-down`: force the operational state DOWN now; the checks keep running and bring it UP
+ *   after `rise` passes (with `on-marked-down shutdown-sessions`, HAProxy 2.6 cuts its sessions).
+ * - `health-down-cut`: `health-down`, and its sessions cut explicitly (`shutdown sessions server`),
+ *   whatever `on-marked-down` says: a demoted leader of a write backend.
  */
-export type ServerAction = 'maint' | 'drain' | 'ready' | 'ready-health-down' | 'ready-health-up' | 'health-up';
+export type ServerAction = 'maint' | 'drain' | 'ready' | 'ready-health-down' | 'ready-health-up' | 'health-up' | 'health-down' | 'health-down-cut';
 
-export const SERVER_ACTIONS: readonly ServerAction[] = ['maint', 'drain', 'ready', 'ready-health-down', 'ready-health-up', 'health-up'];
+export const SERVER_ACTIONS: readonly ServerAction[] = ['maint', 'drain', 'ready', 'ready-health-down', 'ready-health-up', 'health-up', 'health-down', 'health-down-cut'];
 
 export interface RuntimeCommand {
   readonly backend: string;
@@ -40,6 +45,10 @@ export function commandLine(cmd: Pick<RuntimeCommand, 'backend' | 'server' | 'ac
       return `set server ${ref} state ready; set server ${ref} health up`;
     case 'health-up':
       return `set server ${ref} health up`;
+    case 'health-down':
+      return `set server ${ref} health down`;
+    case 'health-down-cut':
+      return `set server ${ref} health down; shutdown sessions server ${ref}`;
   }
 }
 
