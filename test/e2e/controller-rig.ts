@@ -161,7 +161,7 @@ export class WriteClient {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await waitFor('write client to drain', () => this.inFlight === 0, 5000, 10).catch(() => undefined);
+    await waitFor('write client to drain', () => this.inFlight === 0, this.timeoutMs + 5000, 10).catch(() => undefined);
   }
 }
 
@@ -431,7 +431,7 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     };
     // Writes through HAProxy reach the leader, and haconfd watches (and steers), before anything is measured.
     await waitFor('a write through the write port', async () => (await pgQuery(write, WRITE_SQL, 1000)).ok, 60_000, 200);
-    await waitFor(`haconfd: "${ready}" (log ${logFile})`, () => rig.haconfdLog().some((l) => String(l['msg']).includes(ready)), 30_000, 50);
+    await waitFor(`haconfd: "${ready}" (log ${logFile})`, () => rig.haconfdLog().some((l) => String(l['msg']).includes(ready)), 60_000, 50);
     return rig;
   } catch (e) {
     await cleanup();
@@ -576,11 +576,18 @@ export async function waitHealed(rig: FailoverRig, timeoutMs = 90_000): Promise<
   }
 }
 
-export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?: Orphan): Promise<FailoverResult> {
+export interface FailoverOptions {
+  /** Bound of one write attempt (default 1000 ms; an attempt still running then counts as failed). */
+  attemptTimeoutMs?: number;
+}
+
+export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?: Orphan, opts: FailoverOptions = {}): Promise<FailoverResult> {
   const cluster = rig.cluster;
   const from = await cluster.leader();
   await waitHealed(rig);
-  const client = new WriteClient(rig.ports.write);
+  const attemptTimeoutMs = opts.attemptTimeoutMs ?? 1000;
+  // Attempts overlap: room for every one started within the bound.
+  const client = new WriteClient(rig.ports.write, 20, attemptTimeoutMs, Math.max(80, Math.ceil(attemptTimeoutMs / 20) + 20));
   const beginAt = Date.now();
   client.start();
   const oldProbe = probeDirect(cluster.node(from).pgPort);
@@ -618,7 +625,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   }
   const toPort = cluster.node(to).pgPort;
   try {
-    await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 30_000, 20);
+    await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 60_000, 20);
   } catch (e) {
     await client.stop();
     const after = client.attempts.filter((a) => a.start > newKeyAt);

@@ -19,7 +19,7 @@ import { startEtcd, type EtcdInstance } from '../harness/etcd.js';
 import { psql, retrySql, startPatroniCluster, type PatroniCluster } from '../harness/patroni.js';
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
 import { runCli, startCli } from '../harness/cli.js';
-import { freePorts, removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
+import { freePorts, removeDir, requireBinary, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
 import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
 import { parseShowProc } from '../../src/haproxy/reload/procList.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
@@ -56,6 +56,24 @@ async function reloadCount(): Promise<number> {
   return list.master.reloads;
 }
 
+/**
+ * Puts a key under /service that the template ignores, then waits until a pass at its revision (or
+ * later) has ended: "in sync" (nothing written) or "reloaded". Passes run one at a time on the newest
+ * snapshot, so every pass caused by an earlier change, and a reload in it, is over by then.
+ */
+async function barrierPass(): Promise<void> {
+  if (etcd === undefined || haconfd === undefined) throw new Error('not started');
+  const out = await etcd.ctl(['put', '/service/haconfd-test-barrier', String(Date.now()), '-w', 'json']);
+  const rev = Number((JSON.parse(out) as { header: { revision: number | string } }).header.revision);
+  const proc = haconfd;
+  await waitFor(`a haproxy.toml pass at revision ${rev}`, () =>
+    proc.log().split('\n').some((l) => {
+      if (!l.includes('"resource":"haproxy.toml"') || !(l.includes('"msg":"in sync"') || l.includes('"msg":"reloaded"'))) return false;
+      const m = /"revision":(\d+)/.exec(l);
+      return m !== null && Number(m[1]) >= rev;
+    }), 60_000, 50);
+}
+
 /** `select pg_is_in_recovery(), inet_server_port()` through a port: "f|5432". */
 const whoAnswers = (port: number): Promise<string> => psql(port, 'select pg_is_in_recovery(), inet_server_port()', 5000);
 
@@ -90,7 +108,8 @@ before(async () => {
   const first = await runCli(['-onetime', '-sync-only', ...common], { cwd: dir });
   assert.equal(first.code, 0, `haconfd -onetime failed: ${first.stderr}`);
   haproxy = await startHaproxy({ dir, configFile: cfgFile, masterSocket: join(dir, 'master.sock') });
-  haconfd = startCli(['-watch', ...common], { logFile: join(dir, 'haconfd.log'), cwd: dir });
+  // Debug level: each pass that finds the file unchanged logs "in sync" with its revision (barrierPass).
+  haconfd = startCli(['-watch', ...common, '-log-level', 'debug'], { logFile: join(dir, 'haconfd.log'), cwd: dir });
   timings['ready'] = Date.now() - t0;
 });
 
@@ -106,7 +125,7 @@ after(async () => {
   console.log(`# e2e timings (ms): ${JSON.stringify(timings)}`);
 });
 
-describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000 }, () => {
+describe('haconfd -watch in front of a real Patroni cluster', { timeout: 1_200_000 }, () => {
   test('the rendered file has every member of both scopes', () => {
     assert.ok(demo && other);
     const c = cfg();
@@ -151,7 +170,7 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
       if (r !== `f|${newPort}`) throw new Error(`write port answered ${r}`);
     }, 45_000);
     timings['switchover → write port on new leader'] = Date.now() - t0;
-    await sleep(1500); // give a (wrong) reload the chance to show up
+    await barrierPass(); // every pass the switchover's key changes caused (and a reload in one) is over
     assert.equal(cfg(), fileBefore, 'haproxy.cfg changed on a switchover');
     assert.equal(await reloadCount(), reloadsBefore, 'HAProxy was reloaded on a switchover');
   });
@@ -171,7 +190,7 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
     session.stderr.on('data', (b: Buffer) => (out += b.toString()));
     try {
       session.stdin.write('select pg_backend_pid(), inet_server_port();\n');
-      await waitFor('the session to answer', () => /^\d+\|\d+$/m.test(out), 10_000);
+      await waitFor('the session to answer', () => /^\d+\|\d+$/m.test(out), 60_000);
       const [backendPid, port] = (out.trim().split('\n')[0] ?? '').split('|');
       assert.equal(Number(port), leaderPort);
 
@@ -183,13 +202,13 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
       await waitFor(`${victim.name} to leave haproxy.cfg`, () => !listenServers(cfg(), 'demo_primary').includes(victim.name), 40_000, 100);
       timings['replica stopped → gone from haproxy.cfg'] = Date.now() - t0;
       assert.deepEqual(listenServers(cfg(), 'demo_replicas').length, 2);
-      await waitFor('one reload', async () => (await reloadCount()) === reloadsBefore + 1, 10_000, 100);
-      await sleep(2500); // a second (needless) reload would show up here
+      await waitFor('one reload', async () => (await reloadCount()) === reloadsBefore + 1, 60_000, 100);
+      await barrierPass(); // a second (needless) reload would have happened by now
       assert.equal(await reloadCount(), reloadsBefore + 1, 'exactly one reload');
 
       out = '';
       session.stdin.write('select pg_backend_pid(), inet_server_port();\n');
-      await waitFor('the old session to answer after the reload', () => /^\d+\|\d+$/m.test(out) || /error|terminat|closed/i.test(out), 10_000);
+      await waitFor('the old session to answer after the reload', () => /^\d+\|\d+$/m.test(out) || /error|terminat|closed/i.test(out), 60_000);
       assert.equal(out.trim().split('\n')[0], `${backendPid}|${leaderPort}`, `the session did not survive: ${out}`);
     } finally {
       session.stdin.end();
@@ -228,9 +247,9 @@ describe('haconfd -watch in front of a real Patroni cluster', { timeout: 240_000
     const bad = JSON.stringify({ conn_url: 'postgres://10.9.9.9\nlisten evil\n    bind *:1:5432/postgres', api_url: 'http://10.9.9.9:8008/patroni', role: 'replica', state: 'running' });
     await etcd.ctl(['put', '/service/demo/members/evil', bad]);
     try {
-      await waitFor('the member_rejected warning', () => /"code":"member_rejected".*evil/.test(haconfd?.log() ?? ''), 10_000, 50);
+      await waitFor('the member_rejected warning', () => /"code":"member_rejected".*evil/.test(haconfd?.log() ?? ''), 60_000, 50);
       assert.match(haconfd.log(), /conn_url: URL .* contains a newline/);
-      await sleep(1000);
+      await barrierPass(); // the pass that saw the bad key (and any reload) is over
       assert.equal(cfg(), fileBefore);
       assert.doesNotMatch(cfg(), /evil|10\.9\.9\.9/);
       assert.equal(await reloadCount(), reloadsBefore);

@@ -16,7 +16,7 @@ after(async () => {
   await etcd?.stop().catch(() => undefined);
 });
 
-test('kill9 of the leader: new leader after the lease, old postmaster gone, start() rejoins as a replica', { timeout: 180_000 }, async () => {
+test('kill9 of the leader: new leader after the lease, old postmaster gone, start() rejoins as a replica', { timeout: 900_000 }, async () => {
   etcd = await startEtcd('e2e-harness');
   cluster = await startPatroniCluster({ etcd, scope: 'harness', nodes: 3 });
   console.log(`# 3-node bootstrap: ${cluster.bootstrapMs} ms`);

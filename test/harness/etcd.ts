@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, removeDir, requireBinary, startProcess, tempDir, waitFor, type RunningProcess } from './process.js';
+import { freePorts, removeDir, requireBinary, retryOnAddressInUse, startProcess, tempDir, waitFor, WaitAborted, type RunningProcess } from './process.js';
 
 /** PEM file paths. */
 export interface EtcdTlsFiles {
@@ -110,9 +110,9 @@ function makeMember(spec: MemberSpec, etcdBin: string): { inst: EtcdInstance; la
     proc = p;
     if (!waitHealthy) return;
     await waitFor(`etcd ${spec.name} on ${clientUrl} (log: ${logFile})`, async () => {
-      if (p.exited()) throw new Error(`etcd exited: ${p.log().slice(-2000)}`);
+      if (p.exited()) throw new WaitAborted(`etcd exited: ${p.log().slice(-2000)}`);
       return healthy(clientUrl, spec.tls);
-    }, 20_000);
+    }, 60_000);
   }
 
   const inst: EtcdInstance = {
@@ -145,9 +145,14 @@ function tlsCtlArgs(tls: EtcdTlsFiles | undefined): string[] {
   return tls ? ['--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey] : [];
 }
 
+/** One etcd member; started again on new ports when one was taken by a program outside the harness. */
 export async function startEtcd(name = 'etcd', opts: EtcdOptions = {}): Promise<EtcdInstance> {
   const etcd = requireBinary('etcd', 'etcd-server');
   requireBinary('etcdctl', 'etcd-client');
+  return retryOnAddressInUse(`etcd ${name}`, () => startEtcdOnce(etcd, name, opts));
+}
+
+async function startEtcdOnce(etcd: string, name: string, opts: EtcdOptions): Promise<EtcdInstance> {
   const dir = tempDir(name);
   const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
   const spec: MemberSpec = {
@@ -178,10 +183,17 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-/** `size` members on loopback, one temp dir each; resolves once every member reports healthy. */
+/**
+ * `size` members on loopback, one temp dir each; resolves once every member reports healthy.
+ * Started again on new ports when one was taken by a program outside the harness.
+ */
 export async function startEtcdCluster(size = 3, name = 'etcdc'): Promise<EtcdCluster> {
   const etcd = requireBinary('etcd', 'etcd-server');
   requireBinary('etcdctl', 'etcd-client');
+  return retryOnAddressInUse(`etcd cluster ${name}`, () => startEtcdClusterOnce(etcd, size, name));
+}
+
+async function startEtcdClusterOnce(etcd: string, size: number, name: string): Promise<EtcdCluster> {
   const ports = await freePorts(size * 2);
   const specs: MemberSpec[] = Array.from({ length: size }, (_, i) => ({
     name: `${name}${i}`,
@@ -209,9 +221,9 @@ export async function startEtcdCluster(size = 3, name = 'etcdc'): Promise<EtcdCl
     await Promise.all(
       members.map((m, i) =>
         waitFor(`etcd cluster member ${m.name} healthy (log: ${join(specs[i]!.dir, `${m.name}.log`)})`, async () => {
-          if (m.process.exited()) throw new Error(`etcd exited: ${m.process.log().slice(-2000)}`);
+          if (m.process.exited()) throw new WaitAborted(`etcd exited: ${m.process.log().slice(-2000)}`);
           return healthy(m.clientUrl, undefined);
-        }, 30_000),
+        }, 60_000),
       ),
     );
   } catch (e) {

@@ -6,7 +6,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EtcdBackendOptions } from '../../src/backends/etcd/etcd.js';
 
-export async function runReadWatchClose(opts: EtcdBackendOptions, prefixes: readonly string[], timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+/**
+ * `startMs` bounds the run up to close() (module loading and connecting can take long on a loaded
+ * machine); `exitMs` is how long the process may take to exit by itself once close() has returned.
+ */
+export async function runReadWatchClose(opts: EtcdBackendOptions, prefixes: readonly string[], exitMs = 10_000, startMs = 90_000): Promise<{ code: number | null; output: string }> {
   const etcdModule = fileURLToPath(new URL('../../src/backends/etcd/etcd.ts', import.meta.url));
   const loggerModule = fileURLToPath(new URL('../../src/log/logger.ts', import.meta.url));
   const script = `
@@ -22,13 +26,22 @@ export async function runReadWatchClose(opts: EtcdBackendOptions, prefixes: read
   `;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const code = await new Promise<number | null>((resolve) => {
-    const t = setTimeout(() => {
+    const kill = (): void => {
       child.kill('SIGKILL');
       resolve(null);
-    }, timeoutMs);
+    };
+    let t = setTimeout(kill, startMs);
+    child.stdout.on('data', (d: Buffer) => {
+      const before = output;
+      output += d.toString();
+      // close() has returned: from now on the process must exit by itself, promptly.
+      if (!before.includes('closed') && output.includes('closed')) {
+        clearTimeout(t);
+        t = setTimeout(kill, exitMs);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('exit', (c) => {
       clearTimeout(t);
       resolve(c);

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { requireBinary, startProcess, waitFor, type RunningProcess } from './process.js';
+import { requireBinary, startProcess, waitFor, WaitAborted, type RunningProcess } from './process.js';
 import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
 import { parseShowProc } from '../../src/haproxy/reload/procList.js';
 
@@ -32,7 +32,7 @@ export interface StartHaproxyOptions {
   configFile: string;
   /** Default: `<dir>/master.sock`. */
   masterSocket?: string;
-  /** How long to wait for the first worker (ms). Default 10 s. */
+  /** How long to wait for the first worker (ms). Default 60 s (a ceiling for a loaded machine). */
   timeoutMs?: number;
 }
 
@@ -54,14 +54,14 @@ export async function startHaproxy(opts: StartHaproxyOptions): Promise<HaproxyIn
     await waitFor(
       `HAProxy worker (config ${opts.configFile}, log ${logFile})`,
       async () => {
-        if (proc.exited()) throw new Error(`haproxy exited: ${proc.log().slice(-3000)}`);
+        if (proc.exited()) throw new WaitAborted(`haproxy exited: ${proc.log().slice(-3000)}`);
         if (!existsSync(masterSocket)) return false;
         await workerPid();
         // The worker answers through the master once it is fully started.
         const info = await exchange(master, '@1 show info', 2000);
         return /^Pid: \d+/m.test(info);
       },
-      opts.timeoutMs ?? 10_000,
+      opts.timeoutMs ?? 60_000,
       25,
     );
   } catch (e) {

@@ -310,7 +310,7 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
               if (r === undefined) return false;
               const body = (await r.json().catch(() => ({}))) as { tags?: Record<string, unknown> };
               return body.tags?.['haconfd_test_node'] === token;
-            }, 30_000, 100);
+            }, 60_000, 100);
             return;
           } catch (e) {
             const conflict = /Address already in use/.test(p.log().slice(logStart));

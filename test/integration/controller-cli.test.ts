@@ -28,7 +28,7 @@ function writeData(rig: Rig, file: string, leader: string): void {
   writeFileSync(file, stringify(nested(rig.snapshot(leader).pairs)));
 }
 
-test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the leader, /metrics', { timeout: 60_000 }, async () => {
+test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the leader, /metrics', { timeout: 300_000 }, async () => {
   await withRig(async (rig) => {
     const confdir = join(rig.dir, 'etc');
     mkdirSync(join(confdir, 'conf.d'), { recursive: true });
@@ -46,7 +46,7 @@ test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the
         const s = await rig.states('demo_primary');
         // HAProxy's checks alone get there too: wait for the controller to have read pg1 as the leader.
         return s['pg1'] === 'up' && s['pg2'] === 'down' && s['pg3'] === 'down' && proc.log().includes('cluster demo: leader pg1');
-      }, 15_000, 50);
+      }, 60_000, 50);
       // Switchover in the data: pg2 leads, its REST API says so.
       rig.node('pg1').role = 'replica';
       rig.node('pg2').role = 'master';
@@ -61,7 +61,7 @@ test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the
         // Its checks may bring pg2 UP first (the fail-safe): wait for the controller to have routed it too.
         const s = await rig.states('demo_primary');
         return s['pg1'] === 'down' && s['pg2'] === 'up' && s['pg3'] === 'down' && proc.log().includes('writes routed to pg2');
-      }, 15_000, 50).catch((e: Error) => {
+      }, 60_000, 50).catch((e: Error) => {
         throw new Error(`${e.message}\n${proc.log().slice(-3000)}`);
       });
       assert.equal(await rig.through(rig.ports.write), 'pg2');
@@ -76,7 +76,7 @@ test('haconfd -watch with [controller]: steers HAProxy from the DCS, follows the
   });
 });
 
-test('a bad [controller] table ends haconfd with exit 2, naming the key', { timeout: 30_000 }, async () => {
+test('a bad [controller] table ends haconfd with exit 2, naming the key', { timeout: 150_000 }, async () => {
   const dir = tempDir('controller-cli');
   try {
     const confdir = join(dir, 'etc');

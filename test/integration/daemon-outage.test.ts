@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { runCli } from '../harness/cli.js';
 import { startEtcd, startEtcdCluster, type EtcdCluster, type EtcdInstance } from '../harness/etcd.js';
 import { freePort, sleep, waitFor } from '../harness/process.js';
-import { connectedPorts, etcdClient, httpGet, makeWorkspace, memberLines, metric, startDaemon, type Daemon, type Workspace } from './daemon-fixture.js';
+import { connectedPorts, etcdClient, httpGet, makeWorkspace, memberLines, metric, startDaemon, waitPassAfter, type Daemon, type Workspace } from './daemon-fixture.js';
 
 const READY = async (port: number): Promise<boolean> => (await httpGet(port, '/readyz')).status === 200;
 
@@ -42,19 +42,21 @@ test('etcd restarted mid-watch: last good file stays; on return one re-read, no 
 
     // 1) Outage without writes: file kept, not ready, back without a reload.
     await etcd.halt(true);
-    await waitFor('not ready', async () => !(await READY(port)), 15_000);
+    await waitFor('not ready', async () => !(await READY(port)), 60_000);
     assert.equal(ws.read('m.conf'), good);
     assert.equal(await metric(port, 'haconfd_backend_up'), 0);
+    const lastPass = (await metric(port, 'haconfd_last_success_timestamp_seconds', { resource: 'm.toml' })) ?? 0;
     await etcd.restart();
-    await waitFor('ready again', () => READY(port), 20_000);
-    await waitFor('reconnect counted', async () => ((await metric(port, 'haconfd_watch_reconnects_total')) ?? 0) >= 1, 10_000);
-    await sleep(300);
+    await waitFor('ready again', () => READY(port), 60_000);
+    await waitFor('reconnect counted', async () => ((await metric(port, 'haconfd_watch_reconnects_total')) ?? 0) >= 1, 60_000);
+    // The re-read's pass has run (a reload would have happened in it, before it ends in sync).
+    await waitPassAfter(port, 'm.toml', lastPass);
     assert.equal(ws.lines('reloads').length, 1, 'unchanged output after a reconnect must not reload');
     assert.equal(d.lines().filter((l) => l.msg === 'updated').length, 1);
 
     // 2) Outage, then writes right after the restart while haconfd is still reconnecting.
     await etcd.halt(true);
-    await waitFor('not ready', async () => !(await READY(port)), 15_000);
+    await waitFor('not ready', async () => !(await READY(port)), 60_000);
     await etcd.restart();
     const c2 = etcdClient(etcd.clientUrl);
     try {
@@ -65,10 +67,19 @@ test('etcd restarted mid-watch: last good file stays; on return one re-read, no 
       c2.close();
     }
     const final = memberLines({ pg2: 'b19', pg3: 'c' });
-    await waitFor('final file', () => ws.read('m.conf') === final, 20_000);
-    await waitFor('ready', () => READY(port), 10_000);
-    await sleep(300);
-    assert.equal(ws.read('m.conf'), final);
+    await waitFor('final file', () => ws.read('m.conf') === final, 60_000);
+    await waitFor('ready', () => READY(port), 60_000);
+    // A barrier write: passes run one at a time on the newest snapshot, so once the barrier shows,
+    // no pass left from the outage can still write an older version over it.
+    const c3 = etcdClient(etcd.clientUrl);
+    try {
+      await c3.put('/svc/demo/members/pg9').value('barrier');
+    } finally {
+      c3.close();
+    }
+    const withBarrier = memberLines({ pg2: 'b19', pg3: 'c', pg9: 'barrier' });
+    await waitFor('barrier rendered', () => ws.read('m.conf') === withBarrier, 60_000);
+    assert.equal(ws.read('m.conf'), withBarrier);
     failed = false;
   } finally {
     await cleanup(d, ws, etcd, failed);
@@ -104,8 +115,8 @@ test('compacted while haconfd was away: the watch cannot resume, a full re-read 
     } finally {
       d.proc.kill('SIGCONT');
     }
-    await waitFor('final file', () => ws.read('m.conf') === memberLines({ pg1: 'a2', pg2: 'b' }), 20_000);
-    await waitFor('compaction resync', async () => ((await metric(port, 'haconfd_backend_resyncs_total', { reason: 'compacted' })) ?? 0) >= 1, 10_000);
+    await waitFor('final file', () => ws.read('m.conf') === memberLines({ pg1: 'a2', pg2: 'b' }), 60_000);
+    await waitFor('compaction resync', async () => ((await metric(port, 'haconfd_backend_resyncs_total', { reason: 'compacted' })) ?? 0) >= 1, 60_000);
     await d.waitLog('full re-read logged', (l) => l.msg === 'full re-read' && String(l['reason']).includes('compact'));
     failed = false;
   } finally {
@@ -122,7 +133,8 @@ test('etcd unreachable at start: -onetime exits 1 within the connect timeout nam
     const r = await runCli(['-onetime', '-confdir', ws.confdir, '-log-format', 'json', '-backend', 'etcdv3', '-node', `http://127.0.0.1:${p1}`, '-node', `127.0.0.1:${p2}`, '-connect-timeout', '1500'], { cwd: ws.dir });
     const took = Date.now() - t0;
     assert.equal(r.code, 1, r.stderr);
-    assert.ok(took < 1500 + 2500, `took ${took} ms with a 1500 ms connect timeout`);
+    // A ceiling (process start-up on a loaded machine), not a speed: it must not retry forever.
+    assert.ok(took < 1500 + 10_000, `took ${took} ms with a 1500 ms connect timeout`);
     assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${p1}`));
     assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${p2}`));
     assert.equal(ws.read('m.conf'), undefined, 'no file written');
@@ -145,15 +157,15 @@ test('etcd unreachable at start: the daemon retries, touches no file, is not rea
     ws.writeResource('m.toml', { dest: ws.path('m.conf'), prefix: '/svc/late' });
     d = startDaemon(ws, ['-watch', '-backend', 'etcdv3', '-node', etcd.clientUrl, '-listen', `127.0.0.1:${port}`, '-connect-timeout', '500']);
     await waitFor('healthz', async () => (await httpGet(port, '/healthz')).status === 200);
-    await d.waitLog('a retry', (l) => typeof l['retryInMs'] === 'number', 10_000);
+    await d.waitLog('a retry', (l) => typeof l['retryInMs'] === 'number', 60_000);
     const ready = await httpGet(port, '/readyz');
     assert.equal(ready.status, 503);
     assert.match(ready.body, /backend not reachable/);
     assert.ok(d.proc.exited() === false, 'the daemon keeps running');
     assert.equal(ws.read('m.conf'), undefined, 'no file touched while etcd is away');
     await etcd.restart();
-    await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a' }), 20_000);
-    await waitFor('ready', () => READY(port), 10_000);
+    await waitFor('rendered', () => ws.read('m.conf') === memberLines({ pg1: 'a' }), 60_000);
+    await waitFor('ready', () => READY(port), 60_000);
     failed = false;
   } finally {
     await cleanup(d, ws, etcd, failed);
@@ -192,8 +204,8 @@ test('3-member cluster: the member haconfd talks to is killed mid-watch; writes 
       client.close();
     }
     const final = memberLines({ pg1: '30', pg2: 'x' });
-    await waitFor('final file', () => ws.read('m.conf') === final, 20_000);
-    await waitFor('ready', () => READY(port), 10_000);
+    await waitFor('final file', () => ws.read('m.conf') === final, 60_000);
+    await waitFor('ready', () => READY(port), 60_000);
     const errors = d.lines().filter((l) => (l.level ?? 0) >= 50);
     assert.ok(((await metric(port, 'haconfd_watch_reconnects_total')) ?? 0) >= 1, 'the lost member shows as a watch reconnect');
     assert.deepEqual(errors, [], 'nothing worse than a reconnect');

@@ -161,7 +161,7 @@ test('several prefixes catching up on history: one stream in revision order, key
   const rec = new WatchRecorder();
   const w = backend.watch(['/mp/b', '/mp/a'], snap.revision, rec);
   try {
-    await waitFor('all events', () => rec.events.length >= expected.length, 20_000);
+    await waitFor('all events', () => rec.events.length >= expected.length, 60_000);
     rec.assertRevisionOrder();
     assert.deepEqual(rec.lines(), expected);
   } finally {
@@ -200,7 +200,8 @@ test('non-UTF-8 values, a 1 MB value and 10,000 keys', async () => {
   const ms = performance.now() - t0;
   assert.equal(many.pairs.size, 10_000);
   assert.equal(many.pairs.get('/many/members/m09999'), '{"conn_url":"postgres://10.0.39.15:5432/postgres","role":"replica"}');
-  assert.ok(ms < 3000, `10,000-key read took ${ms.toFixed(0)} ms`);
+  // How fast is the bench's business (npm run bench: etcd-read); this only catches a pathological read.
+  assert.ok(ms < 20_000, `10,000-key read took ${ms.toFixed(0)} ms`);
 });
 
 test('a compacted resume revision gives onResync("compacted"), then events flow again with none lost', async () => {
@@ -268,7 +269,7 @@ test('unreachable endpoints: read rejects with BackendUnavailableError naming th
 });
 
 test('close() releases everything: a process that read and watched exits by itself', async () => {
-  const { code, output } = await runReadWatchClose({ nodes: [etcd.clientUrl, '127.0.0.1:1'], connectTimeoutMs: 3000 }, ['/order', '/seg']);
+  const { code, output } = await runReadWatchClose({ nodes: [etcd.clientUrl, '127.0.0.1:1'], connectTimeoutMs: 20_000 }, ['/order', '/seg']);
   assert.equal(code, 0, `child did not exit by itself after close(): ${output}`);
   assert.match(output, /closed/);
 });

@@ -63,7 +63,7 @@ test('the member the watch talks to is killed mid-watch: writes via the others a
         await putSurely(writer, `${prefix}/members/m${i % 3}`, value);
         written.push(value);
       }
-      await waitFor('every event', () => rec.events.at(-1)?.type === 'put' && (rec.events.at(-1) as { value: string }).value === 'v299', 20_000);
+      await waitFor('every event', () => rec.events.at(-1)?.type === 'put' && (rec.events.at(-1) as { value: string }).value === 'v299', 60_000);
     } finally {
       writer.close();
     }
@@ -88,12 +88,13 @@ test('the member the watch talks to is killed mid-watch: writes via the others a
 test('reads fail over when a member is down, including the first endpoint', async () => {
   const down = cluster.members.filter((m) => m.process.exited());
   assert.equal(down.length, 1, 'one member is down after the previous test');
-  const first = await createEtcdBackend({ nodes: [down[0]!.clientUrl, ...cluster.endpoints], connectTimeoutMs: 3000 }, silentLogger());
+  const first = await createEtcdBackend({ nodes: [down[0]!.clientUrl, ...cluster.endpoints], connectTimeoutMs: 10_000 }, silentLogger());
   try {
     const t0 = Date.now();
     const s = await first.read(['/service/cluster']);
     assert.equal(s.pairs.get('/service/cluster/leader'), 'pg1');
-    assert.ok(Date.now() - t0 < 2000, `failover read took ${Date.now() - t0} ms`);
+    // A refused first endpoint must not cost the connect timeout (10 s; the rest is room for load).
+    assert.ok(Date.now() - t0 < 6000, `failover read took ${Date.now() - t0} ms`);
   } finally {
     await first.close();
   }
@@ -103,7 +104,7 @@ test('the watched member loses its quorum (the other two frozen): the watch says
   const dead = cluster.members.find((m) => m.process.exited());
   if (dead) {
     await dead.restart();
-    await waitFor(`${dead.name} healthy again`, async () => (await fetch(`${dead.clientUrl}/health`).catch(() => undefined))?.ok === true, 20_000);
+    await waitFor(`${dead.name} healthy again`, async () => (await fetch(`${dead.clientUrl}/health`).catch(() => undefined))?.ok === true, 60_000);
   }
   const prefix = '/service/partition';
   await cluster.ctl(['put', `${prefix}/leader`, 'pg1']);
@@ -120,16 +121,16 @@ test('the watched member loses its quorum (the other two frozen): the watch says
     for (const m of frozen) m.process.kill('SIGSTOP');
     const t0 = Date.now();
     // etcd ends a "hasleader" watch once its member has lost the leader.
-    await waitFor('disconnected', () => rec.count('disconnected') >= 1, 20_000);
+    await waitFor('disconnected', () => rec.count('disconnected') >= 1, 60_000);
     const noticedMs = Date.now() - t0;
     for (const m of frozen) m.process.kill('SIGCONT');
     frozen = [];
     await waitFor('writable again', async () => {
       await cluster.ctl(['put', `${prefix}/leader`, 'pg3']);
       return true;
-    }, 20_000);
+    }, 60_000);
     await cluster.ctl(['put', `${prefix}/members/pg3`, '{}']);
-    await waitFor('events after the partition', () => rec.events.some((e) => e.key === `${prefix}/members/pg3`), 20_000);
+    await waitFor('events after the partition', () => rec.events.some((e) => e.key === `${prefix}/members/pg3`), 60_000);
     const values = rec.lines().filter((l, i, a) => i === 0 || l !== a[i - 1]);
     assert.deepEqual(values, [`put ${prefix}/leader=pg2`, `put ${prefix}/leader=pg3`, `put ${prefix}/members/pg3={}`]);
     assert.ok(noticedMs < 15_000, `took ${noticedMs} ms to notice`);

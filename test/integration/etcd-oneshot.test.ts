@@ -98,7 +98,7 @@ test('watch() is refused; read() after close() is an outage error', async () => 
 test('every endpoint refuses: BackendUnavailableError at once (not after the connect timeout), in plain words naming every endpoint', async () => {
   const [p1, p2] = (await freePorts(2)) as [number, number];
   const nodes = [`http://127.0.0.1:${p1}`, `127.0.0.1:${p2}`];
-  await withOneShot({ nodes, connectTimeoutMs: 5000 }, async (b) => {
+  await withOneShot({ nodes, connectTimeoutMs: 20_000 }, async (b) => {
     const t0 = Date.now();
     await assert.rejects(b.read(['/svc/demo']), (e: unknown) => {
       assert.ok(e instanceof BackendUnavailableError, String(e));
@@ -108,7 +108,7 @@ test('every endpoint refuses: BackendUnavailableError at once (not after the con
       return true;
     });
     const ms = Date.now() - t0;
-    assert.ok(ms < 2000, `took ${ms} ms: a refusal needs no wait for the 5000 ms connect timeout`);
+    assert.ok(ms < 10_000, `took ${ms} ms: a refusal needs no wait for the 20 s connect timeout (the margin is for a loaded machine)`);
   });
 });
 
@@ -121,17 +121,18 @@ test('endpoints that accept but never answer: BackendUnavailableError naming eve
     ports.push((srv.address() as { port: number }).port);
   }
   try {
-    await withOneShot({ nodes: ports.map((p) => `http://127.0.0.1:${p}`), connectTimeoutMs: 1500 }, async (b) => {
+    // A timeout long enough that the margin below absorbs a loaded machine.
+    await withOneShot({ nodes: ports.map((p) => `http://127.0.0.1:${p}`), connectTimeoutMs: 4000 }, async (b) => {
       const t0 = Date.now();
       await assert.rejects(b.read(['/svc/demo']), (e: unknown) => {
         assert.ok(e instanceof BackendUnavailableError, String(e));
         assert.match(e.message, /etcd unreachable: read of \/svc\/demo failed on every endpoint/);
-        assert.match(e.message, /within 1500 ms/);
+        assert.match(e.message, /within 4000 ms/);
         assert.match(e.message, /no answer \(host down, or a firewall drops the traffic\)/);
         return true;
       });
       const ms = Date.now() - t0;
-      assert.ok(ms >= 1400 && ms < 3000, `took ${ms} ms (connect timeout 1500 ms)`);
+      assert.ok(ms >= 3900 && ms < 7500, `took ${ms} ms (connect timeout 4000 ms)`);
     });
   } finally {
     for (const s of held) s.destroy();
@@ -161,17 +162,18 @@ async function silentServer(): Promise<{ url: string; close: () => Promise<void>
 test('a silent first endpoint gets only its share of the budget; the next one answers', async () => {
   const silent = await silentServer();
   try {
-    await withOneShot({ nodes: [silent.url, etcd.clientUrl], connectTimeoutMs: 3000 }, async (b) => {
+    // Budgets long enough that the margins absorb a loaded machine.
+    await withOneShot({ nodes: [silent.url, etcd.clientUrl], connectTimeoutMs: 8000 }, async (b) => {
       const t0 = Date.now();
       const s = await b.read(['/svc/demo']);
       const ms = Date.now() - t0;
       assert.equal(s.pairs.get('/svc/demo/leader'), 'pg1');
-      assert.ok(ms >= 1400 && ms < 2900, `took ${ms} ms (share 1500 ms of 3000)`);
+      assert.ok(ms >= 3900 && ms < 7900, `took ${ms} ms (share 4000 ms of 8000; the whole budget would be 8000)`);
     });
-    await withOneShot({ nodes: [silent.url], connectTimeoutMs: 1200 }, async (b) => {
+    await withOneShot({ nodes: [silent.url], connectTimeoutMs: 3000 }, async (b) => {
       const t0 = Date.now();
       await assert.rejects(b.read(['/svc/demo']), (e: unknown) => e instanceof BackendUnavailableError && e.message.includes(silent.url));
-      assert.ok(Date.now() - t0 < 1800, `took ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 < 5500, `took ${Date.now() - t0} ms (budget 3000 ms)`);
     });
   } finally {
     await silent.close();
@@ -191,7 +193,7 @@ test('3-member cluster: a dead first endpoint falls through to the next, same da
       const r = await ref.read(['/c/demo']);
       const t0 = Date.now();
       const s = await b.read(['/c/demo']);
-      assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms (a refused endpoint must not cost the 5000 ms connect timeout)`);
       assert.equal(s.pairs.get('/c/demo/leader'), 'pg2');
       assert.equal(s.revision, r.revision);
       assert.deepEqual(s.pairs, r.pairs);
@@ -222,14 +224,14 @@ test('a -onetime run of the CLI loads no gRPC module, renders 10,000 keys and ex
       });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       child.on('exit', (c) => {
         clearTimeout(timer);
         resolve({ code: c, stderr: err });
       });
     });
     assert.equal(code, 0, stderr);
-    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 55_000, `took ${Date.now() - t0} ms (a handle left open would keep it until the 60 s kill)`);
     assert.equal(ws.lines('m.conf').length, 10_000);
     const modules = JSON.parse(readFileSync(out, 'utf8')) as string[];
     assert.ok(modules.length > 0, 'the preload saw the module cache');

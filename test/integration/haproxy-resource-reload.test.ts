@@ -48,7 +48,7 @@ test('master-socket reload keeps a drained server drained and replaces the worke
     const second = await run();
     assert.equal(second.code, 0, second.stderr);
     assert.match(readFileSync(cfg, 'utf8'), /server s3 /);
-    await waitFor('new worker', async () => (await haproxy.workerPid()) !== before, 10_000);
+    await waitFor('new worker', async () => (await haproxy.workerPid()) !== before, 60_000);
     const servers = parseServersState(await new RuntimeClient(admin, { timeoutMs: 2000 }).dumpServersState()).servers;
     const s1 = servers.find((s) => s.server === 's1');
     assert.ok(s1, 'server s1 present after reload');

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy, haproxyTestConfig, type HaproxyInstance } from '../harness/haproxy.js';
-import { freePorts, removeDir, tempDir, waitFor } from '../harness/process.js';
+import { freePorts, listenOn, removeDir, tempDir, waitFor } from '../harness/process.js';
 import { applyAction } from '../harness/haproxyModel.js';
 import { RuntimeClient } from '../../src/haproxy/runtime/runtimeClient.js';
 import { MasterClient } from '../../src/haproxy/reload/masterClient.js';
@@ -40,7 +40,7 @@ before(async () => {
   // Two live "databases" (plain TCP listeners) and one closed port.
   for (const port of [pg1, pg2]) {
     const srv = createServer((s) => s.on('error', () => {}).resume());
-    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+    await listenOn(srv, port);
     backends.push(srv);
   }
   admin = join(dir, 'admin.sock');
@@ -223,7 +223,7 @@ test('CLI: drain / maint / ready round trips, overrides file, status table and -
   r = await run('ready', 'primary/pg2');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /primary\/pg2: MAINT → DOWN \(set server primary\/pg2 state ready; set server primary\/pg2 health down\)/);
-  await waitFor('checks bring primary/pg2 UP', async () => (await stateOf('primary', 'pg2')) === 'up', 5000);
+  await waitFor('checks bring primary/pg2 UP', async () => (await stateOf('primary', 'pg2')) === 'up', 60_000);
   assert.deepEqual(loadOverrides(overridesPath(stateDir)).map((o) => `${o.backend}/${o.server}`), ['replicas/pg1', 'replicas/pg2']);
 
   // ready --leader: the confirmed leader is UP at once.

@@ -67,7 +67,7 @@ const SPECS: Record<string, string[]> = {
   ],
 };
 
-test('every generated config passes keepalived -t -e -f (2.2.7) and every script bash -n', { timeout: 60_000 }, async () => {
+test('every generated config passes keepalived -t -e -f (2.2.7) and every script bash -n', { timeout: 300_000 }, async () => {
   requireBinary('keepalived', 'keepalived');
   await withNamespace(async (net, ns) => {
     for (const [name, args] of Object.entries(SPECS)) {
@@ -112,7 +112,7 @@ test('every generated config passes keepalived -t -e -f (2.2.7) and every script
   });
 });
 
-test('script security: haconfd refuses the paths keepalived would refuse', { timeout: 30_000 }, async () => {
+test('script security: haconfd refuses the paths keepalived would refuse', { timeout: 150_000 }, async () => {
   requireBinary('keepalived', 'keepalived');
   await withNamespace(async (net, ns) => {
     const dir = tempDir('kasec');
@@ -169,7 +169,7 @@ async function renderScript(dir: string, args: string[]): Promise<string> {
   return join(dir, 'chk_haproxy.sh');
 }
 
-test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports, master CLI; one bounded restart', { timeout: 60_000 }, async () => {
+test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports, master CLI; one bounded restart', { timeout: 300_000 }, async () => {
   requireBinary('haproxy', 'haproxy');
   requireBinary('curl', 'curl');
   const dir = tempDir('kachk');
@@ -201,10 +201,10 @@ test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports,
 
     const hp = startProcess('haproxy', ['-W', '-db', '-S', `127.0.0.1:${master}`, '-f', cfg], { logFile: join(dir, 'haproxy.log') });
     procs.push(hp);
-    await waitFor('haproxy stats', () => spawnSync('curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${stats}/`]).status === 0, 10_000, 100);
+    await waitFor('haproxy stats', () => spawnSync('curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${stats}/`]).status === 0, 60_000, 100);
     assert.equal(runScript(http), 0, 'http probe');
     assert.equal(runScript(tcp), 0, 'tcp probe');
-    await waitFor('master CLI probe', () => runScript(mast) === 0, 5000, 200);
+    await waitFor('master CLI probe', () => runScript(mast) === 0, 60_000, 200);
     assert.equal(runScript(nocurl, noCurlEnv), 0, 'http probe without curl (bash /dev/tcp)');
     await hp.stop();
     for (const s of [http, tcp, mast]) assert.equal(runScript(s), 1, `${s} still passes after HAProxy stopped`);
@@ -231,7 +231,7 @@ test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports,
       } catch {
         return true;
       }
-    }, 5000, 50);
+    }, 60_000, 50);
     assert.equal(runScript(restart), 1, 'no second restart within restart_interval');
     assert.equal(spawnSync('curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${stats}/`]).status === 0, false, 'HAProxy was not started again');
   } finally {
@@ -249,7 +249,7 @@ test('chk_haproxy.sh probes a real HAProxy: http (curl and /dev/tcp), tcp ports,
   }
 });
 
-test('pipeline: check_cmd keepalived -t keeps the old file on a broken template; a bad spec never reaches keepalived', { timeout: 60_000 }, async () => {
+test('pipeline: check_cmd keepalived -t keeps the old file on a broken template; a bad spec never reaches keepalived', { timeout: 300_000 }, async () => {
   requireBinary('keepalived', 'keepalived');
   await withNamespace(async (_net, ns) => {
     const dir = tempDir('kapipe');

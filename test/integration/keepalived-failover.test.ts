@@ -84,7 +84,7 @@ async function waitForHolder(net: TestNetwork, vip: string, want: string, timeou
   return Date.now() - t0;
 }
 
-test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns with preemption, stays with nopreempt', { timeout: 90_000 }, async (t) => {
+test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns with preemption, stays with nopreempt', { timeout: 450_000 }, async (t) => {
   requireBinary('keepalived', 'keepalived');
   requireBinary('haproxy', 'haproxy');
   requireBinary('curl', 'curl');
@@ -119,20 +119,20 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
         assert.equal(check.code, 0, `keepalived -t on ${h.name}: ${check.stderr}`);
         startHaproxy(n, h);
       }
-      await waitFor('haproxy stats on both hosts', () => hosts.every((h) => n.tryExec(n.hosts[h.name]!.ns, 'curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${STATS_PORT}/`]).code === 0), 10_000, 100);
+      await waitFor('haproxy stats on both hosts', () => hosts.every((h) => n.tryExec(n.hosts[h.name]!.ns, 'curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${STATS_PORT}/`]).code === 0), 60_000, 100);
       startKeepalived(n, a);
       startKeepalived(n, b);
-      await waitForHolder(n, vip, 'a', 15_000, hosts);
-      await waitFor('client reaches host-a through the VIP', () => clientGet(n, vip) === 'host-a', 5000, 100);
+      await waitForHolder(n, vip, 'a', 60_000, hosts);
+      await waitFor('client reaches host-a through the VIP', () => clientGet(n, vip) === 'host-a', 60_000, 100);
 
       await a.haproxy!.stop();
-      const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
-      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 3000, 100);
+      const moved = await waitForHolder(n, vip, 'b', 60_000, hosts);
+      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 60_000, 100);
       t.diagnostic(`preempt: VIP moved to the backup ${moved} ms after HAProxy died on the master`);
 
       startHaproxy(n, a);
-      const back = await waitForHolder(n, vip, 'a', 15_000, hosts);
-      await waitFor('client reaches host-a again', () => clientGet(n, vip) === 'host-a', 3000, 100);
+      const back = await waitForHolder(n, vip, 'a', 60_000, hosts);
+      await waitFor('client reaches host-a again', () => clientGet(n, vip) === 'host-a', 60_000, 100);
       t.diagnostic(`preempt: VIP returned ${back} ms after HAProxy came back`);
       await a.keepalived!.stop();
       await b.keepalived!.stop();
@@ -155,18 +155,18 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
       // Both start as BACKUP and their master-down timers differ by ~4 ms (the priority skew), so
       // whoever starts first wins and, with nopreempt, keeps the VIP: start a first, as an operator would.
       startKeepalived(n, a);
-      await waitForHolder(n, vip, 'a', 15_000, hosts);
+      await waitForHolder(n, vip, 'a', 60_000, hosts);
       startKeepalived(n, b);
-      await waitFor('host b in BACKUP', () => /Entering BACKUP STATE/.test(b.keepalived!.log().slice(bLogStart)), 10_000, 100);
+      await waitFor('host b in BACKUP', () => /Entering BACKUP STATE/.test(b.keepalived!.log().slice(bLogStart)), 60_000, 100);
       assert.deepEqual(holder(n, vip), ['a']);
       await a.haproxy!.stop();
-      const moved = await waitForHolder(n, vip, 'b', 10_000, hosts);
-      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 3000, 100);
+      const moved = await waitForHolder(n, vip, 'b', 60_000, hosts);
+      await waitFor('client reaches host-b through the VIP', () => clientGet(n, vip) === 'host-b', 60_000, 100);
       t.diagnostic(`nopreempt: VIP moved (FAULT) ${moved} ms after HAProxy died`);
       assert.match(a.keepalived!.log(), /Entering FAULT STATE/, 'weight 0: the failed check puts host a in FAULT');
       const logBefore = a.keepalived!.log().length;
       startHaproxy(n, a);
-      await waitFor('host a leaves FAULT for BACKUP', () => /Entering BACKUP STATE/.test(a.keepalived!.log().slice(logBefore)), 10_000, 100);
+      await waitFor('host a leaves FAULT for BACKUP', () => /Entering BACKUP STATE/.test(a.keepalived!.log().slice(logBefore)), 60_000, 100);
       await sleep(4000);
       assert.deepEqual(holder(n, vip), ['b'], 'with nopreempt the VIP stays on b after a recovers');
       assert.equal(clientGet(n, vip), 'host-b');
@@ -181,7 +181,7 @@ test('keepalived pair in network namespaces: HAProxy dies → VIP moves, returns
   }
 });
 
-test('without the right to create network namespaces the harness fails with a message saying so', { timeout: 30_000 }, () => {
+test('without the right to create network namespaces the harness fails with a message saying so', { timeout: 150_000 }, () => {
   requireBinary('setpriv', 'util-linux');
   if (process.getuid?.() !== 0) {
     // Not root: the real test above already fails with this message; nothing more to show here.

@@ -28,24 +28,24 @@ for (const mode of ['-interval=1', '-watch'] as const) {
     const s = setup(mode === '-watch' ? 'watch' : 'interval');
     const proc = startCli([mode, '-backend', 'file', '-file', s.data, '-confdir', s.confdir, '-log-format', 'json'], { logFile: join(s.dir, 'haconfd.log') });
     try {
-      await waitFor('first render', () => read(s.out) === 'value=one\n', 10_000);
+      await waitFor('first render', () => read(s.out) === 'value=one\n', 60_000);
       writeFileSync(s.data, 'app:\n  value: two\n');
-      await waitFor('data change rendered', () => read(s.out) === 'value=two\n', 10_000);
+      await waitFor('data change rendered', () => read(s.out) === 'value=two\n', 60_000);
       writeFileSync(join(s.confdir, 'templates', 'a.hbs'), 'v2 value={{toUpper (getv "/app/value")}}\n');
-      await waitFor('template edit rendered', () => read(s.out) === 'v2 value=TWO\n', 10_000);
+      await waitFor('template edit rendered', () => read(s.out) === 'v2 value=TWO\n', 60_000);
       writeFileSync(join(s.confdir, 'conf.d', 'broken.toml'), '[template]\nsrc = "a.hbs"\ndestt = "/tmp/x"\n');
       writeFileSync(join(s.confdir, 'conf.d', 'b.toml'), `[template]\nsrc = "a.hbs"\ndest = "${join(s.dir, 'b.out')}"\nkeys = ["/app"]\n`);
-      await waitFor('new resource rendered', () => read(join(s.dir, 'b.out')) === 'v2 value=TWO\n', 10_000);
-      await waitFor('broken resource reported', () => /broken\.toml: unknown key \\"destt\\"/.test(proc.log()), 10_000);
+      await waitFor('new resource rendered', () => read(join(s.dir, 'b.out')) === 'v2 value=TWO\n', 60_000);
+      await waitFor('broken resource reported', () => /broken\.toml: unknown key \\"destt\\"/.test(proc.log()), 60_000);
       assert.equal(proc.exited(), false, 'a broken resource file is never fatal');
       writeFileSync(s.data, 'app:\n  value: [unclosed\n');
-      await waitFor('bad data reported', () => /data\.yaml: line/.test(proc.log()), 10_000);
+      await waitFor('bad data reported', () => /data\.yaml: line/.test(proc.log()), 60_000);
       assert.equal(read(s.out), 'v2 value=TWO\n', 'the last good output stays');
       assert.equal(proc.exited(), false);
       writeFileSync(s.data, 'app:\n  value: three\n');
-      await waitFor('recovered after the data file was fixed', () => read(s.out) === 'v2 value=THREE\n', 10_000);
+      await waitFor('recovered after the data file was fixed', () => read(s.out) === 'v2 value=THREE\n', 60_000);
       proc.kill('SIGTERM');
-      await waitFor('exit on SIGTERM', () => proc.exited(), 10_000);
+      await waitFor('exit on SIGTERM', () => proc.exited(), 60_000);
       assert.equal(proc.child.exitCode, 0, proc.log());
     } finally {
       await proc.stop();

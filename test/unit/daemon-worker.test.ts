@@ -24,6 +24,8 @@ interface Rig {
   reloads: number[];
   set(value: string): void;
   failReload: { on: boolean };
+  /** While set, a reload waits for this promise (a pass held open as long as the test wants). */
+  holdReload: { until: Promise<void> | undefined };
   cleanup(): void;
 }
 
@@ -40,6 +42,7 @@ function rig(opts: { minReloadIntervalMs?: number; wait?: { minMs: number; maxMs
   let snapshot: Snapshot = { revision: 1, pairs: new Map([['/app/v', '0']]) };
   const reloads: number[] = [];
   const failReload = { on: false };
+  const holdReload: { until: Promise<void> | undefined } = { until: undefined };
   const deps: WorkerDeps = {
     currentSnapshot: () => snapshot,
     templates: new TemplateCache(createDefaultEngine()),
@@ -51,7 +54,7 @@ function rig(opts: { minReloadIntervalMs?: number; wait?: { minMs: number; maxMs
     log: silentLogger(),
     reload: async () => {
       reloads.push(Date.now());
-      await sleep(20);
+      await (holdReload.until ?? sleep(20));
       if (failReload.on) throw new Error('reload refused');
     },
   };
@@ -61,6 +64,7 @@ function rig(opts: { minReloadIntervalMs?: number; wait?: { minMs: number; maxMs
     dest,
     reloads,
     failReload,
+    holdReload,
     set: (value) => {
       snapshot = { revision: snapshot.revision + 1, pairs: new Map([['/app/v', value]]) };
     },
@@ -78,53 +82,68 @@ test('single flight: schedules during a pass collapse into one follow-up pass on
   try {
     r.worker.schedule();
     await waitFor('first pass', () => r.reloads.length === 1);
-    for (let i = 1; i <= 50; i++) {
+    await waitFor('idle', () => r.worker.status.renderedOk);
+    // The second pass is held open in its reload while 50 more changes are scheduled.
+    let release = (): void => undefined;
+    r.holdReload.until = new Promise<void>((res) => (release = res));
+    r.set('1');
+    r.worker.schedule();
+    await waitFor('second pass in its reload', () => r.reloads.length === 2);
+    for (let i = 2; i <= 50; i++) {
       r.set(String(i));
       r.worker.schedule();
-      await sleep(1);
     }
+    r.holdReload.until = undefined;
+    release();
     await waitFor('final content', () => content(r) === '50\n');
-    await sleep(100);
-    assert.ok(r.reloads.length <= 10, `${r.reloads.length} reloads for 50 schedules`);
-    assert.equal(r.worker.status.passes <= 12, true, `${r.worker.status.passes} passes`);
+    await waitFor('the follow-up pass ended', () => r.reloads.length === 3 && r.worker.status.renderedOk && !r.worker.status.reloadPending);
+    assert.equal(r.worker.status.passes, 3, 'start-up pass, the held pass, one follow-up for 49 schedules');
   } finally {
     r.cleanup();
   }
 });
 
 test('minimum reload interval: only right after a reload; an isolated change is not delayed', async () => {
-  const r = rig({ minReloadIntervalMs: 300 });
+  // A 5 s interval: long against what a loaded machine adds to a pass, so "delayed by the interval"
+  // and "not delayed" stay far apart.
+  const r = rig({ minReloadIntervalMs: 5000 });
   try {
     r.worker.schedule();
     await waitFor('first', () => r.reloads.length === 1);
     r.set('1');
     r.worker.schedule();
-    await waitFor('second', () => r.reloads.length === 2, 3000, 5);
-    assert.ok((r.reloads[1] as number) - (r.reloads[0] as number) >= 280, 'second reload waited out the interval');
-    await sleep(350);
+    await waitFor('second', () => r.reloads.length === 2, 60_000, 5);
+    assert.ok((r.reloads[1] as number) - (r.reloads[0] as number) >= 4980, 'second reload waited out the interval');
+    // The interval has passed since the last reload: a change now is not held back.
+    const idle = (r.reloads[1] as number) + 5100 - Date.now();
+    if (idle > 0) await sleep(idle);
     const t0 = Date.now();
     r.set('2');
     r.worker.schedule();
-    await waitFor('third', () => r.reloads.length === 3, 3000, 2);
-    assert.ok(Date.now() - t0 < 150, `isolated change delayed ${Date.now() - t0} ms`);
+    await waitFor('third', () => r.reloads.length === 3, 60_000, 2);
+    assert.ok((r.reloads[2] as number) - t0 < 3500, `isolated change delayed ${(r.reloads[2] as number) - t0} ms (the interval is 5000)`);
   } finally {
     r.cleanup();
   }
 });
 
 test('wait: passes only after quiet for min, and no later than max after the first change', async () => {
-  const r = rig({ wait: { minMs: 150, maxMs: 400 } });
+  // Changes every ~50 ms for 4.5 s: quiet (2 s) never comes, so the first pass is due at max (3 s).
+  // Without the max it would come only after the changes stop and 2 s of quiet: ≥ 6.5 s.
+  const r = rig({ wait: { minMs: 2000, maxMs: 3000 } });
   try {
     const t0 = Date.now();
-    for (let i = 0; i < 12; i++) {
-      r.set(String(i));
+    let i = 0;
+    while (Date.now() - t0 < 4500) {
+      r.set(String(++i));
       r.worker.schedule();
       await sleep(50);
     }
-    await waitFor('a pass', () => r.reloads.length >= 1, 3000, 5);
+    const last = String(i);
+    await waitFor('a pass', () => r.reloads.length >= 1, 60_000, 5);
     const first = (r.reloads[0] as number) - t0;
-    assert.ok(first >= 380 && first < 550, `first pass after ${first} ms (max 400)`);
-    await waitFor('final', () => content(r) === '11\n', 3000);
+    assert.ok(first >= 2950 && first < 6000, `first pass after ${first} ms (max 3000)`);
+    await waitFor('final', () => content(r) === `${last}\n`, 60_000);
     assert.ok(r.reloads.length <= 3, `${r.reloads.length} reloads`);
   } finally {
     r.cleanup();
@@ -136,26 +155,32 @@ test('a failed reload is retried with backoff; unchanged renders meanwhile do no
   try {
     r.failReload.on = true;
     r.worker.schedule();
-    await waitFor('first failure', () => r.reloads.length === 1);
+    await waitFor('first failure', () => r.reloads.length === 1 && r.worker.status.lastError !== undefined);
     assert.equal(r.worker.status.reloadPending, true);
-    // Busy prefix, unchanged output: passes run, but the retry waits for its backoff (1 s).
+    const firstError = r.worker.status.lastError;
+    // Busy prefix, unchanged output: passes run (each one waited for), but the retry waits for its
+    // backoff (1 s).
     for (let i = 0; i < 5; i++) {
+      const passes = r.worker.status.passes;
       r.worker.schedule();
-      await sleep(60);
+      await waitFor(`unchanged pass ${i + 1}`, () => r.worker.status.passes > passes, 60_000, 2);
     }
-    assert.equal(r.reloads.length, 1, 'unchanged renders must not hammer a failing reload');
-    await waitFor('backoff retry', () => r.reloads.length === 2, 3000, 10);
+    // No reload before the backoff was due (on a slow machine the five passes may outlast it, and
+    // the retry then comes legitimately).
+    const early = r.reloads.slice(1).filter((t) => t - (r.reloads[0] as number) < 900);
+    assert.deepEqual(early, [], 'unchanged renders must not hammer a failing reload');
+    await waitFor('backoff retry', () => r.reloads.length === 2, 60_000, 10);
     const gap = (r.reloads[1] as number) - (r.reloads[0] as number);
     assert.ok(gap >= 900, `retry after ${gap} ms (backoff 1 s)`);
+    await waitFor('second failure', () => r.worker.status.reloadPending && r.worker.status.lastError !== undefined && r.worker.status.lastError !== firstError);
     // A newer committed render supersedes the retry wait (the next backoff is 2 s).
     r.failReload.on = false;
     const t0 = Date.now();
     r.set('new');
     r.worker.schedule();
-    await waitFor('reload of the new render', () => r.reloads.length === 3, 3000, 5);
-    assert.ok(Date.now() - t0 < 500, 'a newer render reloads without waiting out the backoff');
-    await sleep(50);
-    assert.equal(r.worker.status.reloadPending, false);
+    await waitFor('reload of the new render', () => r.reloads.length === 3, 60_000, 5);
+    assert.ok((r.reloads[2] as number) - t0 < 1500, 'a newer render reloads without waiting out the 2 s backoff');
+    await waitFor('the reload ended', () => !r.worker.status.reloadPending, 60_000, 5);
     assert.equal(r.worker.status.lastError, undefined);
     assert.equal(content(r), 'new\n');
   } finally {
@@ -174,7 +199,7 @@ test('a failed pass (check) is retried with backoff until it succeeds, with no n
     await waitFor('first failed pass', () => r.worker.status.lastError?.stage === 'check');
     const passes = r.worker.status.passes;
     writeFileSync(flag, '');
-    await waitFor('retried pass succeeds', () => r.worker.status.renderedOk, 4000, 20);
+    await waitFor('retried pass succeeds', () => r.worker.status.renderedOk, 60_000, 20);
     assert.ok(r.worker.status.passes > passes, 'a retry pass ran without a new change');
     assert.equal(content(r), '0\n');
   } finally {

@@ -161,7 +161,8 @@ test('lookupSRV of an unknown name renders nothing and warns; a silent server ti
     slow.get('srv', '_pg._tcp.db.test');
     const t0 = Date.now();
     await slow.resolvePending();
-    assert.ok(Date.now() - t0 < 2500, 'bounded by timeoutMs');
+    // Bounded by timeoutMs (300 ms); the resolver's own defaults would take 5 s a try. The rest is room for load.
+    assert.ok(Date.now() - t0 < 4000, 'bounded by timeoutMs');
     assert.deepEqual(slow.get('srv', '_pg._tcp.db.test'), []);
     assert.match(slow.errorOf('srv', '_pg._tcp.db.test') ?? '', /timed out|ETIMEOUT/);
   } finally {
