@@ -194,7 +194,7 @@ test('ready on the write backend: the leader-key holder confirmed by its REST AP
   r = await run('ready', 'demo_primary/pg2', '--json');
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { changes: { command: string; after: string; leader?: string }[] };
-  assert.equal(j.changes[0]?.command, 'set server demo_primary/pg2 state ready; set server demo_primary/pg2 health down');
+  assert.equal(j.changes[0]?.command, 'set server demo_primary/pg2 weight 0; set server demo_primary/pg2 state ready; set server demo_primary/pg2 health down; set server demo_primary/pg2 weight 100%');
   assert.equal(j.changes[0]?.after, 'down');
   assert.equal(j.changes[0]?.leader, undefined);
   await waitFor('checks bring demo_primary/pg2 UP', async () => (await stateOf('demo_primary', 'pg2')) === 'up', 60_000);
@@ -205,7 +205,7 @@ test('ready on the write backend: the leader-key holder confirmed by its REST AP
   r = await run('ready', 'pg1');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^demo_primary\/pg1: MAINT → UP .*health up\) — confirmed leader/m);
-  assert.match(r.stdout, /^demo_replicas\/pg1: MAINT → DOWN \(set server demo_replicas\/pg1 state ready; set server demo_replicas\/pg1 health down\)$/m);
+  assert.match(r.stdout, /^demo_replicas\/pg1: MAINT → DOWN \(set server demo_replicas\/pg1 weight 0; set server demo_replicas\/pg1 state ready; set server demo_replicas\/pg1 health down; set server demo_replicas\/pg1 weight 100%\)$/m);
   await waitFor('checks bring demo_replicas/pg1 UP', async () => (await stateOf('demo_replicas', 'pg1')) === 'up', 60_000);
 
   // The leader key moves to pg2 before its API reports it primary: ready refuses, nothing changes.

@@ -160,10 +160,10 @@ test("HAProxy's real effect of every action matches the planner's model", async 
   const client = new RuntimeClient(admin);
   const setups: Record<string, string> = {
     up: 'state ready; set server model/m1 health up',
-    down: 'state ready; set server model/m1 health down',
+    down: 'weight 0; set server model/m1 state ready; set server model/m1 health down; set server model/m1 weight 100%',
     forcedMaint: 'state ready; set server model/m1 state maint',
     forcedDrainUp: 'state ready; set server model/m1 health up; set server model/m1 state drain',
-    forcedDrainDown: 'state ready; set server model/m1 health down; set server model/m1 state drain',
+    forcedDrainDown: 'weight 0; set server model/m1 state ready; set server model/m1 health down; set server model/m1 weight 100%; set server model/m1 state drain',
   };
   for (const [name, setup] of Object.entries(setups)) {
     for (const action of SERVER_ACTIONS) {
@@ -222,7 +222,7 @@ test('CLI: drain / maint / ready round trips, overrides file, status table and -
   // ready from maint: never UP before a check (pg2's checks pass, so it comes UP only after one).
   r = await run('ready', 'primary/pg2');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /primary\/pg2: MAINT → DOWN \(set server primary\/pg2 state ready; set server primary\/pg2 health down\)/);
+  assert.match(r.out, /primary\/pg2: MAINT → DOWN \(set server primary\/pg2 weight 0; set server primary\/pg2 state ready; set server primary\/pg2 health down; set server primary\/pg2 weight 100%\)/);
   await waitFor('checks bring primary/pg2 UP', async () => (await stateOf('primary', 'pg2')) === 'up', 60_000);
   assert.deepEqual(loadOverrides(overridesPath(stateDir)).map((o) => `${o.backend}/${o.server}`), ['replicas/pg1', 'replicas/pg2']);
 

@@ -195,7 +195,7 @@ test('command lines: exact text, one line, injection impossible', () => {
   assert.equal(commandLine({ backend: 'primary', server: 'pg1', action: 'ready' }), 'set server primary/pg1 state ready');
   assert.equal(
     commandLine({ backend: 'primary', server: 'pg1', action: 'ready-health-down' }),
-    'set server primary/pg1 state ready; set server primary/pg1 health down',
+    'set server primary/pg1 weight 0; set server primary/pg1 state ready; set server primary/pg1 health down; set server primary/pg1 weight 100%',
   );
   assert.equal(
     commandLine({ backend: 'primary', server: 'pg1', action: 'ready-health-up' }),

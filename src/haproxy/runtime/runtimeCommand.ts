@@ -8,7 +8,9 @@ import { assertHaproxyIdentifier } from './names.js';
  * - `maint`: no traffic, checks paused (with `on-marked-down shutdown-sessions`, sessions are cut).
  * - `drain`: no new connections, sessions stay, checks run.
  * - `ready`: leave drain (or maint) — leaving maint makes the server UP at once, see below.
- * - `ready-health-down`: leave maint/drain but start DOWN, so only a passing check makes it UP.
+ * - `ready-health-down`: leave maint/drain but start DOWN, so only a passing check makes it UP (at
+ *   weight 0 meanwhile, so the instant it is UP it takes none of its backend's queued connections;
+ *   then the configured weight again).
  * - `ready-health-up`: leave maint/drain and be UP now (the confirmed leader only).
  * - `health-up`: force the operational state UP now (the confirmed leader only); the checks keep
  *   running and take it DOWN after `fall` failures.
@@ -40,7 +42,9 @@ export function commandLine(cmd: Pick<RuntimeCommand, 'backend' | 'server' | 'ac
     case 'ready':
       return `set server ${ref} state ready`;
     case 'ready-health-down':
-      return `set server ${ref} state ready; set server ${ref} health down`;
+      // Weight 0 while it leaves MAINT: for that instant the server is UP, and an UP, usable server
+      // takes the connections queued on its backend (a burst queued for the leader would go to it).
+      return `set server ${ref} weight 0; set server ${ref} state ready; set server ${ref} health down; set server ${ref} weight 100%`;
     case 'ready-health-up':
       return `set server ${ref} state ready; set server ${ref} health up`;
     case 'health-up':
