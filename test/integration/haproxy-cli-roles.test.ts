@@ -224,7 +224,7 @@ test('ready on the write backend: the leader-key holder confirmed by its REST AP
     r = await run('ready', 'demo_primary/pg2');
     assert.match(r.stdout, /MAINT → UP .* — confirmed leader: leader key of demo names pg2/);
     r = await run('ready', 'demo_primary/pg1');
-    assert.match(r.stdout, /demo_primary\/pg1: MAINT → DOWN \(.*health down\)$/m);
+    assert.match(r.stdout, /demo_primary\/pg1: MAINT → DOWN \(.*health down; set server demo_primary\/pg1 weight 100%\)$/m);
   } finally {
     await etcd!.ctl(['put', '/service/demo/leader', 'pg1']);
     apiSays.set('pg1', { role: 'primary', state: 'running' });
@@ -266,6 +266,6 @@ test('etcd unreachable: status still prints, role ?, a warning, exit 0; ready fa
   r = await run('ready', 'demo_primary/pg1');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: cannot read Patroni roles/);
-  assert.match(r.stdout, /demo_primary\/pg1: MAINT → DOWN \(.*health down\)$/m);
+  assert.match(r.stdout, /demo_primary\/pg1: MAINT → DOWN \(.*health down; set server demo_primary\/pg1 weight 100%\)$/m);
   await waitFor('checks bring demo_primary/pg1 UP', async () => (await stateOf('demo_primary', 'pg1')) === 'up', 60_000);
 });
