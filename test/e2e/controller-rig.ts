@@ -182,6 +182,16 @@ export interface KeyLog {
   stop(): Promise<void>;
 }
 
+/** The key's value at time t, from its recorded changes. */
+function valueAt(changes: readonly KeyChange[], t: number): string | null {
+  let v: string | null = null;
+  for (const c of changes) {
+    if (c.at > t) break;
+    v = c.value;
+  }
+  return v;
+}
+
 /** True when `node` held the key at some moment in [from, to]. */
 export function heldDuring(log: KeyLog, node: string | undefined, from: number, to: number): boolean {
   if (node === undefined) return false;
@@ -219,12 +229,7 @@ export class ZkLeaderKeyLog implements KeyLog {
   }
 
   at(t: number): string | null {
-    let v: string | null = null;
-    for (const c of this.changes) {
-      if (c.at > t) break;
-      v = c.value;
-    }
-    return v;
+    return valueAt(this.changes, t);
   }
 
   async stop(): Promise<void> {
@@ -254,12 +259,7 @@ export class LeaderKeyLog implements KeyLog {
 
   /** The key's value at time t. */
   at(t: number): string | null {
-    let v: string | null = null;
-    for (const c of this.changes) {
-      if (c.at > t) break;
-      v = c.value;
-    }
-    return v;
+    return valueAt(this.changes, t);
   }
 
   async stop(): Promise<void> {
