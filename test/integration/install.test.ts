@@ -5,9 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { REPO } from '../harness/cli.js';
 import { removeDir, tempDir } from '../harness/process.js';
 
@@ -35,17 +35,41 @@ before(() => {
 });
 after(() => removeDir(dir));
 
+/**
+ * A private copy of the checkout (its tracked files and the built dist/): `npm pack` rebuilds dist/
+ * and `npm install -g .` reifies node_modules (dropping dev dependencies) in the folder they run in,
+ * which must never be the checkout the rest of the suite runs from, concurrently. `modules`: the
+ * checkout's node_modules linked (pack only reads it) or a fresh `npm ci` of its own.
+ */
+async function privateCheckout(name: string, modules: 'link' | 'own'): Promise<string> {
+  const co = join(dir, name);
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: REPO }).toString('utf8').split('\0').filter((f) => f !== '');
+  for (const f of files) {
+    if (!existsSync(join(REPO, f)) && !lstatSync(join(REPO, f), { throwIfNoEntry: false })) continue;
+    mkdirSync(dirname(join(co, f)), { recursive: true });
+    cpSync(join(REPO, f), join(co, f), { verbatimSymlinks: true });
+  }
+  cpSync(join(REPO, 'dist'), join(co, 'dist'), { recursive: true });
+  if (modules === 'link') symlinkSync(join(REPO, 'node_modules'), join(co, 'node_modules'));
+  else {
+    const ci = await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: co });
+    assert.equal(ci.code, 0, ci.stderr);
+  }
+  return co;
+}
+
 /** PATH with the prefix's bin first, so a bare `haconfd` is the installed one. */
 function pathWith(prefix: string): NodeJS.ProcessEnv {
   return { PATH: `${join(prefix, 'bin')}:${process.env['PATH'] ?? ''}` };
 }
 
 test('npm pack + npm install -g <tarball>: haconfd on PATH, -version, and a render from the installed copy', async () => {
-  const packed = await run('npm', ['pack', '--pack-destination', dir], { cwd: REPO });
+  const co = await privateCheckout('checkout-pack', 'link');
+  const packed = await run('npm', ['pack', '--pack-destination', dir], { cwd: co });
   assert.equal(packed.code, 0, packed.stderr);
   const tgz = readdirSync(dir).find((n) => n.endsWith('.tgz'));
   assert.ok(tgz, `npm pack wrote no tarball: ${packed.stdout}`);
-  assert.ok(!existsSync(join(REPO, tgz)), 'the tarball lands in the pack destination, not the checkout');
+  assert.ok(!existsSync(join(co, tgz)), 'the tarball lands in the pack destination, not the checkout');
 
   const prefix = join(dir, 'prefix');
   const inst = await run('npm', ['install', '-g', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', prefix, join(dir, tgz)], { cwd: dir });
@@ -84,7 +108,8 @@ test('npm pack + npm install -g <tarball>: haconfd on PATH, -version, and a rend
 
 test('npm install -g . from a checkout (after npm ci): haconfd on PATH, linked to the checkout', async () => {
   const prefix = join(dir, 'linked');
-  const inst = await run('npm', ['install', '-g', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', prefix, '.'], { cwd: REPO });
+  const co = await privateCheckout('checkout-link', 'own');
+  const inst = await run('npm', ['install', '-g', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', prefix, '.'], { cwd: co });
   assert.equal(inst.code, 0, inst.stderr);
   assert.doesNotMatch(inst.stderr, /warn/i);
   const v = await run('haconfd', ['-version'], { cwd: dir, env: pathWith(prefix) });
