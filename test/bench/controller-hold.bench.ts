@@ -20,7 +20,8 @@ async function scenario(hold: boolean): Promise<FailoverResult[]> {
   try {
     const plan: FailoverKind[] = [...Array<FailoverKind>(SWITCHOVERS).fill('switchover'), ...Array<FailoverKind>(KILLS).fill('kill9')];
     for (const kind of plan) {
-      const r = await runFailover(rig, kind);
+      // Bounded above hold_timeout (30 s), so a held attempt is measured, not cut.
+      const r = await runFailover(rig, kind, undefined, { attemptTimeoutMs: 35_000 });
       // Failed attempts started after the key changed, by 100 ms bucket and error.
       const why = new Map<string, number>();
       for (const a of r.attempts) {

@@ -578,7 +578,10 @@ export async function waitHealed(rig: FailoverRig, timeoutMs = 90_000): Promise<
 }
 
 export interface FailoverOptions {
-  /** Bound of one write attempt (default 1000 ms; an attempt still running then counts as failed). */
+  /**
+   * Bound of one write attempt (default 5000 ms: a connection made during an HAProxy reload on a
+   * loaded machine can take over a second; an attempt still running then counts as failed).
+   */
   attemptTimeoutMs?: number;
 }
 
@@ -586,7 +589,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   const cluster = rig.cluster;
   const from = await cluster.leader();
   await waitHealed(rig);
-  const attemptTimeoutMs = opts.attemptTimeoutMs ?? 1000;
+  const attemptTimeoutMs = opts.attemptTimeoutMs ?? 5000;
   // Attempts overlap: room for every one started within the bound.
   const client = new WriteClient(rig.ports.write, 20, attemptTimeoutMs, Math.max(80, Math.ceil(attemptTimeoutMs / 20) + 20));
   const beginAt = Date.now();
