@@ -368,8 +368,6 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       wait: { min: '100ms', max: '1s' },
       clusters: { [scope]: { write, read } },
       ...(opts.hold === true ? { holdTimeout: '30s' } : {}),
-      // The harness's Postgres has max_connections 40 (Patroni, replication and psql need some).
-      serverMaxconn: 20,
     });
     if (opts.controller) {
       writeFileSync(
@@ -638,7 +636,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
       const k = `${rig.nodeOfPort(a.serverPort) ?? '-'} ${a.ok ? 'ok' : a.error}`;
       byOutcome.set(k, (byOutcome.get(k) ?? 0) + 1);
     }
-    throw new Error(`${kind} ${from}→${to}: ${(e as Error).message}; write-port attempts since the new key: ${JSON.stringify(Object.fromEntries(byOutcome))}`);
+    throw new Error(`${kind} ${from}→${to}: ${(e as Error).message}; write-port attempts since the new key: ${JSON.stringify(Object.fromEntries(byOutcome))}; HAProxy's log (tail):\n${rig.haproxy.log().slice(-3000)}`);
   }
   // The write client keeps running while the cluster heals (the old primary rejoins as a replica;
   // after kill -9 it is restarted, its member key comes back, haproxy.cfg is re-rendered and
