@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
 import { parseShowProc } from '../../src/haproxy/reload/procList.js';
+import { commandLine } from '../../src/haproxy/runtime/runtimeCommand.js';
 import { HOLDS_LINE, holdReleaseLine, holdReplyError, holdRequestLine, parseHolds, type HoldStatus } from '../../src/haproxy/runtime/holdCommands.js';
 import { W, R, waitStates, withRig, type Rig } from './controller-fixture.js';
 import { waitFor } from '../harness/process.js';
@@ -179,14 +180,16 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
       const sequences = [
         `set server ${W}/pg2 state drain`,
         `set server ${W}/pg2 state maint`,
-        `set server ${W}/pg2 state ready; set server ${W}/pg2 health down`,
-        `set server ${W}/pg3 state ready; set server ${W}/pg3 health down`,
+        // The lines the controller sends (commandLine), so a server leaving MAINT is never usable
+        // for an instant (weight 0 meanwhile): a held connection polling then would be let go.
+        commandLine({ backend: W, server: 'pg2', action: 'ready-health-down' }),
+        commandLine({ backend: W, server: 'pg3', action: 'ready-health-down' }),
         `shutdown sessions server ${W}/pg2`,
         `set server ${W}/pg2 weight 0`,
         `set server ${W}/pg2 weight 1`,
         `disable health ${W}/pg3`,
         `enable health ${W}/pg3`,
-        `set server ${W}/pg1 state ready; set server ${W}/pg1 health down`,
+        commandLine({ backend: W, server: 'pg1', action: 'ready-health-down' }),
         `show servers state`,
         `show stat`,
       ];
