@@ -34,6 +34,8 @@ export interface PgResult {
   readonly answered: boolean;
   /** inet_server_port() of the node that answered, when the first statement ran. */
   readonly serverPort: number | undefined;
+  /** The client's own port of the connection (HAProxy's log names it), once connected. */
+  readonly localPort?: number | undefined;
   readonly ok: boolean;
   readonly error: string | undefined;
 }
@@ -67,6 +69,8 @@ export function pgQuery(port: number, sql: string, timeoutMs: number): Promise<P
     let serverPort: number | undefined;
     let error: string | undefined;
     let phase: 'startup' | 'query' = 'startup';
+    let connected = false;
+    let localPort: number | undefined;
     let done = false;
     const finish = (ok: boolean, err?: string): void => {
       if (done) return;
@@ -79,10 +83,16 @@ export function pgQuery(port: number, sql: string, timeoutMs: number): Promise<P
         /* closed */
       }
       s.destroy();
-      resolve({ answered, serverPort, ok: ok && error === undefined, error });
+      resolve({ answered, serverPort, localPort, ok: ok && error === undefined, error });
     };
-    const timer = setTimeout(() => finish(false, `timeout after ${timeoutMs} ms`), timeoutMs);
-    s.on('connect', () => s.write(startupMessage()));
+    // Where it stalled tells HAProxy (no answer: queued, connecting) from PostgreSQL (query running).
+    const stage = (): string => (!connected ? 'connecting to HAProxy' : !answered ? 'no byte from the server' : phase === 'startup' ? 'in the startup' : 'in the query');
+    const timer = setTimeout(() => finish(false, `timeout after ${timeoutMs} ms ${stage()}`), timeoutMs);
+    s.on('connect', () => {
+      connected = true;
+      localPort = s.localPort;
+      s.write(startupMessage());
+    });
     s.on('error', (e) => finish(false, e.message));
     s.on('close', () => finish(false, 'connection closed'));
     s.on('data', (d: Buffer) => {
@@ -128,6 +138,7 @@ export interface Attempt {
   readonly start: number;
   readonly end: number;
   readonly serverPort: number | undefined;
+  readonly localPort?: number | undefined;
   readonly ok: boolean;
   readonly error: string | undefined;
 }
@@ -155,7 +166,7 @@ export class WriteClient {
       const start = Date.now();
       void pgQuery(this.port, WRITE_SQL, this.timeoutMs).then((r) => {
         this.inFlight--;
-        this.attempts.push({ start, end: Date.now(), serverPort: r.serverPort, ok: r.ok, error: r.error });
+        this.attempts.push({ start, end: Date.now(), serverPort: r.serverPort, localPort: r.localPort, ok: r.ok, error: r.error });
       });
     }, this.everyMs);
   }
@@ -366,6 +377,8 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       checkInter: opts.checkInter ?? '3s',
       hardStopAfter: '30s',
       wait: { min: '100ms', max: '1s' },
+      // HAProxy's view goes to its log file: a failed write is matched with its session's line.
+      logTarget: 'stdout',
       clusters: { [scope]: { write, read } },
       ...(opts.hold === true ? { holdTimeout: '30s' } : {}),
     });
@@ -734,8 +747,13 @@ export function assertFailoverAccepted(rig: FailoverRig, r: FailoverResult): voi
       .filter((l) => typeof l['time'] === 'number' && Math.abs((l['time'] as number) - t) < 1500)
       .map((l) => `${(l['time'] as number) - t} ms: ${String(l['msg'])}`)
       .join('\n');
+  const haproxyLog = rig.haproxy.log().split('\n');
+  // HAProxy's line for the session (its client port), and its own events (servers DOWN/UP) then.
+  const session = (a: Attempt): string => (a.localPort === undefined ? '' : (haproxyLog.find((l) => l.includes(`127.0.0.1:${a.localPort} [`)) ?? '(no HAProxy line)'));
+  const events = haproxyLog.filter((l) => !/127\.0\.0\.1:\d+ \[/.test(l) && l.trim() !== '').slice(-40).join('\n');
+  if (r.failedAfterRouted.length > 0) console.log(`# HAProxy events (tail):\n${events}`);
   assert.deepEqual(
-    r.failedAfterRouted.map((a) => `${a.start - (r.routedAt as number)} ms after routed: ${a.error}\n${context(a.start)}`),
+    r.failedAfterRouted.map((a) => `${a.start - (r.routedAt as number)} ms after routed: ${a.error}\nHAProxy: ${session(a)}\n${context(a.start)}`),
     [],
     `writes failed after the new primary was routed (${where})`,
   );

@@ -23,6 +23,8 @@ export interface HaproxyResourceOptions {
    * connections released at once) queues in HAProxy instead of failing in Postgres.
    */
   readonly serverMaxconn?: number;
+  /** `log_target`, e.g. "stdout": HAProxy's own log (servers going DOWN/UP, one tcplog line per session). */
+  readonly logTarget?: string;
 }
 
 export interface HaproxyResourcePaths {
@@ -75,7 +77,7 @@ check_inter = ${q(o.checkInter)}
 runtime_socket = ${q(paths.adminSocket)}
 server_state_file = ${q(paths.stateFile)}
 hard_stop_after = ${q(o.hardStopAfter)}
-${o.holdTimeout !== undefined ? `hold_timeout = ${q(o.holdTimeout)}\n` : ''}${o.serverMaxconn !== undefined ? `server_maxconn = ${o.serverMaxconn}\n` : ''}
+${o.holdTimeout !== undefined ? `hold_timeout = ${q(o.holdTimeout)}\n` : ''}${o.serverMaxconn !== undefined ? `server_maxconn = ${o.serverMaxconn}\n` : ''}${o.logTarget !== undefined ? `log_target = ${q(o.logTarget)}\n` : ''}
 ${clusters}`,
   );
   return paths;

@@ -63,10 +63,12 @@ async function wipeData(etcd: EtcdInstance): Promise<void> {
   rmSync(join(etcd.dataDir, 'data'), { recursive: true, force: true });
 }
 
-/** When the daemon committed the file after `from` (its log's clock is ours): /readyz may be 200 from then on. */
-function committedAfter(d: Daemon, from: number): number {
-  const hit = d.lines().find((l) => l.msg === 'updated' && Number(l['time']) >= from);
-  assert.ok(hit, 'an "updated" line after the change');
+/**
+ * When the daemon committed the file after `from` (its log's clock is ours): /readyz may be 200 from
+ * then on. The file is committed before its "updated" line is written, so the line is waited for.
+ */
+async function committedAfter(d: Daemon, from: number): Promise<number> {
+  const hit = await waitFor('an "updated" line after the change', () => d.lines().find((l) => l.msg === 'updated' && Number(l['time']) >= from), 10_000);
   return Number(hit['time']);
 }
 
@@ -114,7 +116,7 @@ test('etcd wiped and restarted (revision back to 1): the file becomes the new st
     const from = Date.now();
     await putAll(etcd.clientUrl, { fresh: 'new-1' });
     await waitFor('the new store rendered', () => ws.read('m.conf') === memberLines({ fresh: 'new-1' }), 20_000);
-    const to = committedAfter(d, from);
+    const to = await committedAfter(d, from);
     assert.ok(probe.countBetween(from, to) > 5, 'the probe was running');
     assert.equal(probe.oksBetween(from, to), 0, '/readyz answered 200 while the file showed the wiped store');
     await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 15_000);
@@ -160,7 +162,7 @@ test('etcd restored from an older snapshot (etcdctl snapshot save/restore): the 
     const from = Date.now();
     await etcd.restart();
     await waitFor('the restored keys rendered', () => ws.read('m.conf') === memberLines(early), 20_000);
-    const to = committedAfter(d, from);
+    const to = await committedAfter(d, from);
     assert.ok(probe.countBetween(from, to) > 5, 'the probe was running');
     assert.equal(probe.oksBetween(from, to), 0, '/readyz answered 200 while the file showed keys the restored store does not have');
     await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 15_000);
@@ -197,7 +199,7 @@ test('SIGHUP switches -node to another cluster: the file becomes that cluster\'s
     const applied = await d.waitLog('applied', (l) => l.msg === 'configuration applied');
     const from = Number(applied['time']);
     await waitFor('cluster B rendered', () => ws.read('m.conf') === memberLines(inB), 15_000);
-    const to = committedAfter(d, from);
+    const to = await committedAfter(d, from);
     assert.equal(probe.oksBetween(from, to), 0, '/readyz answered 200 while the file showed the cluster no longer connected');
     await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 15_000);
     const warn = historyWarnings(d)[0];
