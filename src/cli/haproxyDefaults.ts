@@ -142,7 +142,7 @@ export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySett
     socketSource,
     overridesFile,
     patterns,
-    dcs: configured ? { config, prefix: joinKeys(config.prefix, namespace), logLevelGiven: input.flags.has('log-level') || (input.env['HACONFD_LOG_LEVEL'] ?? '') !== '' } : undefined,
+    dcs: configured ? { config, prefix: joinKeys(config.prefix ?? '/', namespace), logLevelGiven: input.flags.has('log-level') || (input.env['HACONFD_LOG_LEVEL'] ?? '') !== '' } : undefined,
     configFile: config.configFile,
   };
 }

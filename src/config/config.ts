@@ -19,7 +19,8 @@ export interface Config {
   readonly noop: boolean;
   readonly syncOnly: boolean;
   readonly keepStageFile: boolean;
-  readonly prefix: string;
+  /** The global -prefix, normalised; undefined when not set. When set it replaces every resource's `prefix` (as in confd). */
+  readonly prefix: string | undefined;
   readonly confdir: string;
   /** The config file that was read, if any. */
   readonly configFile: string | undefined;

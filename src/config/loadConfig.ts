@@ -219,7 +219,7 @@ export function loadConfig(input: LoadConfigInput): Config {
     noop: pickBool('noop'),
     syncOnly: pickBool('sync-only'),
     keepStageFile: pickBool('keep-stage-file'),
-    prefix: normalizeKey(pickStr('prefix') ?? '/'),
+    prefix: globalPrefix(pickStr('prefix')),
     confdir: pickStr('confdir') ?? DEFAULTS.confdir,
     configFile,
     backend,
@@ -234,6 +234,11 @@ export function loadConfig(input: LoadConfigInput): Config {
     logFormat: logFormatRaw as LogFormat,
     tables,
   };
+}
+
+/** confd: an empty -prefix is no prefix; any other value (even "/") replaces every resource's `prefix`. */
+function globalPrefix(raw: string | undefined): string | undefined {
+  return raw === undefined || raw === '' ? undefined : normalizeKey(raw);
 }
 
 function str(a: Layer, b: Layer, name: string): string | undefined {

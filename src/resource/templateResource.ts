@@ -6,7 +6,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import toml from 'toml';
 import { nearest } from '../config/suggest.js';
 import { describeTomlError } from '../config/loadConfig.js';
-import { joinKeys } from '../store/keys.js';
+import { joinKeys, normalizeKey } from '../store/keys.js';
 import { gidOf, uidOf } from './accounts.js';
 import { parseDuration, parseWait, type WaitSpec } from '../config/duration.js';
 import { engineForPath, type EngineKind } from '../template/engineKind.js';
@@ -25,7 +25,7 @@ export interface TemplateResource {
   readonly maxOutput: number | undefined;
   /** Absolute destination path. */
   readonly dest: string;
-  /** Absolute key prefix: global -prefix joined with the resource's prefix. */
+  /** Absolute key prefix: the global -prefix when one is set (it replaces the resource's, as in confd), else the resource's. */
   readonly prefix: string;
   /** Absolute keys/prefixes the resource reads (its prefix joined with each of `keys`). */
   readonly keys: readonly string[];
@@ -65,12 +65,23 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 30_000;
 export const DEFAULT_RELOAD_TIMEOUT_MS = 60_000;
 
 export interface ResourceContext {
-  /** The global -prefix. */
-  readonly globalPrefix: string;
+  /** The global -prefix, undefined when none is set. When set it replaces each resource's own `prefix` (confd's rule). */
+  readonly globalPrefix?: string | undefined;
   /** <confdir>/templates. */
   readonly templatesDir: string;
   /** Directory relative `dest` paths are resolved against (the working directory). */
   readonly cwd: string;
+}
+
+/**
+ * The key prefix a resource reads under, as confd decides it (resource.go NewTemplateResource): a
+ * non-empty global -prefix replaces the resource's `prefix`; without one the resource's own is used;
+ * neither gives '/'. A missing leading '/' is added. Measured with confd 0.17.0-dev: resource
+ * `prefix = "/res"` with `-prefix /service/demo` reads /service/demo, with `-prefix /` reads /.
+ */
+export function effectivePrefix(globalPrefix: string | undefined, resourcePrefix: string | undefined): string {
+  if (globalPrefix !== undefined && globalPrefix !== '') return normalizeKey(globalPrefix);
+  return normalizeKey(resourcePrefix ?? '');
 }
 
 /** Octal mode from "644", "0644", "0o644" or an integer whose digits are read as octal. */
@@ -144,8 +155,7 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
     if (dest === undefined || dest === '') throw new Error('dest is required (the file to write)');
     const keysRaw = o['keys'] ?? [];
     if (!Array.isArray(keysRaw) || !keysRaw.every((k) => typeof k === 'string')) throw new Error('keys must be a list of strings');
-    const ownPrefix = expectString(o, 'prefix') ?? '';
-    const prefix = joinKeys(ctx.globalPrefix, ownPrefix);
+    const prefix = effectivePrefix(ctx.globalPrefix, expectString(o, 'prefix'));
     const keys = (keysRaw as string[]).length > 0 ? (keysRaw as string[]).map((k) => joinKeys(prefix, k)) : [prefix];
     const mode = o['mode'] === undefined ? undefined : parseMode(o['mode']);
     const uid = idFrom(o, 'uid', 'owner', (n) => uidOf(n));

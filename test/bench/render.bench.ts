@@ -43,7 +43,7 @@ export async function run(): Promise<BenchRow[]> {
     }
 
     // Warm: the pipeline alone, in process (template compiled once, as the daemon does).
-    const resource = parseTemplateResource(join(confdir, 'conf.d', 'members.toml'), toml, { globalPrefix: '/', templatesDir: join(confdir, 'templates'), cwd: dir });
+    const resource = parseTemplateResource(join(confdir, 'conf.d', 'members.toml'), toml, { templatesDir: join(confdir, 'templates'), cwd: dir });
     const pairs = new Map<string, string>();
     for (const [k, v] of Object.entries(members)) pairs.set(`/service/demo/members/${k}`, v);
     const templates = new TemplateCache(createDefaultEngine());

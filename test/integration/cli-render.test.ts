@@ -239,14 +239,17 @@ test('min_keys: too few keys keeps the last file', () =>
     assert.equal(readFileSync(dest, 'utf8'), 'OLD\n');
   }));
 
-test('global -prefix is joined with the resource prefix; [template.vars] reach the template', () =>
+test('global -prefix replaces the resource prefix, as in confd; without it the resource prefix is used; [template.vars] reach the template', () =>
   withFixture(async (f) => {
     const dest = join(f.out, 'p.txt');
-    f.template('p.hbs', '{{getv "/leader"}} {{vars.port}} {{vars.list.[1]}}');
-    f.resource('p.toml', `[template]\nsrc = "p.hbs"\ndest = "${dest}"\nprefix = "/demo"\n[template.vars]\nport = 5000\nlist = ["a", "b"]\n`);
-    const r = await runCli(['-onetime', '-backend', 'file', '-file', f.data, '-confdir', f.confdir, '-prefix', '/service']);
-    assert.equal(r.code, 0, r.stderr);
+    f.template('p.hbs', '{{getv "/leader" "none"}} {{vars.port}} {{vars.list.[1]}}');
+    f.resource('p.toml', `[template]\nsrc = "p.hbs"\ndest = "${dest}"\nprefix = "/service/batman"\n[template.vars]\nport = 5000\nlist = ["a", "b"]\n`);
+    const replaced = await runCli(['-onetime', '-backend', 'file', '-file', f.data, '-confdir', f.confdir, '-prefix', '/service/demo']);
+    assert.equal(replaced.code, 0, replaced.stderr);
     assert.equal(readFileSync(dest, 'utf8'), 'pg1 5000 b');
+    const own = await runCli(['-onetime', '-backend', 'file', '-file', f.data, '-confdir', f.confdir]);
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal(readFileSync(dest, 'utf8'), 'none 5000 b', 'no -prefix: the resource reads its own /service/batman (empty here)');
   }));
 
 test('env backend: /database/host is DATABASE_HOST', () =>

@@ -27,7 +27,7 @@ after(() => removeDir(dir));
 
 test('conf.d/haproxy.toml parses: prefix /service, check_cmd haproxy -c (without -q, which hides the reason in 2.6), min_keys, demo defaults', () => {
   const file = join(ROOT, 'conf.d/haproxy.toml');
-  const r = parseTemplateResource(file, readFileSync(file, 'utf8'), { globalPrefix: '/', templatesDir: join(ROOT, 'templates'), cwd: ROOT });
+  const r = parseTemplateResource(file, readFileSync(file, 'utf8'), { templatesDir: join(ROOT, 'templates'), cwd: ROOT });
   assert.equal(r.src, join(ROOT, 'templates/haproxy.cfg.hbs'));
   assert.equal(r.prefix, '/service');
   assert.equal(r.checkCmd, 'haproxy -c -f {{.src}}');
@@ -40,7 +40,7 @@ test('conf.d/haproxy.toml parses: prefix /service, check_cmd haproxy -c (without
 test('examples/data/patroni-demo.yaml renders two clusters through the shipped resource; haproxy -c passes', async () => {
   const pairs = await parseDataFile('patroni-demo.yaml', readFileSync(join(ROOT, 'examples/data/patroni-demo.yaml'), 'utf8'));
   const tomlFile = join(ROOT, 'conf.d/haproxy.toml');
-  const resource = parseTemplateResource(tomlFile, readFileSync(tomlFile, 'utf8'), { globalPrefix: '/', templatesDir: join(ROOT, 'templates'), cwd: ROOT });
+  const resource = parseTemplateResource(tomlFile, readFileSync(tomlFile, 'utf8'), { templatesDir: join(ROOT, 'templates'), cwd: ROOT });
   const compiled = createTemplateEngine([registerPatroniHelpers]).compile('haproxy.cfg.hbs', readFileSync(resource.src, 'utf8'));
   const { content, warnings } = await renderTemplate(compiled, {
     store: new Store({ revision: 1, pairs }, resource.prefix),
@@ -64,7 +64,7 @@ test('examples/data/patroni-demo.yaml renders two clusters through the shipped r
 
 async function renderExample(tomlFile: string): Promise<string> {
   const pairs = await parseDataFile('patroni-demo.yaml', readFileSync(join(ROOT, 'examples/data/patroni-demo.yaml'), 'utf8'));
-  const resource = parseTemplateResource(tomlFile, readFileSync(tomlFile, 'utf8'), { globalPrefix: '/', templatesDir: join(ROOT, 'templates'), cwd: ROOT });
+  const resource = parseTemplateResource(tomlFile, readFileSync(tomlFile, 'utf8'), { templatesDir: join(ROOT, 'templates'), cwd: ROOT });
   const compiled = createTemplateEngine([registerPatroniHelpers]).compile('haproxy.cfg.hbs', readFileSync(resource.src, 'utf8'));
   const { content, warnings } = await renderTemplate(compiled, {
     store: new Store({ revision: 1, pairs }, resource.prefix),

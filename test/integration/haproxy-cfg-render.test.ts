@@ -168,7 +168,7 @@ describe('shipped haproxy.cfg: typos are errors', () => {
     const { parseTemplateResource } = await import('../../src/resource/templateResource.js');
     const root = join(import.meta.dirname, '../..');
     for (const f of ['conf.d/haproxy.toml', 'examples/local/conf.d/haproxy.toml', 'examples/compose/haconfd/conf.d/haproxy.toml']) {
-      const r = parseTemplateResource(join(root, f), readFileSync(join(root, f), 'utf8'), { globalPrefix: '/', templatesDir: join(root, 'templates'), cwd: root });
+      const r = parseTemplateResource(join(root, f), readFileSync(join(root, f), 'utf8'), { templatesDir: join(root, 'templates'), cwd: root });
       const { content } = await render(clusterPairs('/service', 'demo', threeMembers()), { ...r.vars, ...baseVars() });
       assert.match(content, /^listen demo_primary$/m, f);
     }

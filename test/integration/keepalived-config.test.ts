@@ -98,7 +98,7 @@ test('every generated config passes keepalived -t -e -f (2.2.7) and every script
         `[template]\nsrc = "keepalived.conf.hbs"\ndest = "${join(dir, 'keepalived.conf')}"\ncheck_cmd = "ip netns exec ${ns} keepalived -t -e -f {{.src}}"\n` +
           `[template.vars]\ninterface = "eth0"\npriority = 101\nchk_script = "${join(dir, 'chk_haproxy.sh')}"\nnotify = "${notify}"\nsync_group = "VG_PG"\n` +
           `[[template.vars.instances]]\nname = "VI_PRIMARY"\nvip = "10.0.0.10/24"\n[[template.vars.instances]]\nname = "VI_REPLICA"\ninterface = "eth1"\nvip = "10.0.1.10/24"\nnotify_master = "${notify}"\n`,
-        { globalPrefix: '/', templatesDir: shippedTemplatesDir(), cwd: dir },
+        { templatesDir: shippedTemplatesDir(), cwd: dir },
       );
       const res = await syncResource(resource, { revision: 1, pairs: new Map() }, templates, { noop: false, syncOnly: false, keepStageFile: false, log: silentLogger() });
       assert.equal(res.status, 'committed');
@@ -260,7 +260,7 @@ test('pipeline: check_cmd keepalived -t keeps the old file on a broken template;
       const engine = createTemplateEngine([...HELPER_REGISTRATIONS, registerKeepalivedHelpers]);
       const templates = new TemplateCache(engine);
       const opts = { noop: false, syncOnly: false, keepStageFile: false, log: silentLogger() };
-      const ctx = { globalPrefix: '/', templatesDir: tdir, cwd: dir };
+      const ctx = { templatesDir: tdir, cwd: dir };
       // The shipped resources, with destinations and the check moved into the test's world.
       const shipped = (name: string): string =>
         readFileSync(join(REPO, 'examples', 'keepalived', 'conf.d', name), 'utf8')
@@ -302,7 +302,7 @@ test('pipeline: check_cmd keepalived -t keeps the old file on a broken template;
 });
 
 test('the example keepalived resources (examples/keepalived/conf.d) parse and their vars are valid specs', () => {
-  const ctx = { globalPrefix: '/', templatesDir: shippedTemplatesDir(), cwd: REPO };
+  const ctx = { templatesDir: shippedTemplatesDir(), cwd: REPO };
   const k = parseTemplateResource('keepalived.toml', readFileSync(join(REPO, 'examples', 'keepalived', 'conf.d', 'keepalived.toml'), 'utf8'), ctx);
   const c = parseTemplateResource('keepalived-chk.toml', readFileSync(join(REPO, 'examples', 'keepalived', 'conf.d', 'keepalived-chk.toml'), 'utf8'), ctx);
   assert.equal(k.checkCmd, 'keepalived -t -e -f {{.src}}');

@@ -24,7 +24,7 @@ before(() => {
 after(() => removeDir(root));
 
 test('the shipped conf.d holds one resource, haproxy.cfg: the files it may write and the service it reloads', () => {
-  const { resources, errors } = loadResources(join(confdir, 'conf.d'), { globalPrefix: '/', templatesDir: join(confdir, 'templates'), cwd: root });
+  const { resources, errors } = loadResources(join(confdir, 'conf.d'), { templatesDir: join(confdir, 'templates'), cwd: root });
   assert.deepEqual(errors, []);
   assert.deepEqual(resources.map((r) => r.name), ['haproxy.toml']);
   const [r] = resources;
@@ -42,7 +42,6 @@ test('the keepalived resources are examples, not shipped in conf.d (their VIP an
   assert.deepEqual(readdirSync(join(REPO, 'conf.d')).sort(), ['haproxy.toml']);
   assert.deepEqual(readdirSync(join(REPO, 'examples', 'keepalived', 'conf.d')).sort(), ['keepalived-chk.toml', 'keepalived.toml']);
   const { resources, errors } = loadResources(join(REPO, 'examples', 'keepalived', 'conf.d'), {
-    globalPrefix: '/',
     templatesDir: join(REPO, 'examples', 'keepalived', 'templates'),
     cwd: REPO,
   });

@@ -25,7 +25,7 @@ test('defaults', () => {
     assert.equal(c.intervalSeconds, 600);
     assert.equal(c.backend, 'etcdv3');
     assert.deepEqual(c.nodes, ['127.0.0.1:2379']);
-    assert.equal(c.prefix, '/');
+    assert.equal(c.prefix, undefined, 'no -prefix: each resource keeps its own prefix');
     assert.equal(c.configFile, undefined);
   });
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
-import { normalizeKey } from '../../src/store/keys.js';
+import { effectivePrefix } from '../../src/resource/templateResource.js';
 import { restrictSnapshot } from '../../src/store/snapshot.js';
 import { createGoEngine } from '../../src/template/goEngine.js';
 import { sprintf } from '../../src/template/go/fmt.js';
@@ -42,7 +42,8 @@ for (const name of names) {
     const source = readFileSync(join(dir, 'template.tmpl'), 'utf8');
     const data = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8')) as Record<string, string>;
     const env: Record<string, string> = { PATH: '/usr/bin:/bin', ...(JSON.parse(read(dir, 'env.json') ?? '{}') as Record<string, string>) };
-    const prefix = normalizeKey((read(dir, 'prefix.txt') ?? '').trim());
+    // The resource's prefix as haconfd decides it from -prefix (prefix.txt) and the resource's own (resource-prefix.txt).
+    const prefix = effectivePrefix(read(dir, 'prefix.txt')?.trim(), read(dir, 'resource-prefix.txt')?.trim());
     const expectedOut = read(dir, 'expected.out');
     const expectedErr = read(dir, 'expected.err');
 

@@ -1,12 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMode, parseTemplateResource, ResourceConfigError } from '../../src/resource/templateResource.js';
+import { effectivePrefix, parseMode, parseTemplateResource, ResourceConfigError } from '../../src/resource/templateResource.js';
 import { parseDuration, parseWait } from '../../src/config/duration.js';
 
 const ctx = { globalPrefix: '/service', templatesDir: '/etc/haconfd/templates', cwd: '/work' };
 const parse = (body: string) => parseTemplateResource('/etc/haconfd/conf.d/x.toml', body, ctx);
 
-test('a full resource parses; prefixes are joined; paths resolved', () => {
+test('a full resource parses; a global -prefix replaces the resource prefix (confd); paths resolved', () => {
   const r = parse(`[template]
 src = "haproxy.cfg.hbs"
 dest = "out/haproxy.cfg"
@@ -28,8 +28,8 @@ a = "b"
 `);
   assert.equal(r.src, '/etc/haconfd/templates/haproxy.cfg.hbs');
   assert.equal(r.dest, '/work/out/haproxy.cfg');
-  assert.equal(r.prefix, '/service/demo');
-  assert.deepEqual(r.keys, ['/service/demo/members', '/service/demo/leader']);
+  assert.equal(r.prefix, '/service');
+  assert.deepEqual(r.keys, ['/service/members', '/service/leader']);
   assert.equal(r.mode, 0o640);
   assert.equal(r.uid, 0);
   assert.equal(r.gid, 0);
@@ -46,6 +46,26 @@ test('defaults: keys = the prefix, timeouts 30 s / 60 s', () => {
   assert.equal(r.checkTimeoutMs, 30_000);
   assert.equal(r.reloadTimeoutMs, 60_000);
   assert.equal(r.mode, undefined);
+});
+
+test('prefix as confd decides it: a non-empty global -prefix replaces the resource prefix', () => {
+  // Measured with confd 0.17.0-dev, file backend: resource prefix "/res" read /res without -prefix,
+  // /service/demo with -prefix /service/demo (and service/demo/), / with -prefix /.
+  assert.equal(effectivePrefix(undefined, '/res'), '/res');
+  assert.equal(effectivePrefix('', '/res'), '/res');
+  assert.equal(effectivePrefix('/service/demo', '/res'), '/service/demo');
+  assert.equal(effectivePrefix('service/demo/', '/res'), '/service/demo');
+  assert.equal(effectivePrefix('/', '/res'), '/');
+  assert.equal(effectivePrefix(undefined, 'res/'), '/res');
+  assert.equal(effectivePrefix(undefined, undefined), '/');
+  assert.equal(effectivePrefix('/g', undefined), '/g');
+  const body = '[template]\nsrc = "a.tmpl"\ndest = "/tmp/a"\nprefix = "/service/batman"\nkeys = ["/members/", "/leader"]\n';
+  const own = parseTemplateResource('/c/conf.d/pgbouncer.toml', body, { templatesDir: '/c/templates', cwd: '/' });
+  assert.equal(own.prefix, '/service/batman');
+  assert.deepEqual(own.keys, ['/service/batman/members', '/service/batman/leader']);
+  const replaced = parseTemplateResource('/c/conf.d/pgbouncer.toml', body, { globalPrefix: '/service/demo', templatesDir: '/c/templates', cwd: '/' });
+  assert.equal(replaced.prefix, '/service/demo');
+  assert.deepEqual(replaced.keys, ['/service/demo/members', '/service/demo/leader']);
 });
 
 test('malformed TOML names the file and the line', () => {

@@ -3,7 +3,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parseByteSize, parseTemplateResource, ResourceConfigError } from '../../src/resource/templateResource.js';
 
-const ctx = { globalPrefix: '/', templatesDir: '/etc/haconfd/templates', cwd: '/tmp' };
+const ctx = { templatesDir: '/etc/haconfd/templates', cwd: '/tmp' };
 const parse = (body: string) => parseTemplateResource('/etc/haconfd/conf.d/x.toml', `[template]\ndest = "/tmp/x"\n${body}`, ctx);
 
 test('engine: .tmpl is Go, anything else Handlebars; the engine key overrides both ways', () => {

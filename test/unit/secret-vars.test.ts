@@ -30,7 +30,7 @@ test('-noop diff and a failed check never show the stats password; the file itse
     writeFileSync(join(dir, 't.hbs'), 'stats auth {{vars.stats_user}}:{{vars.stats_password}}\n');
     const toml = (check: string): string =>
       `[template]\nsrc = "t.hbs"\ndest = "${join(dir, 'out.cfg')}"\nkeys = ["/"]\n${check}\n[template.vars]\nstats_user = "ops"\nstats_password = "Sup3r-s3cret"\n`;
-    const ctx = { globalPrefix: '/', templatesDir: dir, cwd: dir };
+    const ctx = { templatesDir: dir, cwd: dir };
     const lines: string[] = [];
     const log = createLogger({
       level: 'info',

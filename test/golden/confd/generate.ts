@@ -24,6 +24,8 @@ interface CaseFiles {
   data: Record<string, string>;
   env: Record<string, string>;
   prefix: string | undefined;
+  /** The resource's own `prefix` (resource-prefix.txt); a non-empty -prefix replaces it in confd. */
+  resourcePrefix: string | undefined;
 }
 
 function readStringMap(file: string): Record<string, string> {
@@ -48,7 +50,9 @@ function readCase(dir: string): CaseFiles {
   }
   const prefixFile = join(dir, 'prefix.txt');
   const prefix = existsSync(prefixFile) ? readFileSync(prefixFile, 'utf8').trim() : undefined;
-  return { data, env: readStringMap(join(dir, 'env.json')), prefix };
+  const resourcePrefixFile = join(dir, 'resource-prefix.txt');
+  const resourcePrefix = existsSync(resourcePrefixFile) ? readFileSync(resourcePrefixFile, 'utf8').trim() : undefined;
+  return { data, env: readStringMap(join(dir, 'env.json')), prefix, resourcePrefix };
 }
 
 /** Flat YAML map, one `"key": "value"` per line; JSON string syntax is valid YAML double-quoted. */
@@ -71,7 +75,7 @@ function runConfd(confd: string, work: string, template: string, c: CaseFiles): 
   const dest = join(work, 'out', 'result');
   writeFileSync(
     join(work, 'conf.d', 'case.toml'),
-    `[template]\nsrc = "template.tmpl"\ndest = ${JSON.stringify(dest)}\nkeys = ["/"]\n`,
+    `[template]\nsrc = "template.tmpl"\ndest = ${JSON.stringify(dest)}\nkeys = ["/"]\n${c.resourcePrefix === undefined ? '' : `prefix = ${JSON.stringify(c.resourcePrefix)}\n`}`,
   );
   copyFileSync(template, join(work, 'templates', 'template.tmpl'));
   const yamlFile = join(work, 'data.yaml');
@@ -91,7 +95,9 @@ function runConfd(confd: string, work: string, template: string, c: CaseFiles): 
 function checkDataRoundTrip(confd: string, work: string, c: CaseFiles): void {
   // The keys confd loads and how it names them inside the template (resource.go setVars):
   // backend keys starting with path.Join(prefix, "/"), renamed path.Join("/", TrimPrefix(key, prefix)).
-  const prefix = c.prefix === undefined ? '/' : c.prefix.startsWith('/') ? c.prefix : `/${c.prefix}`;
+  // A non-empty -prefix replaces the resource's prefix (resource.go NewTemplateResource).
+  const given = c.prefix !== undefined && c.prefix !== '' ? c.prefix : (c.resourcePrefix ?? '');
+  const prefix = given.startsWith('/') ? given : `/${given}`;
   const loadRoot = posix.join(prefix, '/').replace(/(.)\/$/, '$1');
   const keys = Object.keys(c.data)
     .filter((k) => k.startsWith(loadRoot))
