@@ -40,7 +40,6 @@ export interface Config {
 
 export const DEFAULTS = {
   intervalSeconds: 600,
-  confdir: '/etc/haconfd',
   backend: 'etcdv3' as BackendName,
   nodes: ['127.0.0.1:2379'],
   /** confd's default for -backend zookeeper. */

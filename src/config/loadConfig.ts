@@ -3,7 +3,6 @@
  * (confd lets the config file override the command line; haconfd does not.)
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import toml from 'toml';
 import { FLAGS, envName, flagDef, type FlagDef } from './flagSpec.js';
 import { parseBool, parseIntFlag, UsageError, type FlagValue, type ParsedFlags } from './flags.js';
@@ -11,6 +10,7 @@ import { nearest } from './suggest.js';
 import { LOG_LEVELS, defaultLogFormat, type LogFormat, type LogLevel } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
 import { ConfigError, DEFAULTS, type BackendName, type Config, type Mode } from './config.js';
+import { defaultPaths, resolveConfigLocation } from './defaultPaths.js';
 import { NO_TABLES, TABLE_NAMES, parseTables, type ConfigTables } from './tables.js';
 import { normalizeKey } from '../store/keys.js';
 
@@ -39,6 +39,22 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
     values.set(def.name, coerce(def, raw, `environment ${envName(def.name)}`));
   }
   return { source: 'environment', values };
+}
+
+/** confd's own environment variables for the TLS files (confd's config.go processEnv). */
+const CONFD_ENV: Record<string, string> = {
+  CONFD_CLIENT_CAKEYS: 'client-ca-keys',
+  CONFD_CLIENT_CERT: 'client-cert',
+  CONFD_CLIENT_KEY: 'client-key',
+};
+
+function fromConfdEnv(env: NodeJS.ProcessEnv): Layer {
+  const values = new Map<string, FlagValue>();
+  for (const [name, flag] of Object.entries(CONFD_ENV)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') values.set(flag, raw);
+  }
+  return { source: 'confd environment', values };
 }
 
 function coerce(def: FlagDef, raw: unknown, where: string): FlagValue {
@@ -115,8 +131,9 @@ export function describeTomlError(e: unknown): string {
 export interface LoadConfigInput {
   readonly flags: ParsedFlags;
   readonly env: NodeJS.ProcessEnv;
-  /** Working directory, for resolving nothing but messages (paths stay as given). */
   readonly readFile?: (path: string) => string;
+  /** File-system existence check for the config file and the default paths (tests pass their own). */
+  readonly exists?: (path: string) => boolean;
 }
 
 export function loadConfig(input: LoadConfigInput): Config {
@@ -124,14 +141,19 @@ export function loadConfig(input: LoadConfigInput): Config {
   const flagLayer: Layer = { source: 'flags', values: input.flags };
   const envLayer = fromEnv(input.env);
 
-  // The config file's own location can only come from flags, env, or the confdir default.
-  const confdirEarly = str(flagLayer, envLayer, 'confdir') ?? DEFAULTS.confdir;
-  const explicitFile = str(flagLayer, envLayer, 'config-file');
-  const configPath = explicitFile ?? join(confdirEarly, 'haconfd.toml');
-  let fileLayer: Layer = { source: configPath, values: new Map() };
+  // The config file's own location can only come from flags, env, or the defaults (confd's
+  // /etc/confd and /etc/confd/confd.toml; haconfd's /etc/haconfd when it exists): defaultPaths.ts.
+  const location = resolveConfigLocation({
+    confdir: str(flagLayer, envLayer, 'confdir'),
+    configFile: str(flagLayer, envLayer, 'config-file'),
+    paths: defaultPaths(input.env),
+    exists: input.exists ?? existsSync,
+  });
+  const configPath = location.configFile;
+  let fileLayer: Layer = { source: configPath ?? 'no config file', values: new Map() };
   let tables: ConfigTables = NO_TABLES;
   let configFile: string | undefined;
-  if (existsSync(configPath)) {
+  if (configPath !== undefined && (input.exists ?? existsSync)(configPath)) {
     let text: string;
     try {
       text = read(configPath);
@@ -140,10 +162,12 @@ export function loadConfig(input: LoadConfigInput): Config {
     }
     ({ layer: fileLayer, tables } = parseConfigFile(configPath, text));
     configFile = configPath;
-  } else if (explicitFile !== undefined) {
-    throw new ConfigError(`config file ${explicitFile} does not exist`);
+  } else if (configPath !== undefined && location.explicit) {
+    throw new ConfigError(`config file ${configPath} does not exist`);
   }
-  const layers = [flagLayer, envLayer, fileLayer];
+  // confd's CONFD_CLIENT_CAKEYS / _CERT / _KEY: used when nothing above sets the key (config.go processEnv).
+  const confdEnvLayer = fromConfdEnv(input.env);
+  const layers = [flagLayer, envLayer, fileLayer, confdEnvLayer];
   const pick = (name: string): FlagValue | undefined => {
     for (const l of layers) {
       const v = l.values.get(name);
@@ -169,12 +193,14 @@ export function loadConfig(input: LoadConfigInput): Config {
   if (interval !== undefined && interval < 1) throw new ConfigError(`-interval must be at least 1 second, got ${interval}`);
   const mode: Mode = pickBool('onetime') ? 'onetime' : pickBool('watch') ? 'watch' : 'interval';
 
-  const backendRaw = pickStr('backend') ?? DEFAULTS.backend;
+  const backendGiven = pickStr('backend');
+  const backendRaw = backendGiven ?? DEFAULTS.backend;
   const backend = normalizeBackend(backendRaw);
 
   const scheme = pickStr('scheme');
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw new ConfigError(`-scheme must be http or https, got "${scheme}"`);
-  const nodesGiven = pickList('node');
+  // confd's -backend etcd (its default backend) with no -node takes ETCDCTL_PEERS (comma-separated).
+  const nodesGiven = pickList('node') ?? (backendGiven === undefined || backendGiven === 'etcd' ? etcdctlPeers(input.env) : undefined);
   // ZooKeeper servers are host:port (no scheme); confd's comma-separated list is split by the backend.
   const nodes =
     backend === 'zookeeper'
@@ -220,7 +246,7 @@ export function loadConfig(input: LoadConfigInput): Config {
     syncOnly: pickBool('sync-only'),
     keepStageFile: pickBool('keep-stage-file'),
     prefix: globalPrefix(pickStr('prefix')),
-    confdir: pickStr('confdir') ?? DEFAULTS.confdir,
+    confdir: pickStr('confdir') ?? location.confdir,
     configFile,
     backend,
     nodes,
@@ -234,6 +260,11 @@ export function loadConfig(input: LoadConfigInput): Config {
     logFormat: logFormatRaw as LogFormat,
     tables,
   };
+}
+
+function etcdctlPeers(env: NodeJS.ProcessEnv): string[] | undefined {
+  const peers = (env['ETCDCTL_PEERS'] ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  return peers.length > 0 ? peers : undefined;
 }
 
 /** confd: an empty -prefix is no prefix; any other value (even "/") replaces every resource's `prefix`. */
