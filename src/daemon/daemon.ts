@@ -146,7 +146,7 @@ export class Daemon {
     }
     this.applyResourceSet(loadResourceSet(config, log));
     this.session.down();
-    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' || config.backend === 'zookeeper' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, resources: this.set.resources.length }, 'haconfd started');
+    log.info({ mode: config.mode, backend: config.backend, nodes: config.backend === 'etcdv3' || config.backend === 'zookeeper' ? config.nodes.map(withoutUserinfo) : undefined, prefix: config.prefix, confdir: config.confdir, configFile: config.configFile, resources: this.set.resources.length }, 'haconfd started');
     this.session.backend = await this.connectBackend();
     // From here a SIGHUP can be applied (one that came earlier was kept for this moment).
     this.started = true;
