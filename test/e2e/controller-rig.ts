@@ -25,6 +25,7 @@ import { startHaproxy, type HaproxyInstance } from '../harness/haproxy.js';
 import { runCli, startCli } from '../harness/cli.js';
 import { freePorts, removeDir, requireBinary, sleep, tempDir, waitFor, type RunningProcess } from '../harness/process.js';
 import { writeHaproxyResource } from '../harness/haproxyResource.js';
+import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
 import { startTcpProxy, type TcpProxy } from '../harness/tcpProxy.js';
 
 // ---- a minimal PostgreSQL wire client (startup, trust auth, one simple query) ----
@@ -485,6 +486,8 @@ export interface FailoverResult {
   readonly misrouted: Attempt[];
   /** Writes that failed after the controller routed the new leader. */
   readonly failedAfterRouted: Attempt[];
+  /** Failed after the routing, but HAProxy's log shows them handed to the new leader: they timed out in PostgreSQL. */
+  readonly timedOutInLeader: Attempt[];
   /** Longest gap between successful writes through HAProxy around the failover (ms). */
   readonly outageMs: number;
   /** The key changed → first successful write through HAProxy (the part of the outage a proxy can act on). */
@@ -503,6 +506,8 @@ export interface FailoverResult {
   readonly longestAttemptMs: number;
   /** Orphaned runs: when haconfd was taken away and when it was back (steering again). */
   readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[]; readonly failedBeforeBack: Attempt[] };
+  /** The outside reload done after healing: how, when, and how many writes started from then on. */
+  readonly outsideReload?: { readonly how: string; readonly at: number; readonly writes: number };
 }
 
 async function pollDirect(port: number, since: number, deadlineMs: number): Promise<number | undefined> {
@@ -594,6 +599,13 @@ export interface FailoverOptions {
    * loaded machine can take over a second; an attempt still running then counts as failed).
    */
   attemptTimeoutMs?: number;
+  /**
+   * Reload HAProxy from outside haconfd once the cluster has healed, while the writes go on (issue 14:
+   * systemd, logrotate or an operator): `reload` on the master socket, or SIGUSR2 to the master.
+   * The new worker starts from the server-state file, which must say where the controller put each
+   * server last; the misrouted check covers its writes.
+   */
+  outsideReload?: 'master-socket' | 'sigusr2';
 }
 
 export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?: Orphan, opts: FailoverOptions = {}): Promise<FailoverResult> {
@@ -656,6 +668,17 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   // HAProxy reloaded): routing must stay right through that too.
   if (kind === 'kill9') await cluster.node(from).start();
   await waitHealed(rig);
+  let outsideReloadAt: number | undefined;
+  if (opts.outsideReload !== undefined) {
+    const oldWorker = await rig.haproxy.workerPid();
+    outsideReloadAt = Date.now();
+    if (opts.outsideReload === 'master-socket') await exchange({ kind: 'unix', path: rig.haproxy.masterSocket }, 'reload', 10_000, 'master');
+    else process.kill(rig.haproxy.masterPid, 'SIGUSR2');
+    await waitFor(`a new HAProxy worker after the outside reload (${opts.outsideReload})`, async () => (await rig.haproxy.workerPid().catch(() => oldWorker)) !== oldWorker, 30_000, 20);
+    // Writes go on through the new worker (accepted by it, not by the old one finishing its sessions).
+    const workerUp = Date.now();
+    await waitFor('writes through the new worker', () => client.attempts.filter((a) => a.start > workerUp && a.ok).length >= 25, 30_000, 20);
+  }
   let back: { goneAt: number; backAt: number } | undefined;
   if (orphan !== undefined) {
     const wait = goneAt + orphan.downMs - Date.now();
@@ -689,7 +712,14 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
     if (a.start <= keyChangedAt || a.serverPort === undefined) return false;
     return !heldDuring(rig.keyLog, rig.nodeOfPort(a.serverPort), a.start, a.end);
   });
-  const failedAfterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
+  // A write that HAProxy handed to the new leader and that then timed out inside PostgreSQL (a node
+  // being rebuilt by pg_basebackup loads a small machine's disk) was routed right: it is counted
+  // apart, with HAProxy's line as the proof; every other failure after the routing counts.
+  const sessions = haproxySessions(rig.haproxy.log());
+  const stalledInLeader = (a: Attempt): boolean => /^timeout/.test(a.error ?? '') && !/connecting to HAProxy/.test(a.error ?? '') && sessionOf(sessions, a)?.server === to;
+  const afterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
+  const failedAfterRouted = afterRouted.filter((a) => !stalledInLeader(a));
+  const timedOutInLeader = afterRouted.filter(stalledInLeader);
   const requestAt = rig.failoverLog.changes.find((c) => c.at > beginAt && c.value !== null && c.value.includes(`"${from}"`))?.at;
   const failedAttempts = attempts.filter((a) => !a.ok);
   const failed = {
@@ -708,7 +738,46 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
   const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
   const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt), failedBeforeBack: attempts.filter((a) => !a.ok && viaHaproxyAt !== undefined && a.start > viaHaproxyAt && a.start < back.backAt) } };
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned };
+  const afterOutsideReload = outsideReloadAt === undefined ? {} : { outsideReload: { how: opts.outsideReload as string, at: outsideReloadAt, writes: attempts.filter((a) => a.start >= (outsideReloadAt as number)).length } };
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, timedOutInLeader, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned, ...afterOutsideReload };
+}
+
+/** One session as HAProxy's tcplog line tells it: accepted when, handed to which server. */
+export interface HaproxySession {
+  readonly at: number;
+  readonly backend: string;
+  readonly server: string;
+  readonly line: string;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** HAProxy's tcplog lines (`127.0.0.1:port [dd/Mon/yyyy:hh:mm:ss.mmm] frontend backend/server …`) by client port. */
+export function haproxySessions(log: string): Map<number, HaproxySession[]> {
+  const out = new Map<number, HaproxySession[]>();
+  const re = /127\.0\.0\.1:(\d+) \[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})\] \S+ ([^/\s]+)\/(\S+) /;
+  for (const line of log.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const [, port, d, mon, y, h, mi, sec, ms, backend, server] = m as unknown as string[];
+    // HAProxy writes local time, as this process reads it.
+    const at = new Date(Number(y), MONTHS.indexOf(mon as string), Number(d), Number(h), Number(mi), Number(sec), Number(ms)).getTime();
+    const list = out.get(Number(port)) ?? [];
+    list.push({ at, backend: backend as string, server: server as string, line });
+    out.set(Number(port), list);
+  }
+  return out;
+}
+
+/** The session of an attempt: its client port, accepted within 2 s of its start (ports get reused). */
+export function sessionOf(sessions: Map<number, HaproxySession[]>, a: Attempt): HaproxySession | undefined {
+  if (a.localPort === undefined) return undefined;
+  let best: HaproxySession | undefined;
+  for (const x of sessions.get(a.localPort) ?? []) {
+    if (Math.abs(x.at - a.start) > 2000) continue;
+    if (best === undefined || Math.abs(x.at - a.start) < Math.abs(best.at - a.start)) best = x;
+  }
+  return best;
 }
 
 /** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */
@@ -725,8 +794,10 @@ export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
 
 export function describeFailover(r: FailoverResult): string {
   const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
-  const o = r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length} (between the checks routing and its return ${r.orphan.failedBeforeBack.length})]`;
-  return `${r.kind}${o} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed; Patroni's own direct gap ${r.directGapMs ?? '?'} ms), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length}, attempts ${r.attempts.length}`;
+  const o =
+    (r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length} (between the checks routing and its return ${r.orphan.failedBeforeBack.length})]`) +
+    (r.outsideReload === undefined ? '' : ` [then reloaded from outside (${r.outsideReload.how}), ${r.outsideReload.writes} writes from then on]`);
+  return `${r.kind}${o} ${r.from}→${r.to}: last write before key change ${writesStoppedBeforeKey(r) ?? '?'} ms earlier, key deleted→named ${r.newKeyAt - r.keyChangedAt} ms, key→direct ${direct} ms, routing delay ${routingDelay(r) ?? '?'} ms, outage ${r.outageMs} ms (${r.outageAfterKeyMs ?? '?'} ms after the key changed; Patroni's own direct gap ${r.directGapMs ?? '?'} ms), misrouted ${r.misrouted.length}, failed after routed ${r.failedAfterRouted.length} (timed out inside the new leader ${r.timedOutInLeader.length}), attempts ${r.attempts.length}`;
 }
 
 /**
@@ -747,10 +818,11 @@ export function assertFailoverAccepted(rig: FailoverRig, r: FailoverResult): voi
       .filter((l) => typeof l['time'] === 'number' && Math.abs((l['time'] as number) - t) < 1500)
       .map((l) => `${(l['time'] as number) - t} ms: ${String(l['msg'])}`)
       .join('\n');
-  const haproxyLog = rig.haproxy.log().split('\n');
+  const haproxyLog = rig.haproxy.log();
+  const sessions = haproxySessions(haproxyLog);
   // HAProxy's line for the session (its client port), and its own events (servers DOWN/UP) then.
-  const session = (a: Attempt): string => (a.localPort === undefined ? '' : (haproxyLog.find((l) => l.includes(`127.0.0.1:${a.localPort} [`)) ?? '(no HAProxy line)'));
-  const events = haproxyLog.filter((l) => !/127\.0\.0\.1:\d+ \[/.test(l) && l.trim() !== '').slice(-40).join('\n');
+  const session = (a: Attempt): string => sessionOf(sessions, a)?.line ?? '(no HAProxy line)';
+  const events = haproxyLog.split('\n').filter((l) => !/127\.0\.0\.1:\d+ \[/.test(l) && l.trim() !== '').slice(-40).join('\n');
   if (r.failedAfterRouted.length > 0) console.log(`# HAProxy events (tail):\n${events}`);
   assert.deepEqual(
     r.failedAfterRouted.map((a) => `${a.start - (r.routedAt as number)} ms after routed: ${a.error}\nHAProxy: ${session(a)}\n${context(a.start)}`),
