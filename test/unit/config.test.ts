@@ -16,7 +16,9 @@ function withConfdir(toml: string | undefined, fn: (dir: string) => void): void 
   }
 }
 
-const load = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadConfig({ flags: parseFlags(argv).flags, env });
+// The default paths (/etc/confd/confd.toml …) moved where nothing exists: the test machine's /etc never leaks in.
+const NO_ETC = { HACONFD_TEST_ETC_ROOT: join(tmpdir(), 'haconfd-tests-no-etc-root') };
+const load = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadConfig({ flags: parseFlags(argv).flags, env: { ...NO_ETC, ...env } });
 
 test('defaults', () => {
   withConfdir(undefined, (dir) => {
