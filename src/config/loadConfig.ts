@@ -207,8 +207,7 @@ export function loadConfig(input: LoadConfigInput): Config {
       ? (nodesGiven ?? DEFAULTS.zookeeperNodes)
       : (nodesGiven ?? DEFAULTS.nodes).map((n) => (scheme && !/^[a-z]+:\/\//i.test(n) ? `${scheme}://${n}` : n));
 
-  const logLevelRaw = pickStr('log-level') ?? DEFAULTS.logLevel;
-  if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) throw new ConfigError(`-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+  const logLevel = parseLogLevel(pickStr('log-level') ?? DEFAULTS.logLevel);
   const logFormatRaw = pickStr('log-format') ?? defaultLogFormat();
   if (logFormatRaw !== 'json' && logFormatRaw !== 'text') throw new ConfigError(`-log-format must be json or text, got "${logFormatRaw}"`);
 
@@ -256,10 +255,21 @@ export function loadConfig(input: LoadConfigInput): Config {
     connectTimeoutMs,
     listen: parseListen(pickStr('listen')),
     minReloadIntervalMs,
-    logLevel: logLevelRaw as LogLevel,
+    logLevel,
     logFormat: logFormatRaw as LogFormat,
     tables,
   };
+}
+
+/**
+ * A -log-level as confd (logrus) reads it, too: any case, `warning` for warn, `panic` for the
+ * most severe (haconfd's fatal). Measured: confd 0.17 accepts warning, WARN, Debug, panic, trace.
+ */
+export function parseLogLevel(raw: string): LogLevel {
+  const lower = raw.toLowerCase();
+  const level = lower === 'warning' ? 'warn' : lower === 'panic' ? 'fatal' : lower;
+  if (!LOG_LEVELS.includes(level as LogLevel)) throw new ConfigError(`-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return level as LogLevel;
 }
 
 function etcdctlPeers(env: NodeJS.ProcessEnv): string[] | undefined {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPaths, resolveConfigLocation, TEST_ETC_ROOT_ENV } from '../../src/config/defaultPaths.js';
 import { parseFlags } from '../../src/config/flags.js';
-import { loadConfig } from '../../src/config/loadConfig.js';
+import { loadConfig, parseLogLevel } from '../../src/config/loadConfig.js';
 
 const PATHS = defaultPaths({});
 const on = (...existing: string[]) => (p: string) => existing.includes(p);
@@ -142,3 +142,13 @@ test('CONFD_CLIENT_CERT / _KEY / _CAKEYS fill the TLS files nothing else sets', 
     writeFileSync(join(root, 'etc', 'confd', 'confd.toml'), 'client_cakeys = "/file-ca.pem"\n');
     assert.equal(load([], env).tls.ca, '/file-ca.pem', 'confd: the file wins over CONFD_CLIENT_CAKEYS');
   }));
+
+test('-log-level as confd (logrus) reads it: any case, warning, panic', () => {
+  assert.equal(parseLogLevel('warning'), 'warn');
+  assert.equal(parseLogLevel('WARN'), 'warn');
+  assert.equal(parseLogLevel('Debug'), 'debug');
+  assert.equal(parseLogLevel('panic'), 'fatal');
+  assert.equal(parseLogLevel('fatal'), 'fatal');
+  assert.equal(parseLogLevel('trace'), 'trace');
+  assert.throws(() => parseLogLevel('bogus'), /-log-level must be one of .* got "bogus"/);
+});
