@@ -16,7 +16,7 @@ export async function createBackend(config: Config, log: Logger, opts: CreateBac
   switch (config.backend) {
     case 'file': {
       const { FileBackend } = await import('./file.js');
-      return new FileBackend(config.files);
+      return new FileBackend(config.files, config.fileFilter);
     }
     case 'env': {
       const { EnvBackend } = await import('./env.js');

@@ -1,9 +1,12 @@
 /**
  * The file backend: YAML or JSON files, nested objects flattened to '/a/b' keys (arrays to
- * '/a/0', '/a/1'), several files merged in order. Watching uses chokidar on the files.
+ * '/a/0', '/a/1'), several files merged in order. A -file that is a directory stands for the files
+ * below it whose name matches -filter (confd's util.RecursiveFilesLookup: depth first, names in
+ * lexical order, symlinked directories not followed). Watching uses chokidar on the given paths.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { goGlobToRegExp } from '../config/goGlob.js';
 import type { YAMLError } from 'yaml';
 import type { Backend, Snapshot, Watch, WatchHandlers } from './backend.js';
 import { BackendUnavailableError } from './backend.js';
@@ -67,24 +70,71 @@ export async function parseDataFile(file: string, text: string): Promise<Map<str
   return out;
 }
 
+function unavailable(path: string, e: unknown): BackendUnavailableError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : (e as Error).message;
+  return new BackendUnavailableError(`data file ${path} ${why}`);
+}
+
+/** The data files a -file list stands for: files as given, directories expanded (see the header). */
+export async function expandDataFiles(paths: readonly string[], filter: RegExp): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      throw unavailable(dir, e);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) {
+        await walk(full);
+      } else if (filter.test(e.name)) {
+        // A symlink counts when it leads to a file (confd checks with os.Stat); a symlinked directory is not entered.
+        const isFile = e.isSymbolicLink() ? await stat(full).then((s) => !s.isDirectory(), () => true) : true;
+        if (isFile) out.push(full);
+      }
+    }
+  };
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = (await stat(p)).isDirectory();
+    } catch (e) {
+      throw unavailable(p, e);
+    }
+    if (isDir) await walk(p);
+    else out.push(p);
+  }
+  return out;
+}
+
 export class FileBackend implements Backend {
   readonly name = 'file';
   private revision = 0;
   private lastText = '';
 
-  constructor(readonly files: readonly string[]) {}
+  private readonly filter: RegExp;
+
+  /** `filter`: Go filepath.Match pattern for the file names under a directory (confd's -filter, default "*"). */
+  constructor(
+    readonly files: readonly string[],
+    filter = '*',
+  ) {
+    this.filter = goGlobToRegExp(filter);
+  }
 
   async read(prefixes: readonly string[]): Promise<Snapshot> {
     const texts: string[] = [];
     const all = new Map<string, string>();
-    for (const f of this.files) {
+    for (const f of await expandDataFiles(this.files, this.filter)) {
       let text: string;
       try {
         text = await readFile(f, 'utf8');
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : (e as Error).message;
-        throw new BackendUnavailableError(`data file ${f} ${why}`);
+        throw unavailable(f, e);
       }
       texts.push(text);
       for (const [k, v] of await parseDataFile(f, text)) all.set(k, v);

@@ -27,6 +27,8 @@ export interface Config {
   readonly backend: BackendName;
   readonly nodes: readonly string[];
   readonly files: readonly string[];
+  /** -filter: Go filepath.Match pattern for the files under a -file directory (default "*", as confd). */
+  readonly fileFilter: string;
   readonly tls: { readonly cert?: string; readonly key?: string; readonly ca?: string };
   readonly auth: { readonly username: string; readonly password: string } | undefined;
   readonly connectTimeoutMs: number;

@@ -11,6 +11,7 @@ import { LOG_LEVELS, defaultLogFormat, type LogFormat, type LogLevel } from '../
 import { registerSecret } from '../log/redact.js';
 import { ConfigError, DEFAULTS, type BackendName, type Config, type Mode } from './config.js';
 import { defaultPaths, resolveConfigLocation } from './defaultPaths.js';
+import { goGlobToRegExp } from './goGlob.js';
 import { NO_TABLES, TABLE_NAMES, parseTables, type ConfigTables } from './tables.js';
 import { normalizeKey } from '../store/keys.js';
 
@@ -226,6 +227,12 @@ export function loadConfig(input: LoadConfigInput): Config {
   if (minReloadIntervalMs < 0) throw new ConfigError('-min-reload-interval must not be negative');
 
   const files = pickList('file') ?? [];
+  const fileFilter = pickStr('filter') ?? '*';
+  try {
+    goGlobToRegExp(fileFilter);
+  } catch (e) {
+    throw new ConfigError(`-filter: ${(e as Error).message}`);
+  }
   if (backend === 'file' && files.length === 0) throw new ConfigError('-backend file needs at least one -file');
 
   const tls: { cert?: string; key?: string; ca?: string } = {};
@@ -250,6 +257,7 @@ export function loadConfig(input: LoadConfigInput): Config {
     backend,
     nodes,
     files,
+    fileFilter,
     tls,
     auth: basicAuth && username !== undefined && password !== undefined ? { username, password } : undefined,
     connectTimeoutMs,
