@@ -44,6 +44,48 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'help', kind: 'bool', help: 'print this help and exit', flagOnly: true },
 ];
 
+/**
+ * confd flags haconfd does not implement. Each is accepted with its neutral value (what confd does
+ * when it is not given: "" or false), so a confd command line or confd.toml that spells it out
+ * still works; any other value is a configuration error giving the reason.
+ */
+export interface ConfdOnlyFlag {
+  readonly name: string;
+  readonly kind: 'bool' | 'string';
+  /** Its key in confd.toml. */
+  readonly tomlKey: string;
+  readonly why: string;
+}
+
+const SRV = 'DNS SRV discovery of the backend is not implemented: list the members with -node';
+const VAULT = 'a Vault setting; haconfd has the etcdv3 (etcd), zookeeper, file and env backends';
+
+export const CONFD_ONLY_FLAGS: readonly ConfdOnlyFlag[] = [
+  { name: 'srv-domain', kind: 'string', tomlKey: 'srv_domain', why: SRV },
+  { name: 'srv-record', kind: 'string', tomlKey: 'srv_record', why: SRV },
+  { name: 'client-insecure', kind: 'bool', tomlKey: 'client_insecure', why: "TLS verification cannot be turned off: give the server's CA with -client-ca-keys" },
+  { name: 'auth-token', kind: 'string', tomlKey: 'auth_token', why: VAULT },
+  { name: 'auth-type', kind: 'string', tomlKey: 'auth_type', why: VAULT },
+  { name: 'app-id', kind: 'string', tomlKey: 'app_id', why: VAULT },
+  { name: 'user-id', kind: 'string', tomlKey: 'user_id', why: VAULT },
+  { name: 'role-id', kind: 'string', tomlKey: 'role_id', why: VAULT },
+  { name: 'secret-id', kind: 'string', tomlKey: 'secret_id', why: VAULT },
+  { name: 'path', kind: 'string', tomlKey: 'path', why: VAULT },
+  { name: 'table', kind: 'string', tomlKey: 'table', why: 'a DynamoDB setting; haconfd has the etcdv3 (etcd), zookeeper, file and env backends' },
+  { name: 'separator', kind: 'string', tomlKey: 'separator', why: 'a Redis setting; haconfd has the etcdv3 (etcd), zookeeper, file and env backends' },
+];
+
+const CONFD_ONLY_BY_NAME = new Map(CONFD_ONLY_FLAGS.map((f) => [f.name, f]));
+const CONFD_ONLY_BY_TOML = new Map(CONFD_ONLY_FLAGS.map((f) => [f.tomlKey, f]));
+
+export function confdOnlyFlag(name: string): ConfdOnlyFlag | undefined {
+  return CONFD_ONLY_BY_NAME.get(name);
+}
+
+export function confdOnlyTomlKey(key: string): ConfdOnlyFlag | undefined {
+  return CONFD_ONLY_BY_TOML.get(key);
+}
+
 const BY_NAME = new Map(FLAGS.map((f) => [f.name, f]));
 
 export function flagDef(name: string): FlagDef | undefined {

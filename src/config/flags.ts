@@ -3,7 +3,7 @@
  * `-flag value`; booleans take `-flag=false`; list flags repeat. Parsing stops at `--` or at the
  * first non-flag argument.
  */
-import { flagDef, FLAGS, type FlagKind } from './flagSpec.js';
+import { confdOnlyFlag, flagDef, FLAGS, type FlagKind } from './flagSpec.js';
 import { nearest } from './suggest.js';
 
 export type FlagValue = string | number | boolean | string[];
@@ -121,7 +121,8 @@ export function parseArgs(argv: readonly string[], set: FlagSet): FlagParseResul
 
 /** haconfd's own (confd-compatible) flags. */
 export const HACONFD_FLAGS: FlagSet = {
-  kindOf: (name) => flagDef(name)?.kind,
+  // confd's flags haconfd does not implement parse too: loadConfig accepts only their neutral value.
+  kindOf: (name) => flagDef(name)?.kind ?? confdOnlyFlag(name)?.kind,
   names: FLAGS.map((f) => f.name),
 };
 

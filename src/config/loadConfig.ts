@@ -4,7 +4,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import toml from 'toml';
-import { FLAGS, envName, flagDef, type FlagDef } from './flagSpec.js';
+import { CONFD_ONLY_FLAGS, FLAGS, confdOnlyTomlKey, envName, flagDef, type FlagDef } from './flagSpec.js';
 import { parseBool, parseIntFlag, UsageError, type FlagValue, type ParsedFlags } from './flags.js';
 import { nearest } from './suggest.js';
 import { LOG_LEVELS, defaultLogFormat, type LogFormat, type LogLevel } from '../log/logger.js';
@@ -109,6 +109,12 @@ export function parseConfigFile(path: string, text: string): { layer: Layer; tab
       rawTables[rawKey] = raw;
       continue;
     }
+    const confdOnly = confdOnlyTomlKey(rawKey);
+    if (confdOnly !== undefined) {
+      if (typeof raw !== (confdOnly.kind === 'bool' ? 'boolean' : 'string')) throw new ConfigError(`${path}: key "${rawKey}": expected ${confdOnly.kind === 'bool' ? 'true or false' : 'a string'}`);
+      values.set(confdOnly.name, raw as FlagValue);
+      continue;
+    }
     const key = FILE_ALIASES[rawKey] ?? rawKey.replace(/_/g, '-');
     const def = flagDef(key);
     if (def === undefined || def.flagOnly) {
@@ -189,6 +195,11 @@ export function loadConfig(input: LoadConfigInput): Config {
     const v = pick(n);
     return Array.isArray(v) ? v : undefined;
   };
+
+  for (const f of CONFD_ONLY_FLAGS) {
+    const v = pick(f.name);
+    if (v !== undefined && v !== '' && v !== false) throw new ConfigError(`-${f.name} (confd's ${f.tomlKey}) is not supported by haconfd: ${f.why}`);
+  }
 
   const interval = pickInt('interval');
   if (interval !== undefined && interval < 1) throw new ConfigError(`-interval must be at least 1 second, got ${interval}`);

@@ -152,3 +152,21 @@ test('-log-level as confd (logrus) reads it: any case, warning, panic', () => {
   assert.equal(parseLogLevel('trace'), 'trace');
   assert.throws(() => parseLogLevel('bogus'), /-log-level must be one of .* got "bogus"/);
 });
+
+test('confd flags haconfd does not implement: accepted with their neutral value, refused otherwise with the reason', () =>
+  withRoot((root) => {
+    const env = { [TEST_ETC_ROOT_ENV]: root };
+    assert.doesNotThrow(() => load(['-client-insecure=false', '-srv-domain', '', '-srv-record=', '-auth-token', '', '-table='], env));
+    assert.throws(() => load(['-client-insecure'], env), /-client-insecure \(confd's client_insecure\) is not supported by haconfd: TLS verification cannot be turned off/);
+    assert.throws(() => load(['-srv-domain', 'example.com'], env), /-srv-domain .* DNS SRV discovery .* list the members with -node/);
+    assert.throws(() => load(['-separator', ':'], env), /a Redis setting/);
+    // The same keys in confd.toml: a confd.toml spelling out the defaults works unchanged.
+    mkdirSync(join(root, 'etc', 'confd'), { recursive: true });
+    const file = join(root, 'etc', 'confd', 'confd.toml');
+    writeFileSync(file, 'backend = "etcd"\nsrv_domain = ""\nsrv_record = ""\nclient_insecure = false\nauth_token = ""\ntable = ""\n');
+    assert.equal(load([], env).configFile, file);
+    writeFileSync(file, 'client_insecure = true\n');
+    assert.throws(() => load([], env), /-client-insecure \(confd's client_insecure\) is not supported/);
+    writeFileSync(file, 'client_insecure = "yes"\n');
+    assert.throws(() => load([], env), /confd\.toml: key "client_insecure": expected true or false/);
+  }));
