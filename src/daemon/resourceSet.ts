@@ -19,6 +19,8 @@ export function resourceSetOf(resources: readonly TemplateResource[], errors: re
   return { resources, errors, prefixes: distinctPrefixes(resources.flatMap((r) => r.keys)) };
 }
 
+const warned = new Set<string>();
+
 export function loadResourceSet(config: Config, log: Logger, cwd = process.cwd()): ResourceSet {
   const { resources, errors } = loadResources(confDDir(config), {
     globalPrefix: config.prefix,
@@ -26,5 +28,14 @@ export function loadResourceSet(config: Config, log: Logger, cwd = process.cwd()
     cwd,
   });
   for (const e of errors) log.error({ file: e.file }, e.message);
+  for (const r of resources) {
+    for (const w of r.warnings ?? []) {
+      // conf.d is re-read every pass in interval mode: each warning once per process.
+      const id = `${r.file}\u0000${w}`;
+      if (warned.has(id)) continue;
+      warned.add(id);
+      log.warn({ file: r.file }, `${r.name}: ${w}`);
+    }
+  }
   return resourceSetOf(resources, errors);
 }

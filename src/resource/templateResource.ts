@@ -41,6 +41,8 @@ export interface TemplateResource {
   readonly vars: Readonly<Record<string, unknown>>;
   /** Optional [template.haproxy] table: how to reload HAProxy keeping its runtime state. */
   readonly haproxy: HaproxyReloadSettings | undefined;
+  /** Problems worth a warning that do not stop the resource (an `owner`/`group` this machine lacks). */
+  readonly warnings?: readonly string[];
 }
 
 /** A resource file that could not be used; `file` and (when known) `line` say where. */
@@ -105,6 +107,7 @@ function idFrom(
   idKey: string,
   nameKey: string,
   resolveName: (n: string) => number | undefined,
+  warnings: string[],
 ): number | undefined {
   const id = o[idKey];
   const name = o[nameKey];
@@ -116,7 +119,11 @@ function idFrom(
   if (name !== undefined) {
     if (typeof name !== 'string' || name === '') throw new Error(`${nameKey} must be a name`);
     const resolved = resolveName(name);
-    if (resolved === undefined) throw new Error(`${nameKey} "${name}" does not exist on this machine`);
+    // confd has no owner/group keys and ignores them: Patroni's own pgbouncer.toml says
+    // owner = "postgres", and must work on a host without that user. So a warning, not a refusal.
+    if (resolved === undefined) {
+      warnings.push(`${nameKey} "${name}" does not exist on this machine: ignored, the file keeps its current ${nameKey === 'owner' ? 'owner' : 'group'} (confd ignores ${nameKey} altogether)`);
+    }
     return resolved;
   }
   return undefined;
@@ -158,8 +165,9 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
     const prefix = effectivePrefix(ctx.globalPrefix, expectString(o, 'prefix'));
     const keys = (keysRaw as string[]).length > 0 ? (keysRaw as string[]).map((k) => joinKeys(prefix, k)) : [prefix];
     const mode = o['mode'] === undefined ? undefined : parseMode(o['mode']);
-    const uid = idFrom(o, 'uid', 'owner', (n) => uidOf(n));
-    const gid = idFrom(o, 'gid', 'group', (n) => gidOf(n));
+    const warnings: string[] = [];
+    const uid = idFrom(o, 'uid', 'owner', (n) => uidOf(n), warnings);
+    const gid = idFrom(o, 'gid', 'group', (n) => gidOf(n), warnings);
     const minKeysRaw = o['min_keys'] ?? 0;
     if (typeof minKeysRaw !== 'number' || !Number.isInteger(minKeysRaw) || minKeysRaw < 0) throw new Error('min_keys must be a non-negative integer');
     const vars = o['vars'] ?? {};
@@ -189,6 +197,7 @@ export function parseTemplateResource(file: string, text: string, ctx: ResourceC
       wait: o['wait'] === undefined ? undefined : parseWait(o['wait']),
       vars: plain(vars) as Record<string, unknown>,
       haproxy: haproxy === undefined ? undefined : parseHaproxyReloadSettings(plain(haproxy) as Record<string, unknown>, reloadCmd),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   } catch (e) {
     if (e instanceof ResourceConfigError) throw e;

@@ -62,3 +62,25 @@ test('a broken /etc/confd/confd.toml stops the start with exit 2, naming the fil
     removeDir(h.root);
   }
 });
+
+test("Patroni's pgbouncer.toml as shipped (owner = a user this host lacks, its own prefix) under -prefix: confd's output, a warning, exit 0", async () => {
+  const h = confdHost();
+  try {
+    const repo = join(import.meta.dirname, '..', '..');
+    writeFileSync(join(h.etc, 'templates', 'pgbouncer.tmpl'), readFileSync(join(repo, 'examples', 'confd', 'templates', 'pgbouncer.tmpl')));
+    const dest = join(h.out, 'pgbouncer.ini');
+    // Patroni's extras/confd/conf.d/pgbouncer.toml, keys as written there (reload_cmd left out: no pgbouncer here).
+    writeFileSync(
+      join(h.etc, 'conf.d', 'pgbouncer.toml'),
+      `[template]\nprefix = "/service/batman"\nowner = "no-such-user-haconfd-test"\nmode = "0644"\nsrc = "pgbouncer.tmpl"\ndest = ${JSON.stringify(dest)}\n\nkeys = [\n    "/members/","/leader"\n]\n`,
+    );
+    const data = join(repo, 'examples', 'confd', 'data', 'patroni.yaml');
+    const r = await runCli(['-onetime', '-prefix', '/service/demo', '-backend', 'file', '-file', data, '-log-format', 'json'], { env: { HACONFD_TEST_ETC_ROOT: h.root } });
+    assert.equal(r.code, 0, r.stderr);
+    const golden = readFileSync(join(repo, 'test', 'golden', 'confd', 'cases', 'example-pgbouncer', 'expected.out'), 'utf8');
+    assert.equal(readFileSync(dest, 'utf8'), golden);
+    assert.match(r.stdout + r.stderr, /pgbouncer\.toml: owner \\"no-such-user-haconfd-test\\" does not exist on this machine: ignored/);
+  } finally {
+    removeDir(h.root);
+  }
+});

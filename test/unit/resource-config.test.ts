@@ -92,9 +92,20 @@ test('required keys and types', () => {
   assert.throws(() => parse('[template]\nsrc = "a"\n'), /dest is required/);
   assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nkeys = "x"\n'), /keys must be a list/);
   assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nmin_keys = -1\n'), /min_keys/);
-  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nowner = "no-such-user-xyz"\n'), /owner "no-such-user-xyz" does not exist/);
   assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nuid = 0\nowner = "root"\n'), /uid or owner, not both/);
   assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\ncheck_timeout = "soon"\n'), /check_timeout: invalid duration/);
+});
+
+test('an owner or group this machine lacks is a warning, not a refusal (confd ignores both; Patroni\'s pgbouncer.toml has owner = "postgres")', () => {
+  const r = parse('[template]\nsrc = "a"\ndest = "/b"\nowner = "no-such-user-xyz"\ngroup = "no-such-group-xyz"\n');
+  assert.equal(r.uid, undefined);
+  assert.equal(r.gid, undefined);
+  assert.deepEqual(r.warnings, [
+    'owner "no-such-user-xyz" does not exist on this machine: ignored, the file keeps its current owner (confd ignores owner altogether)',
+    'group "no-such-group-xyz" does not exist on this machine: ignored, the file keeps its current group (confd ignores group altogether)',
+  ]);
+  assert.equal(parse('[template]\nsrc = "a"\ndest = "/b"\nowner = "root"\n').warnings, undefined);
+  assert.throws(() => parse('[template]\nsrc = "a"\ndest = "/b"\nowner = ""\n'), /owner must be a name/);
 });
 
 test('durations and wait', () => {
