@@ -4,7 +4,8 @@
  * checks alone). A client writes through the write port every 20 ms, fresh connection each time,
  * across `patronictl switchover` ×5 and kill -9 of the leader (Patroni + Postgres) ×3, the killed
  * node restarted after each. Reported per mode:
- *   - routing delay: "new primary accepts writes directly" → "first write via HAProxy succeeds";
+ *   - routing delay: "a write straight to the new primary has completed" → "one through HAProxy has
+ *     completed on it" (end to end, so a write's own duration is not counted in);
  *   - connections through the write port that reached a node not holding the leader key, after it changed;
  *   - write outage through HAProxy for a switchover, beside Patroni's own write gap measured with no
  *     proxy (old primary's last direct write → new primary's first): Patroni 3.0.2 stops the old

@@ -11,8 +11,8 @@
  *      replica being rebuilt loads a small machine's disk — is counted and reported apart);
  *   after each switchover HAProxy is also reloaded from outside haconfd (issue 14), and 1. holds
  *   through the new worker too;
- *   3. the routing delay ("new primary accepts writes directly" → "first write via HAProxy
- *      succeeds") is recorded (and bounded loosely here; the bench reports the figures).
+ *   3. the routing delay ("a write straight to the new primary completed" → "one via HAProxy
+ *      completed on it") is recorded (and bounded loosely here; the bench reports the figures).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

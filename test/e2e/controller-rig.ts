@@ -476,9 +476,15 @@ export interface FailoverResult {
   readonly keyChangedAt: number;
   /** The key named the new leader. */
   readonly newKeyAt: number;
-  /** First write straight to the new leader that succeeded (polled every 10 ms). */
+  /**
+   * When the first write straight to the new leader that succeeded had completed (polled every
+   * 10 ms). Its end, like viaHaproxyAt's: the routing delay compares two completed writes, not a
+   * write's start with another's end (which would add one write's own duration to it).
+   */
   readonly directAt: number | undefined;
-  /** First write through HAProxy, started after the key changed, that succeeded on the new leader. */
+  /** When that first direct write started (Patroni's own gap is measured start to start). */
+  readonly directStartAt: number | undefined;
+  /** When the first write through HAProxy that succeeded on the new leader completed (after the key changed). */
   readonly viaHaproxyAt: number | undefined;
   /** The controller confirmed / routed the new leader (from haconfd's log), when it runs. */
   readonly routedAt: number | undefined;
@@ -510,12 +516,13 @@ export interface FailoverResult {
   readonly outsideReload?: { readonly how: string; readonly at: number; readonly writes: number };
 }
 
-async function pollDirect(port: number, since: number, deadlineMs: number): Promise<number | undefined> {
+/** The first write straight to `port` started at or after `since` that succeeds: its start and end. */
+async function pollDirect(port: number, since: number, deadlineMs: number): Promise<{ start: number; end: number } | undefined> {
   const end = Date.now() + deadlineMs;
   while (Date.now() < end) {
     const t = Date.now();
     const r = await pgQuery(port, WRITE_SQL, 300);
-    if (r.ok && t >= since) return t;
+    if (r.ok && t >= since) return { start: t, end: Date.now() };
     await sleep(10);
   }
   return undefined;
@@ -632,7 +639,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
       const c = rig.keyLog.changes.find((x) => x.at > beginAt && x.value !== null && x.value !== from);
       return c ? { to: c.value as string, at: c.at } : undefined;
     }, 60_000, 5);
-  let directAt: number | undefined;
+  let direct: { start: number; end: number } | undefined;
   let oldLastOk: number | undefined;
   if (kind === 'switchover') {
     const sw = cluster.switchover();
@@ -640,7 +647,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
     oldLastOk = await oldProbe.stop();
     to = k.to;
     newKeyAt = k.at;
-    directAt = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
+    direct = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
     await sw;
   } else {
     await cluster.node(from).kill9();
@@ -648,8 +655,10 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
     oldLastOk = await oldProbe.stop();
     to = k.to;
     newKeyAt = k.at;
-    directAt = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
+    direct = await pollDirect(cluster.node(to).pgPort, k.at, 15_000);
   }
+  const directAt = direct?.end;
+  const directStartAt = direct?.start;
   const toPort = cluster.node(to).pgPort;
   try {
     await waitFor('a write through HAProxy on the new leader', () => client.attempts.some((a) => a.start > newKeyAt && a.ok && a.serverPort === toPort), 60_000, 20);
@@ -736,10 +745,10 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
     lastOk = a.start;
   }
   const outageAfterKeyMs = viaHaproxyAt === undefined ? undefined : viaHaproxyAt - keyChangedAt;
-  const directGapMs = directAt === undefined || oldLastOk === undefined ? undefined : directAt - oldLastOk;
+  const directGapMs = directStartAt === undefined || oldLastOk === undefined ? undefined : directStartAt - oldLastOk;
   const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt), failedBeforeBack: attempts.filter((a) => !a.ok && viaHaproxyAt !== undefined && a.start > viaHaproxyAt && a.start < back.backAt) } };
   const afterOutsideReload = outsideReloadAt === undefined ? {} : { outsideReload: { how: opts.outsideReload as string, at: outsideReloadAt, writes: attempts.filter((a) => a.start >= (outsideReloadAt as number)).length } };
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, timedOutInLeader, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned, ...afterOutsideReload };
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, directStartAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, timedOutInLeader, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned, ...afterOutsideReload };
 }
 
 /** One session as HAProxy's tcplog line tells it: accepted when, handed to which server. */
@@ -780,7 +789,7 @@ export function sessionOf(sessions: Map<number, HaproxySession[]>, a: Attempt): 
   return best;
 }
 
-/** "new primary accepts writes directly" → "first write via HAProxy succeeds" (ms). */
+/** "a write straight to the new primary has succeeded" → "a write through HAProxy has succeeded on it" (ms, end to end). */
 export function routingDelay(r: FailoverResult): number | undefined {
   if (r.viaHaproxyAt === undefined || r.directAt === undefined) return undefined;
   return Math.max(0, r.viaHaproxyAt - r.directAt);
@@ -793,7 +802,7 @@ export function writesStoppedBeforeKey(r: FailoverResult): number | undefined {
 }
 
 export function describeFailover(r: FailoverResult): string {
-  const direct = r.directAt === undefined ? '?' : r.directAt - r.newKeyAt;
+  const direct = r.directStartAt === undefined ? '?' : r.directStartAt - r.newKeyAt;
   const o =
     (r.orphan === undefined ? '' : ` [haconfd ${r.orphan.how}: away ${Math.round((r.orphan.backAt - r.orphan.goneAt) / 1000)} s, writes failed after it was back ${r.orphan.failedAfterBack.length} (between the checks routing and its return ${r.orphan.failedBeforeBack.length})]`) +
     (r.outsideReload === undefined ? '' : ` [then reloaded from outside (${r.outsideReload.how}), ${r.outsideReload.writes} writes from then on]`);
