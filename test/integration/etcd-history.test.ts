@@ -25,7 +25,7 @@ class ReadyProbe {
         const sent = Date.now();
         const status = await httpGet(port, '/readyz').then((r) => r.status, () => 0);
         this.seen.push({ sent, done: Date.now(), status });
-        await new Promise((r) => setTimeout(r, 15));
+        await new Promise((r) => setTimeout(r, 5));
       }
     })();
   }
@@ -117,7 +117,9 @@ test('etcd wiped and restarted (revision back to 1): the file becomes the new st
     await putAll(etcd.clientUrl, { fresh: 'new-1' });
     await waitFor('the new store rendered', () => ws.read('m.conf') === memberLines({ fresh: 'new-1' }), 20_000);
     const to = await committedAfter(d, from);
-    assert.ok(probe.countBetween(from, to) > 5, 'the probe was running');
+    // At least one probe answered inside the window (a fast machine switches stores within ~60 ms:
+    // several probe rounds), so the next assertion is not vacuous.
+    assert.ok(probe.countBetween(from, to) >= 1, `the probe was running (${to - from} ms window)`);
     assert.equal(probe.oksBetween(from, to), 0, '/readyz answered 200 while the file showed the wiped store');
     await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 15_000);
     assert.equal(await metric(port, 'haconfd_backend_history_changes_total', { reason: 'revision-went-back' }), 1);
@@ -163,7 +165,9 @@ test('etcd restored from an older snapshot (etcdctl snapshot save/restore): the 
     await etcd.restart();
     await waitFor('the restored keys rendered', () => ws.read('m.conf') === memberLines(early), 20_000);
     const to = await committedAfter(d, from);
-    assert.ok(probe.countBetween(from, to) > 5, 'the probe was running');
+    // At least one probe answered inside the window (a fast machine switches stores within ~60 ms:
+    // several probe rounds), so the next assertion is not vacuous.
+    assert.ok(probe.countBetween(from, to) >= 1, `the probe was running (${to - from} ms window)`);
     assert.equal(probe.oksBetween(from, to), 0, '/readyz answered 200 while the file showed keys the restored store does not have');
     await waitFor('ready again', async () => (await httpGet(port, '/readyz')).status === 200, 15_000);
     assert.equal(historyWarnings(d).length, 1);
