@@ -6,7 +6,7 @@
  * postmaster by its pid file when Patroni is gone (Patroni starts it in its own session).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EtcdInstance } from './etcd.js';
 import type { ZookeeperInstance } from './zookeeper.js';
@@ -128,6 +128,24 @@ function childPids(pid: number): number[] {
       if (ppid === pid) out.push(Number(entry));
     } catch {
       /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * PIDs of the processes working in `dir` (their cwd): every PostgreSQL process of a data directory
+ * is, including a backend forked just before its postmaster was SIGKILLed (re-parented to init, so
+ * no longer its child) — such a backend otherwise waits on its client long after the test.
+ */
+function pidsWorkingIn(dir: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === dir) out.push(Number(entry));
+    } catch {
+      /* exited meanwhile, or not ours to read */
     }
   }
   return out;
@@ -279,6 +297,7 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
     postmasterKillers.add(() => {
       const pm = postmasterPid();
       if (pm !== undefined) signalPids([pm, ...childPids(pm)], 'SIGKILL');
+      signalPids(pidsWorkingIn(join(ndir, 'data')), 'SIGKILL');
     });
     const node: PatroniNode = {
       name,
@@ -325,6 +344,7 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
       stop: async () => {
         if (proc !== undefined) await proc.stop(15_000);
         await killPostmaster('SIGINT');
+        signalPids(pidsWorkingIn(join(ndir, 'data')), 'SIGKILL');
       },
       kill9: async () => {
         const pm = postmasterPid();
@@ -333,8 +353,10 @@ export async function startPatroniCluster(opts: PatroniClusterOptions): Promise<
         if (pm !== undefined) signalPids([pm, ...kids], 'SIGKILL');
         if (proc !== undefined) await proc.stop(1000);
         if (pm !== undefined) await waitFor(`postmaster of ${name} to die`, () => !pidAlive(pm), 5000, 20).catch(() => undefined);
-        // Postgres children that outlive a SIGKILLed postmaster exit on their own; make sure.
+        // Postgres children that outlive a SIGKILLed postmaster exit on their own; make sure (and
+        // catch one forked after `kids` was listed: it works in the data directory too).
         signalPids(kids.filter(pidAlive), 'SIGKILL');
+        signalPids(pidsWorkingIn(join(ndir, 'data')), 'SIGKILL');
       },
     };
     return node;
