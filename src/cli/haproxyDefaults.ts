@@ -5,7 +5,7 @@
  *   socket         --socket > [haproxy] socket > [haproxy] admin_socket > [controller] socket > caller default
  *   overrides file --state-dir > [controller] overrides_file > [haproxy] state_dir > caller default
  *                  > /var/lib/haconfd  (file: <state-dir>/haproxy-overrides.json)
- *   namespace      --namespace > [controller] namespace > "/service", joined under -prefix
+ *   namespace      --namespace > [controller] namespace > "/service", absolute (-prefix does not apply, as for the daemon's [controller])
  *
  * A backend counts as configured when -backend, -node or -file is given (or HACONFD_BACKEND,
  * HACONFD_NODE, HACONFD_FILE), when the config file sets backend / nodes / files, or when it has an
@@ -16,7 +16,7 @@ import type { Config } from '../config/config.js';
 import { ConfigError, loadConfig, parseConfigFile } from '../config/loadConfig.js';
 import type { ParsedFlags } from '../config/flags.js';
 import { DEFAULT_STATE_DIR, overridesPath } from '../haproxy/controller/overrides.js';
-import { joinKeys } from '../store/keys.js';
+import { normalizeKey } from '../store/keys.js';
 import { CONTROLLER_DEFAULTS, controllerEnabled } from '../haproxy/controller/controllerConfig.js';
 import type { BackendPatterns } from '../haproxy/controller/clusterMapping.js';
 
@@ -39,7 +39,7 @@ export const DEFAULT_PATTERNS: BackendPatterns = {
 
 export interface DcsSettings {
   readonly config: Config;
-  /** Absolute key prefix of Patroni's namespace (-prefix joined with the namespace). */
+  /** Absolute key prefix of Patroni's namespace (absolute; -prefix does not apply). */
   readonly prefix: string;
   /** True when -log-level was given (otherwise the command logs errors only). */
   readonly logLevelGiven: boolean;
@@ -142,7 +142,7 @@ export function resolveHaproxySettings(input: HaproxySettingsInput): HaproxySett
     socketSource,
     overridesFile,
     patterns,
-    dcs: configured ? { config, prefix: joinKeys(config.prefix ?? '/', namespace), logLevelGiven: input.flags.has('log-level') || (input.env['HACONFD_LOG_LEVEL'] ?? '') !== '' } : undefined,
+    dcs: configured ? { config, prefix: normalizeKey(namespace), logLevelGiven: input.flags.has('log-level') || (input.env['HACONFD_LOG_LEVEL'] ?? '') !== '' } : undefined,
     configFile: config.configFile,
   };
 }

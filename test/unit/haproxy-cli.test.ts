@@ -131,8 +131,10 @@ test('settings: overrides file, namespace, when a backend counts as configured',
   assert.equal(s.dcs, undefined, 'nothing configured: no roles');
   assert.deepEqual(s.patterns, DEFAULT_PATTERNS);
 
-  s = resolveHaproxySettings({ ...base, flags: flags({ node: ['127.0.0.1:1'], prefix: '/site-a' }) });
-  assert.equal(s.dcs?.prefix, '/site-a/service');
+  // The namespace is absolute, as the daemon's [controller] reads it: a -prefix (confd.toml's
+  // `prefix = "/service/demo"`, which replaces resources' prefixes) does not move it.
+  s = resolveHaproxySettings({ ...base, flags: flags({ node: ['127.0.0.1:1'], prefix: '/service/demo' }) });
+  assert.equal(s.dcs?.prefix, '/service');
   assert.deepEqual(s.dcs?.config.nodes, ['127.0.0.1:1']);
   s = resolveHaproxySettings({ ...base, flags: flags({ node: ['127.0.0.1:1'] }), noRoles: true });
   assert.equal(s.dcs, undefined, '--no-roles');
