@@ -615,6 +615,11 @@ export interface FailoverOptions {
   outsideReload?: 'master-socket' | 'sigusr2';
 }
 
+/** Waits until `n` write attempts started after `t` have ended (ok or not): a window of writes, counted. */
+async function attemptsSince(client: WriteClient, t: number, n: number, what: string): Promise<void> {
+  await waitFor(`${n} ${what}`, () => client.attempts.filter((a) => a.start >= t).length >= n, 60_000, 20);
+}
+
 export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?: Orphan, opts: FailoverOptions = {}): Promise<FailoverResult> {
   const cluster = rig.cluster;
   const from = await cluster.leader();
@@ -625,7 +630,8 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   const beginAt = Date.now();
   client.start();
   const oldProbe = probeDirect(cluster.node(from).pgPort);
-  await sleep(300);
+  // A baseline of writes before anything happens.
+  await attemptsSince(client, beginAt, 15, 'writes before the failover');
   let goneAt = 0;
   if (orphan !== undefined) {
     goneAt = Date.now();
@@ -700,10 +706,11 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
       await rig.startHaconfd();
     }
     back = { goneAt, backAt: Date.now() };
-    // Writes keep going while the controller takes over again.
-    await sleep(3000);
+    // Writes keep going while the controller takes over again (~3 s of them).
+    await attemptsSince(client, back.backAt, 150, 'writes after haconfd was back');
   }
-  await sleep(kind === 'kill9' ? 3000 : 1000);
+  // The last writes, through the settled cluster (~3 s after a kill -9, ~1 s after a switchover).
+  await attemptsSince(client, Date.now(), kind === 'kill9' ? 150 : 50, 'writes after healing');
   await client.stop();
   const keyChangedAt = rig.keyLog.changes.find((c) => c.at > beginAt && c.value !== from)?.at ?? newKeyAt;
   const attempts = [...client.attempts].sort((a, b) => a.start - b.start);
@@ -827,12 +834,15 @@ export function assertFailoverAccepted(rig: FailoverRig, r: FailoverResult): voi
       .filter((l) => typeof l['time'] === 'number' && Math.abs((l['time'] as number) - t) < 1500)
       .map((l) => `${(l['time'] as number) - t} ms: ${String(l['msg'])}`)
       .join('\n');
-  const haproxyLog = rig.haproxy.log();
+  // HAProxy's line for the session (its client port), and its own events (servers DOWN/UP) then:
+  // read only when something failed.
+  const haproxyLog = r.failedAfterRouted.length > 0 ? rig.haproxy.log() : '';
   const sessions = haproxySessions(haproxyLog);
-  // HAProxy's line for the session (its client port), and its own events (servers DOWN/UP) then.
   const session = (a: Attempt): string => sessionOf(sessions, a)?.line ?? '(no HAProxy line)';
-  const events = haproxyLog.split('\n').filter((l) => !/127\.0\.0\.1:\d+ \[/.test(l) && l.trim() !== '').slice(-40).join('\n');
-  if (r.failedAfterRouted.length > 0) console.log(`# HAProxy events (tail):\n${events}`);
+  if (r.failedAfterRouted.length > 0) {
+    const events = haproxyLog.split('\n').filter((l) => !/127\.0\.0\.1:\d+ \[/.test(l) && l.trim() !== '').slice(-40).join('\n');
+    console.log(`# HAProxy events (tail):\n${events}`);
+  }
   assert.deepEqual(
     r.failedAfterRouted.map((a) => `${a.start - (r.routedAt as number)} ms after routed: ${a.error}\nHAProxy: ${session(a)}\n${context(a.start)}`),
     [],
