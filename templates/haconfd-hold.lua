@@ -5,7 +5,7 @@
 --     tcp-request inspect-delay <hold_timeout + 1s>
 --     tcp-request content lua.haconfd_hold <hold_timeout in ms>
 --
--- A new connection waits here, re-checked every 10 ms, instead of being closed at once, while
+-- A new connection waits here, re-checked every 10 ms (POLL_MS), instead of being closed at once, while
 --   * no server of the listen is usable (nbsrv = 0: every server DOWN, in DRAIN or in MAINT), or
 --   * haconfd asked for a hold on the listen (`haconfd hold <listen> <ms>`: a planned switchover is
 --     about to stop the leader), until that request's own deadline or `haconfd release <listen>`;
@@ -14,7 +14,8 @@
 --
 -- Everything here is bounded by itself: a connection by hold_timeout, a request by its deadline.
 -- Nothing needs haconfd to end, so a hold cannot outlive a stopped or crashed haconfd, and a
--- reload starts with no request. Sleeping does not count against tune.lua.session-timeout.
+-- reload starts with no request. Waiting does not count against tune.lua.session-timeout: no Lua runs
+-- between two checks.
 -- A client that disconnects while held is noticed within one poll and its stream ended at once
 -- (counted as abandoned); it is never routed.
 --
@@ -61,32 +62,47 @@ local function must_wait(txn, listen)
   return txn.f:nbsrv() == 0 or requested_ms(listen) > 0
 end
 
+-- One call of the action per poll: it either lets the connection go on (act.CONTINUE) or asks to be
+-- called again in POLL_MS (act.wake_time + act.YIELD). It never sleeps inside Lua (core.msleep):
+-- HAProxy 2.6 computes msleep's wake-up from the loop's clock, then refreshes the clock when Lua
+-- yields; on a busy machine that wake-up is already in the past by then, tcp-request content drops
+-- an expired wake-up, and the connection slept until inspect-delay ran out (seen: 2 of ~80 held
+-- connections released only at hold_timeout + 1 s). Returning act.YIELD sets the wake-up with no
+-- clock refresh in between, so it cannot be in the past. The hold's own state lives in the stream
+-- (txn:set_priv), so each call knows when the wait began.
 core.register_action("haconfd_hold", { "tcp-req" }, function(txn, timeout_ms)
   local listen = txn.f:fe_name()
-  if not must_wait(txn, listen) then return end
-  local limit = tonumber(timeout_ms) or 30000
-  local c = counter(listen)
-  c.held = c.held + 1
-  local started = now_ms()
-  local waited = 0
-  while waited < limit do
-    core.msleep(POLL_MS)
-    waited = now_ms() - started
-    if not must_wait(txn, listen) then
-      c.released = c.released + 1
-      c.wait_ms = c.wait_ms + waited
-      return
-    end
-    -- The client closed its side (a full buffer also stops receiving: that one is still there).
-    if not txn.req:may_recv() and not txn.req:is_full() then
-      c.abandoned = c.abandoned + 1
-      c.wait_ms = c.wait_ms + waited
-      txn:done()
-      return
-    end
+  local hold = txn:get_priv()
+  if hold == nil then
+    if not must_wait(txn, listen) then return act.CONTINUE end
+    hold = { started = now_ms(), limit = tonumber(timeout_ms) or 30000 }
+    txn:set_priv(hold)
+    local c = counter(listen)
+    c.held = c.held + 1
+    act.wake_time(POLL_MS)
+    return act.YIELD
   end
-  c.timed_out = c.timed_out + 1
-  c.wait_ms = c.wait_ms + waited
+  local c = counter(listen)
+  local waited = now_ms() - hold.started
+  if not must_wait(txn, listen) then
+    c.released = c.released + 1
+    c.wait_ms = c.wait_ms + waited
+    return act.CONTINUE
+  end
+  -- The client closed its side (a full buffer also stops receiving: that one is still there).
+  if not txn.req:may_recv() and not txn.req:is_full() then
+    c.abandoned = c.abandoned + 1
+    c.wait_ms = c.wait_ms + waited
+    txn:done()
+    return act.ABORT
+  end
+  if waited >= hold.limit then
+    c.timed_out = c.timed_out + 1
+    c.wait_ms = c.wait_ms + waited
+    return act.CONTINUE
+  end
+  act.wake_time(POLL_MS)
+  return act.YIELD
 end, 1)
 
 core.register_cli({ "haconfd", "hold" }, "haconfd hold <listen> <ms>              : hold new connections to a listen (haconfd)", function(applet, _, _, listen, ms)

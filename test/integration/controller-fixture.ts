@@ -96,6 +96,8 @@ export interface ControllerTestOptions {
 export interface RigOptions {
   /** Extra lines for haproxy.cfg's global section (e.g. an operator-level socket), given the rig's dir. */
   extraGlobal?: (dir: string) => string[];
+  /** More sections appended to haproxy.cfg, given the rig's dir and a free port of their own. */
+  extraSections?: (dir: string, port: number) => string[];
   checkInter?: string;
   /**
    * hold_timeout of the shipped template's write listens; when set the render knows its template
@@ -109,7 +111,8 @@ export interface RigOptions {
 export interface Rig {
   readonly dir: string;
   readonly nodes: FakeNode[];
-  readonly ports: { write: number; read: number; stats: number };
+  /** write and read: the demo cluster's listens; extra: the port handed to extraSections. */
+  readonly ports: { write: number; read: number; stats: number; extra: number };
   readonly socket: string;
   readonly cfgFile: string;
   haproxy: HaproxyInstance;
@@ -139,8 +142,9 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
 
 async function startRigOnce(opts: RigOptions): Promise<Rig> {
   const dir = tempDir('controller');
-  const ports = await freePorts(9);
+  const ports = await freePorts(10);
   const [write, read, stats] = ports as [number, number, number];
+  const extraPort = ports[9] as number;
   const nodes = [0, 1, 2].map((i) => new FakeNode(`pg${i + 1}`, ports[3 + i] as number, ports[6 + i] as number));
   const first = nodes[0] as FakeNode;
   first.role = 'master';
@@ -184,7 +188,8 @@ async function startRigOnce(opts: RigOptions): Promise<Rig> {
     log: createLogger({ level: 'silent', format: 'json' }),
   });
   const withGlobal = opts.extraGlobal ? content.replace(/^global\n/m, `global\n${opts.extraGlobal(dir).map((l) => `    ${l}\n`).join('')}`) : content;
-  writeFileSync(cfgFile, withGlobal);
+  const withSections = opts.extraSections ? `${withGlobal.replace(/\n*$/, '\n')}\n${opts.extraSections(dir, extraPort).join('\n')}\n` : withGlobal;
+  writeFileSync(cfgFile, withSections);
   let haproxy: HaproxyInstance;
   try {
     haproxy = await startHaproxy({ dir, configFile: cfgFile });
@@ -198,7 +203,7 @@ async function startRigOnce(opts: RigOptions): Promise<Rig> {
   const rig: Rig = {
     dir,
     nodes,
-    ports: { write, read, stats },
+    ports: { write, read, stats, extra: extraPort },
     socket,
     cfgFile,
     haproxy,

@@ -6,6 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
 import { parseShowProc } from '../../src/haproxy/reload/procList.js';
 import { commandLine } from '../../src/haproxy/runtime/runtimeCommand.js';
@@ -247,6 +249,55 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
       assert.ok(elapsed >= 300 && elapsed < 5000, `held until the request's deadline, not hold_timeout: ${elapsed} ms`);
       assert.equal((await holds(rig)).requestedMs, 0);
     }, { holdTimeout: '20s' }));
+
+  // HAProxy 2.6 drops a Lua wake-up that is already in the past when tcp-request content re-arms its
+  // timer; a wake-up taken from a clock that went stale while the loop did slow work (a busy machine,
+  // TLS handshakes, a slow Lua fetch) is, and the connection then slept until inspect-delay. The
+  // slow work here is a Lua fetch burning 15 ms of CPU on a side listen, hit every 100 ms, on the
+  // one thread that also runs the held connections. With core.msleep in the hold, 23 and 29 of ~400
+  // held connections waited until inspect-delay (two runs of the same load outside the suite).
+  test('held connections are released on time while HAProxy\'s loop is slowed by other work (no missed wake-up)', () =>
+    withRig(async (rig) => {
+      await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 10_000);
+      const slow = setInterval(() => {
+        const c = connect({ host: '127.0.0.1', port: rig.ports.extra });
+        c.on('error', () => undefined);
+        c.on('connect', () => setTimeout(() => c.destroy(), 5));
+      }, 100);
+      const attempts: Attempt[] = [];
+      try {
+        for (let round = 0; round < 4; round++) {
+          await holdCommand(rig, holdRequestLine(W, 1000));
+          const roundStart = attempts.length;
+          const opener = setInterval(() => attempts.push(attempt(rig.ports.write)), 20);
+          await waitFor('the hold request to end', async () => (await holds(rig)).requestedMs === 0, 10_000, 20);
+          clearInterval(opener);
+          assert.ok(attempts.length - roundStart >= 5, `round ${round}: connections were opened during the hold`);
+        }
+      } finally {
+        clearInterval(slow);
+      }
+      const results = await Promise.all(attempts.map(async (a) => ({ result: await a.result, elapsed: await a.elapsed })));
+      const late = results.filter((r) => r.result !== 'pg1' || r.elapsed > 6000);
+      assert.deepEqual(late, [], `all ${results.length} connections reach pg1 soon after the 1 s hold (a missed wake-up waits for inspect-delay, 11 s)`);
+      const c = await holds(rig);
+      assert.ok(c.held >= 20, `connections were held: ${c.held}`);
+      assert.equal(c.timedOut, 0);
+    }, {
+      holdTimeout: '10s',
+      extraGlobal: (dir) => ['nbthread 1', 'tune.lua.forced-yield 1000000000', `lua-load ${join(dir, 'slow-fetch.lua')}`],
+      extraSections: (dir, port) => {
+        writeFileSync(join(dir, 'slow-fetch.lua'), [
+          'core.register_fetches("slow15", function(txn)',
+          '  local t = os.clock()',
+          '  while os.clock() - t < 0.015 do end',
+          '  return 1',
+          'end)',
+        ].join('\n'));
+        // Every connection runs the slow fetch, then is closed: no server needed.
+        return ['listen slow_loop', `    bind 127.0.0.1:${port}`, '    tcp-request content reject if { lua.slow15 -m int 1 }'];
+      },
+    }));
 
   test('hold commands refuse a listen that does not exist and a bad duration, and change nothing', () =>
     withRig(async (rig) => {
