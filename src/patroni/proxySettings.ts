@@ -67,7 +67,7 @@ export interface ProxySettings {
   /** Pinned ports per cluster id (scope, or scope_group for Citus). */
   readonly clusters: Readonly<Record<string, ClusterPortOverrides>>;
   /**
-   * How long a new connection to a write listen waits for a usable server ('0', the default = never:
+   * How long a new connection to a write listen waits for a usable server (default '30s'; '0' = never:
    * closed at once, HAProxy's own behaviour). Needs hold_script.
    */
   readonly hold_timeout: string;
@@ -129,7 +129,7 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   log_target: 'auto',
   stats_bind: '127.0.0.1:7000',
   clusters: {},
-  hold_timeout: '0',
+  hold_timeout: '30s',
   hold_script: '',
   hold_timeout_ms: 0,
   hold_inspect_delay: '',

@@ -318,8 +318,9 @@ export interface FailoverRigOptions {
   /** haconfd reaches etcd through a TCP proxy the test can cut (Patroni does not). */
   readonly etcdProxy?: boolean;
   /**
-   * true: new connections held around a failover (write listens' hold_timeout 30s, [controller]
-   * hold_on_switchover = true). Default: the shipped config (no hold; hold_on_switchover = false).
+   * true: new connections held around a failover (the shipped write listens' hold_timeout 30s and
+   * [controller] hold_on_switchover = true). Default false: no hold (hold_timeout "0",
+   * hold_on_switchover = false), so that a failover's failed attempts measure routing alone.
    */
   readonly hold?: boolean;
   /** Patroni's DCS and haconfd's backend (default etcd). */
@@ -381,7 +382,7 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
       // HAProxy's view goes to its log file: a failed write is matched with its session's line.
       logTarget: 'stdout',
       clusters: { [scope]: { write, read } },
-      ...(opts.hold === true ? { holdTimeout: '30s' } : {}),
+      holdTimeout: opts.hold === true ? '30s' : '0',
     });
     if (opts.controller) {
       writeFileSync(

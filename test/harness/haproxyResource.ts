@@ -16,7 +16,7 @@ export interface HaproxyResourceOptions {
   readonly hardStopAfter: string;
   /** Optional resource `wait` (quiescence), e.g. { min: '100ms', max: '1s' }. */
   readonly wait?: { readonly min: string; readonly max: string };
-  /** `hold_timeout` of the write listens; unset = the shipped default ('0': no hold). */
+  /** `hold_timeout` of the write listens; unset = the shipped default ('30s'). */
   readonly holdTimeout?: string;
   /**
    * `server_maxconn`: keep it below the Postgres nodes' max_connections so that a burst (held

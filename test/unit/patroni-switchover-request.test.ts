@@ -66,14 +66,15 @@ test('the cluster model carries the failover key', () => {
 });
 
 describe('hold settings of the shipped haproxy.cfg', () => {
-  test('off by default; on with a timeout, beside the template; off with hold_timeout 0 or without a known script', () => {
-    assert.equal(resolveProxySettings({}, undefined, { templateDir: '/etc/haconfd/templates' }).hold_timeout_ms, 0);
-    const s = resolveProxySettings({ hold_timeout: '30s' }, undefined, { templateDir: '/etc/haconfd/templates' });
+  test('on by default (30s, the script beside the template); off with hold_timeout 0 or without a known script', () => {
+    const s = resolveProxySettings({}, undefined, { templateDir: '/etc/haconfd/templates' });
     assert.equal(s.hold_script, '/etc/haconfd/templates/haconfd-hold.lua');
     assert.equal(s.hold_timeout_ms, 30_000);
     assert.equal(s.hold_inspect_delay, '31000ms');
     assert.equal(resolveProxySettings({ hold_timeout: '0' }, undefined, { templateDir: '/t' }).hold_timeout_ms, 0);
     assert.equal(resolveProxySettings({ hold_timeout: '30s' }).hold_timeout_ms, 0);
+    assert.equal(resolveProxySettings({}).hold_timeout_ms, 0, 'no template directory known and no hold_script: off');
+    assert.equal(resolveProxySettings({ hold_timeout: '2m' }, undefined, { templateDir: '/t' }).hold_inspect_delay, '121000ms');
     const own = resolveProxySettings({ hold_script: '/usr/local/share/hold.lua', hold_timeout: '5s' });
     assert.equal(own.hold_script, '/usr/local/share/hold.lua');
     assert.equal(own.hold_timeout_ms, 5000);
