@@ -300,9 +300,16 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
 
 /** The rig's cluster led by pg1 and the controller settled on it. */
 export async function steady(rig: Rig, table: Record<string, unknown> = {}, o: ControllerTestOptions = {}): Promise<HaproxyController> {
+  const settled = (): number => rig.logs.filter((l) => /leader pg1 (confirmed as a running primary|not confirmed in time)/.test(l)).length;
+  const before = settled();
   const c = rig.controller(table, o);
   c.setSnapshot(rig.snapshot('pg1'));
   c.start();
+  // HAProxy's own checks reach these states by themselves (servers start UP; one failed check takes
+  // pg2 and pg3 DOWN), so the states alone do not say the controller has routed pg1. Wait for its
+  // REST confirmation to settle and for a pass after it: a test then starts from a routed leader.
+  await waitFor("the controller's confirmation of pg1", () => settled() > before, 60_000, 10);
+  await c.reconcileNow();
   await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' });
   await waitStates(rig, R, { pg1: 'down', pg2: 'up', pg3: 'up' });
   return c;
