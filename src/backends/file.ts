@@ -111,6 +111,11 @@ export async function expandDataFiles(paths: readonly string[], filter: RegExp):
   return out;
 }
 
+/** What `read` compares to tell a change: the files' texts in reading order. */
+function joinTexts(files: readonly { readonly text: string }[]): string {
+  return files.map((f) => f.text).join('\u0000');
+}
+
 export class FileBackend implements Backend {
   readonly name = 'file';
   private revision = 0;
@@ -127,24 +132,30 @@ export class FileBackend implements Backend {
   }
 
   async read(prefixes: readonly string[]): Promise<Snapshot> {
-    const texts: string[] = [];
     const all = new Map<string, string>();
-    for (const f of await expandDataFiles(this.files, this.filter)) {
-      let text: string;
-      try {
-        text = await readFile(f, 'utf8');
-      } catch (e) {
-        throw unavailable(f, e);
-      }
-      texts.push(text);
-      for (const [k, v] of await parseDataFile(f, text)) all.set(k, v);
+    const files = await this.readFiles();
+    for (const { file, text } of files) {
+      for (const [k, v] of await parseDataFile(file, text)) all.set(k, v);
     }
-    const joined = texts.join('\u0000');
+    const joined = joinTexts(files);
     if (joined !== this.lastText) {
       this.lastText = joined;
       this.revision++;
     }
     return restrictSnapshot({ revision: this.revision, pairs: all }, prefixes);
+  }
+
+  /** Every data file with its text, in reading order. */
+  private async readFiles(): Promise<{ readonly file: string; readonly text: string }[]> {
+    const out: { file: string; text: string }[] = [];
+    for (const file of await expandDataFiles(this.files, this.filter)) {
+      try {
+        out.push({ file, text: await readFile(file, 'utf8') });
+      } catch (e) {
+        throw unavailable(file, e);
+      }
+    }
+    return out;
   }
 
   watch(_prefixes: readonly string[], _afterRevision: number, handlers: WatchHandlers): Watch {
@@ -155,8 +166,21 @@ export class FileBackend implements Backend {
       const w = watch(this.files.map((f) => resolve(f)), { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
       w.on('all', () => handlers.onResync('data file changed'));
       w.on('error', (e: unknown) => handlers.onStatus?.('disconnected', e instanceof Error ? e : new Error(String(e))));
+      // Watching starts once chokidar has scanned the paths: a change made after the last read and
+      // before then gives no event (ignoreInitial), so compare the files with that read now.
+      w.on('ready', () => {
+        if (closed) return;
+        handlers.onStatus?.('connected');
+        this.readFiles().then(
+          (files) => {
+            if (!closed && joinTexts(files) !== this.lastText) handlers.onResync('data file changed');
+          },
+          () => {
+            if (!closed) handlers.onResync('data file changed');
+          },
+        );
+      });
       watcher = w;
-      handlers.onStatus?.('connected');
     });
     return {
       close: async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runCli } from '../harness/cli.js';
 import { removeDir, tempDir, waitFor } from '../harness/process.js';
 import { makeWorkspace, startDaemon } from './daemon-fixture.js';
+import { FileBackend } from '../../src/backends/file.js';
 
 const TEMPLATE = '{{range gets "/*"}}{{.Key}}={{.Value}}\n{{end}}';
 
@@ -94,5 +95,38 @@ test('-watch -file DIR: a matching file added below the directory is rendered, a
     }
   } finally {
     ws.cleanup();
+  }
+});
+
+test('-watch -file DIR: a change made after the first read and before the watch is armed is not lost', async () => {
+  const root = tempDir('file-dir-armed');
+  try {
+    const data = join(root, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'a.yaml'), 'a: 1\n');
+    const backend = new FileBackend([data], '*.yaml');
+    await backend.read(['/']);
+    // After the read, before watch(): no chokidar event can report these (ignoreInitial). Under a
+    // loaded machine this window was long enough for the daemon test above to miss a new file.
+    mkdirSync(join(data, 'more'));
+    writeFileSync(join(data, 'more', 'b.yaml'), 'b: 2\n');
+    const resyncs: string[] = [];
+    let connected = false;
+    const w = backend.watch(['/'], 1, {
+      onEvents: () => undefined,
+      onResync: (reason) => resyncs.push(reason),
+      onStatus: (status) => {
+        if (status === 'connected') connected = true;
+      },
+    });
+    try {
+      await waitFor('the watch armed', () => connected, 15_000);
+      await waitFor('a re-read asked for', () => resyncs.length > 0, 15_000);
+      assert.deepEqual((await backend.read(['/'])).pairs, new Map([['/a', '1'], ['/b', '2']]));
+    } finally {
+      await w.close();
+    }
+  } finally {
+    removeDir(root);
   }
 });

@@ -93,7 +93,8 @@ test('npm pack + npm install -g <tarball>: haconfd on PATH, -version, and a rend
   const confdir = join(dir, 'conf');
   mkdirSync(join(confdir, 'templates'), { recursive: true });
   cpSync(join(pkg, 'examples', 'local', 'conf.d'), join(confdir, 'conf.d'), { recursive: true });
-  cpSync(join(pkg, 'templates', 'haproxy.cfg.hbs'), join(confdir, 'templates', 'haproxy.cfg.hbs'));
+  // The template and the hold script beside it (on by default; `haproxy -c` loads it).
+  for (const f of ['haproxy.cfg.hbs', 'haconfd-hold.lua']) cpSync(join(pkg, 'templates', f), join(confdir, 'templates', f));
   mkdirSync(join(dir, 'out'));
   const r = await run(
     'haconfd',
@@ -104,6 +105,7 @@ test('npm pack + npm install -g <tarball>: haconfd on PATH, -version, and a rend
   const cfg = readFileSync(join(dir, 'out', 'haproxy.cfg'), 'utf8');
   assert.match(cfg, /^listen demo_primary\n {4}bind \*:5000$/m);
   assert.match(cfg, /^listen billing_primary$/m);
+  assert.ok(cfg.includes(`lua-load ${join(confdir, 'templates', 'haconfd-hold.lua')}\n`), 'the write listens hold by default, with the script beside the template');
 });
 
 test('npm install -g . from a checkout (after npm ci): haconfd on PATH, linked to the checkout', async () => {
