@@ -93,8 +93,7 @@ core.register_action("haconfd_hold", { "tcp-req" }, function(txn, timeout_ms)
   if not txn.req:may_recv() and not txn.req:is_full() then
     c.abandoned = c.abandoned + 1
     c.wait_ms = c.wait_ms + waited
-    txn:done()
-    return act.ABORT
+    return txn:done() -- ends the stream here; does not return
   end
   if waited >= hold.limit then
     c.timed_out = c.timed_out + 1

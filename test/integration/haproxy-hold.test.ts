@@ -259,10 +259,14 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
   test('held connections are released on time while HAProxy\'s loop is slowed by other work (no missed wake-up)', () =>
     withRig(async (rig) => {
       await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 10_000);
+      // Each connection runs the slow fetch once and is closed by HAProxy's reject; any still open
+      // when the test ends are destroyed then.
+      const open = new Set<Socket>();
       const slow = setInterval(() => {
         const c = connect({ host: '127.0.0.1', port: rig.ports.extra });
+        open.add(c);
         c.on('error', () => undefined);
-        c.on('connect', () => setTimeout(() => c.destroy(), 5));
+        c.on('close', () => open.delete(c));
       }, 100);
       const attempts: Attempt[] = [];
       try {
@@ -276,6 +280,7 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
         }
       } finally {
         clearInterval(slow);
+        for (const c of open) c.destroy();
       }
       const results = await Promise.all(attempts.map(async (a) => ({ result: await a.result, elapsed: await a.elapsed })));
       const late = results.filter((r) => r.result !== 'pg1' || r.elapsed > 6000);
