@@ -35,21 +35,42 @@ export class FakeNode {
   /** The stand-in Postgres keeps connections open after answering (a long session). */
   hold = false;
   tags: Record<string, unknown> | undefined;
+  /** Answer only once the client has sent something (as Postgres waits for the startup packet). */
+  startupFirst = false;
+  /** Shutting down: every new connection gets a FATAL line and is closed (see shutdown()). */
+  shuttingDown = false;
   readonly apiRequests: string[] = [];
   private tcp: TcpServer | undefined;
   private http: HttpServer | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly hung = new Set<ServerResponse>();
+  /** Connections that have sent nothing yet (startupFirst). */
+  private readonly silent = new Set<Socket>();
 
   constructor(readonly name: string, readonly pgPort: number, readonly apiPort: number) {}
 
   async start(): Promise<void> {
     this.tcp = createTcpServer((s) => {
       this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
+      s.on('close', () => {
+        this.sockets.delete(s);
+        this.silent.delete(s);
+      });
       s.on('error', () => undefined);
-      if (this.hold) s.write(`${this.name}\n`);
-      else s.end(`${this.name}\n`);
+      const greet = (): void => {
+        if (this.shuttingDown) s.end('FATAL: the database system is shutting down\n');
+        else if (this.hold) s.write(`${this.name}\n`);
+        else s.end(`${this.name}\n`);
+      };
+      if (!this.startupFirst || this.shuttingDown) {
+        greet();
+        return;
+      }
+      this.silent.add(s);
+      s.once('data', () => {
+        this.silent.delete(s);
+        greet();
+      });
     });
     this.http = createHttpServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -69,6 +90,23 @@ export class FakeNode {
     });
     await listenOn(this.tcp, this.pgPort);
     await listenOn(this.http, this.apiPort);
+  }
+
+  /** Open connections that have sent nothing (startupFirst): a shutdown watch, for one. */
+  silentConnections(): number {
+    return this.silent.size;
+  }
+
+  /** Postgres's fast shutdown: every open connection is closed; new ones get a FATAL line. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Postgres gone: connections to its port are refused. */
+  async refuse(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.tcp?.listening ? this.tcp.close(() => r()) : r()));
   }
 
   member(): MemberSpec {

@@ -1,9 +1,12 @@
 /**
- * Issue 16 against a real HAProxy 2.6 running the shipped haproxy.cfg with its Lua hold: the
- * controller holds new connections to the write listen from Patroni's `failover` key until the
- * leader key has moved, and never otherwise (another member named, a future `scheduled_at`, a
- * malformed key, hold_on_switchover = false); a cancelled switchover puts the leader back at once;
- * a controller that dies mid-switchover leaves a request that ends by itself.
+ * Issue 16 against a real HAProxy 2.6 running the shipped haproxy.cfg with its Lua hold. By default
+ * the controller watches the leader's Postgres once Patroni's `failover` key names it, and holds new
+ * connections to the write listen from the moment that Postgres shuts down until the leader key has
+ * moved; until then the leader keeps taking connections (Patroni's pre-shutdown checkpoint). With
+ * switchover_hold_from = "request" the hold starts at the key. Never otherwise (another member
+ * named, a future `scheduled_at`, a malformed key, hold_on_switchover = false); a cancelled
+ * switchover puts the leader back at once; a controller that dies mid-switchover leaves a request
+ * that ends by itself. The stand-in Postgres nodes wait for a startup packet, as Postgres does.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +47,7 @@ function attempt(port: number): Attempt {
 /** A long session: connected through `port`, greeted, kept open. */
 async function openSession(port: number): Promise<{ greeting: string; closed(): boolean }> {
   const socket = connect({ host: '127.0.0.1', port });
+  socket.on('connect', () => socket.write('startup'));
   let closed = false;
   socket.on('close', () => (closed = true));
   socket.on('error', () => undefined);
@@ -74,12 +78,72 @@ async function heldAttempt(rig: Rig): Promise<Attempt> {
 }
 
 const opts = { holdTimeout: '20s', checkInter: '1s' };
+const FROM_REQUEST = { switchover_hold_from: 'request' };
+
+/** The rig's cluster led by pg1, steered; its stand-in Postgres nodes answer after a startup packet. */
+async function steadyPostgresLike(rig: Rig, table: Record<string, unknown> = {}, o: Parameters<typeof steady>[2] = {}): ReturnType<typeof steady> {
+  for (const n of rig.nodes) n.startupFirst = true;
+  return steady(rig, table, o);
+}
 
 describe('controller: hold new connections around a planned switchover (real HAProxy + haconfd-hold.lua)', { timeout: 180_000 }, () => {
-  test('failover key naming the leader: new connections wait, existing sessions stay, the key move routes them to the new leader', () =>
+  test('leader shutting down: the leader takes new connections until its Postgres stops, then they wait, and the key move routes them to the new leader', () =>
     withRig(async (rig) => {
       const registry = new Registry();
-      const c = await steady(rig, {}, { registry });
+      const c = await steadyPostgresLike(rig, {}, { registry });
+      const pg1 = rig.node('pg1');
+      pg1.hold = true; // the stand-in Postgres keeps sessions open
+      const session = await openSession(rig.ports.write);
+      assert.equal(session.greeting, 'pg1');
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor("the leader's Postgres watched", () => pg1.silentConnections() >= 1, 5000, 10);
+      await c.reconcileNow();
+      assert.equal(await requested(rig), false, 'nothing held while the leader is writable (Patroni checkpoints first)');
+      pg1.hold = false;
+      assert.equal(await attempt(rig.ports.write).result, 'pg1', 'the leader still takes new connections');
+      // Patroni stops Postgres in fast mode: every backend ends, the watch with them. No DCS change.
+      pg1.shutdown();
+      await waitFor('the hold requested on the shutdown alone', () => requested(rig), 5000, 5);
+      assert.equal(session.closed(), true, 'sessions end with Postgres (not the hold)');
+      const held = await heldAttempt(rig);
+      rig.node('pg1').role = 'demoted';
+      c.setSnapshot(rig.snapshot(null, [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitStates(rig, W, { pg1: 'down' });
+      assert.equal(held.ended(), false, 'still held while no leader is routed');
+      rig.node('pg2').role = 'master';
+      rig.node('pg1').role = 'replica';
+      c.setSnapshot(rig.snapshot('pg2', [[FAILOVER, '{}']]));
+      assert.equal(await held.result, 'pg2');
+      await waitFor('the request released', async () => !(await requested(rig)), 5000, 10);
+      assert.equal(await metricValue(registry, 'haconfd_controller_switchover_shutdowns_seen_total', { cluster: 'demo' }), 1);
+      assert.ok((await metricValue(registry, 'haconfd_controller_hold_requests_total', { listen: W, action: 'hold' })) >= 1);
+      assert.ok(rig.logs.some((l) => l.includes("pg1's Postgres is shutting down (closed by the server): holding new connections to demo_primary")), rig.logs.join('\n'));
+      assert.equal(pg1.silentConnections(), 0, 'the watch is gone');
+    }, opts));
+
+  test('a leader whose Postgres already refuses connections is held at once; a switchover cancelled before the shutdown held nothing and ends the watch', () =>
+    withRig(async (rig) => {
+      const c = await steadyPostgresLike(rig);
+      const pg1 = rig.node('pg1');
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor("the leader's Postgres watched", () => pg1.silentConnections() >= 1, 5000, 10);
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{}']]));
+      await waitFor('the watch ended', () => pg1.silentConnections() === 0, 5000, 10);
+      await c.reconcileNow();
+      assert.equal(await requested(rig), false);
+      assert.equal(await attempt(rig.ports.write).result, 'pg1');
+      await pg1.refuse();
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor('the hold requested', () => requested(rig), 5000, 10);
+      assert.ok(rig.logs.some((l) => l.includes("pg1's Postgres is shutting down (connection refused)")), rig.logs.join('\n'));
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{}']]));
+      await waitFor('released', async () => !(await requested(rig)), 5000, 10);
+    }, opts));
+
+  test('switchover_hold_from = "request": new connections wait from the failover key, existing sessions stay, the key move routes them to the new leader', () =>
+    withRig(async (rig) => {
+      const registry = new Registry();
+      const c = await steadyPostgresLike(rig, FROM_REQUEST, { registry });
       rig.node('pg1').hold = true; // the stand-in Postgres keeps sessions open
       const session = await openSession(rig.ports.write);
       assert.equal(session.greeting, 'pg1');
@@ -105,7 +169,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
 
   test('cancelled or refused switchover (key emptied to {} or deleted, same leader): the leader takes the held connections at once', () =>
     withRig(async (rig) => {
-      const c = await steady(rig);
+      const c = await steadyPostgresLike(rig, FROM_REQUEST);
       for (const end of [[[FAILOVER, '{}']], []] as [string, string][][]) {
         c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
         await waitFor('the hold requested', () => requested(rig), 5000, 10);
@@ -117,9 +181,9 @@ describe('controller: hold new connections around a planned switchover (real HAP
       assert.ok(rig.logs.some((l) => l.includes('hold released: switchover over or cancelled (pg1 holds the leader key)')), rig.logs.join('\n'));
     }, opts));
 
-  test('nothing is held for a key naming another member, a future scheduled_at (until due), a malformed key, or with hold_on_switchover = false', () =>
+  test('nothing is held for a key naming another member, a future scheduled_at (until due), a malformed key', () =>
     withRig(async (rig) => {
-      const c = await steady(rig);
+      const c = await steadyPostgresLike(rig, FROM_REQUEST);
       const quiet = async (what: string): Promise<void> => {
         // A pass has run on this snapshot (positive signal) and requested nothing.
         await c.reconcileNow();
@@ -139,18 +203,19 @@ describe('controller: hold new connections around a planned switchover (real HAP
       assert.ok(rig.logs.some((l) => l.includes('the failover key of demo cannot be read (not JSON): ignored, nothing held')));
     }, opts));
 
-  test('hold_on_switchover = false: the failover key changes nothing', () =>
+  test('hold_on_switchover = false: the failover key changes nothing, and nothing is watched', () =>
     withRig(async (rig) => {
-      const c = await steady(rig, { hold_on_switchover: false });
+      const c = await steadyPostgresLike(rig, { hold_on_switchover: false });
       c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
       await c.reconcileNow();
       assert.equal(await requested(rig), false);
+      assert.equal(rig.node('pg1').silentConnections(), 0);
       assert.equal(await attempt(rig.ports.write).result, 'pg1');
     }, opts));
 
   test('haconfd dies mid-switchover (no hand-back): the request ends by itself within its lease; a clean stop releases it at once', () =>
     withRig(async (rig) => {
-      const c = await steady(rig);
+      const c = await steadyPostgresLike(rig, FROM_REQUEST);
       c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
       await waitFor('the hold requested', () => requested(rig), 5000, 10);
       const held = await heldAttempt(rig);
@@ -160,7 +225,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
       const waited = Date.now() - stoppedAt;
       assert.ok(waited < 20_000, `ended by the request's lease, not hold_timeout: ${waited} ms`);
 
-      const c2 = await steady(rig);
+      const c2 = await steadyPostgresLike(rig, FROM_REQUEST);
       c2.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
       await waitFor('the hold requested', () => requested(rig), 5000, 10);
       const held2 = await heldAttempt(rig);

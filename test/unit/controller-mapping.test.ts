@@ -40,6 +40,8 @@ describe('[controller] config', () => {
     const h = parseControllerConfig({ socket: 'x', hold_on_switchover: false, switchover_hold_max: '10s' });
     assert.equal(h.holdOnSwitchover, false);
     assert.equal(h.switchoverHoldMaxMs, 10_000);
+    assert.equal(c.switchoverHoldFrom, 'shutdown');
+    assert.equal(parseControllerConfig({ socket: 'x', switchover_hold_from: 'request' }).switchoverHoldFrom, 'request');
   });
   test('socket and state dir fall back to [haproxy]', () => {
     const c = parseControllerConfig({}, { socket: 'ipv4@127.0.0.1:9999', state_dir: '/srv/state' });
@@ -61,6 +63,8 @@ describe('[controller] config', () => {
     assert.throws(() => parseControllerConfig({ socket: 'x', runtime_membership: 'yes' }), /runtime_membership must be true or false/);
     assert.throws(() => parseControllerConfig({ socket: 'x', removal_grace: '-1s' }), /removal_grace/);
     assert.throws(() => parseControllerConfig({ socket: 'x', hold_on_switchover: 'yes' }), /hold_on_switchover must be true or false/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', switchover_hold_from: 'shutdwn' }), /switchover_hold_from must be "shutdown" or "request" \(got "shutdwn"; did you mean "shutdown"\?\)/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', switchover_hold_from: true }), /switchover_hold_from must be "shutdown" or "request"$/);
     assert.throws(() => parseControllerConfig({ socket: 'x', switchover_hold_max: '10ms' }), /switchover_hold_max must be between/);
     assert.throws(() => parseControllerConfig({ socket: 'x', hold_on_switchovr: true }), /did you mean "hold_on_switchover"/);
   });

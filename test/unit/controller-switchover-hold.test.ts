@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../src/store/store.js';
 import { parseCluster, type ClusterModel } from '../../src/patroni/cluster.js';
-import { pendingSwitchover, planHolds, releaseAll, trackPending } from '../../src/haproxy/controller/switchoverHold.js';
+import { pendingSwitchover, planHolds, releaseAll, trackPending, watchTargets, type HoldOptions } from '../../src/haproxy/controller/switchoverHold.js';
+import type { ShutdownSeen } from '../../src/haproxy/controller/shutdownWatch.js';
 import type { HoldStatus } from '../../src/haproxy/runtime/holdCommands.js';
 import { holdLeaseMs } from '../../src/haproxy/controller/holdSteering.js';
 import { clusterPairs, snapshotOf, threeMembers } from '../harness/patroniKeys.js';
@@ -17,7 +18,8 @@ function cluster(leader: string | null, failover?: string): ClusterModel {
 }
 
 const status = (requestedMs: number, listen = 'demo_primary'): HoldStatus => ({ listen, held: 0, released: 0, timedOut: 0, abandoned: 0, waitMs: 0, requestedMs });
-const opts = (o: Partial<Parameters<typeof planHolds>[3]> = {}) => ({ enabled: true, now: NOW, leaseMs: 3000, pendingSince: new Map<string, number>(), maxMs: 30_000, ...o });
+const opts = (o: Partial<HoldOptions> = {}): HoldOptions => ({ enabled: true, now: NOW, leaseMs: 3000, pendingSince: new Map<string, number>(), maxMs: 30_000, from: 'request', stopping: new Map(), ...o });
+const stopping = (leader: string, at = NOW, how = 'closed by the server'): ReadonlyMap<string, ShutdownSeen> => new Map([['demo', { cluster: 'demo', leader, how, at }]]);
 
 describe('pendingSwitchover', () => {
   test('held from the failover key naming the leader until the key names another member', () => {
@@ -69,5 +71,42 @@ describe('planHolds', () => {
   test('the request lease is a few controller passes, at least 2 s', () => {
     assert.equal(holdLeaseMs(200), 2000);
     assert.equal(holdLeaseMs(1000), 3000);
+  });
+});
+
+describe('planHolds from the leader\'s shutdown (switchover_hold_from = "shutdown")', () => {
+  const pending = cluster('pg1', '{"leader":"pg1","member":"pg2"}');
+  const shutdown = (o: Partial<HoldOptions> = {}): HoldOptions => opts({ from: 'shutdown', ...o });
+  test('the leader is watched while the key still names it; nothing is held until its Postgres stops', () => {
+    assert.deepEqual(watchTargets([pending], { enabled: true, from: 'shutdown', now: NOW }), [{ cluster: 'demo', leader: 'pg1', host: '127.0.0.1', port: 15432 }]);
+    assert.deepEqual(planHolds([pending], W, [], shutdown()), []);
+    const held = planHolds([pending], W, [], shutdown({ stopping: stopping('pg1') }));
+    assert.deepEqual(held.map((c) => [c.action, c.reason]), [['hold', "switchover from pg1 to pg2 requested; pg1's Postgres is shutting down (closed by the server)"]]);
+  });
+  test('no watch in "request" mode, when disabled, for no pending switchover, or once the key is released or moved', () => {
+    assert.deepEqual(watchTargets([pending], { enabled: true, from: 'request', now: NOW }), []);
+    assert.deepEqual(watchTargets([pending], { enabled: false, from: 'shutdown', now: NOW }), []);
+    for (const m of [cluster('pg1', '{}'), cluster(null, '{"leader":"pg1","member":"pg2"}'), cluster('pg2', '{"leader":"pg1","member":"pg2"}')]) {
+      assert.deepEqual(watchTargets([m], { enabled: true, from: 'shutdown', now: NOW }), []);
+    }
+  });
+  test('the leader key released holds without a sighting; a sighting of another member holds nothing', () => {
+    assert.match(planHolds([cluster(null, '{"leader":"pg1","member":"pg2"}')], W, [], shutdown())[0]?.reason ?? '', /leader key released/);
+    assert.deepEqual(planHolds([pending], W, [], shutdown({ stopping: stopping('pg3') })), []);
+  });
+  test('a leader the cluster does not list cannot be watched: held from the request', () => {
+    const pairs = new Map(clusterPairs('/service', 'demo', threeMembers(), 'pg9'));
+    pairs.set('/service/demo/failover', '{"leader":"pg9","member":"pg2"}');
+    const unknown = parseCluster(new Store(snapshotOf(pairs), '/service/demo'));
+    assert.deepEqual(watchTargets([unknown], { enabled: true, from: 'shutdown', now: NOW }), []);
+    assert.match(planHolds([unknown], W, [], shutdown())[0]?.reason ?? '', /pg9 is no listed member, so its shutdown cannot be watched: held from the request/);
+  });
+  test('a request found while waiting for the shutdown is released, saying why', () => {
+    assert.deepEqual(planHolds([pending], W, [status(2000)], shutdown()).map((c) => [c.action, c.reason]), [['release', "switchover from pg1 to pg2 requested: waiting for pg1's Postgres to begin shutting down"]]);
+  });
+  test('switchover_hold_max runs from the shutdown seen, not from the request (the checkpoint is no hold)', () => {
+    const since = new Map([['demo', NOW - 40_000]]);
+    assert.equal(planHolds([pending], W, [], shutdown({ pendingSince: since, stopping: stopping('pg1', NOW - 1000) }))[0]?.action, 'hold');
+    assert.deepEqual(planHolds([pending], W, [], shutdown({ pendingSince: since, stopping: stopping('pg1', NOW - 31_000) })), []);
   });
 });

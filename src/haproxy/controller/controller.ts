@@ -38,7 +38,7 @@ import { LeaderConfirmations, type ConfirmationSettled } from './leaderConfirmat
 import { RuntimeMembership, type MembershipOutcome, type MembershipState } from './runtimeMembership.js';
 import { HoldSteering } from './holdSteering.js';
 
-export type ReconcileTrigger = 'start' | 'snapshot' | 'timer' | 'confirmation' | 'reload' | 'membership' | 'manual';
+export type ReconcileTrigger = 'start' | 'snapshot' | 'timer' | 'confirmation' | 'shutdown' | 'reload' | 'membership' | 'manual';
 
 export interface SentCommand extends RuntimeCommand {
   readonly ok: boolean;
@@ -128,7 +128,7 @@ export class HaproxyController {
     this.membership = c.runtimeMembership
       ? new RuntimeMembership({ client: this.client, log: opts.log, metrics: this.metrics, removalGraceMs: c.removalGraceMs, now: this.now }, opts.membershipState)
       : undefined;
-    this.holds = new HoldSteering(this.client, c, this.metrics, opts.log, this.now);
+    this.holds = new HoldSteering(this.client, c, this.metrics, opts.log, this.now, () => this.trigger('shutdown'));
   }
 
   /** The runtime API address it steers. */
@@ -199,6 +199,7 @@ export class HaproxyController {
     this.stopped = true;
     clearInterval(this.timer);
     this.confirmations.cancelAll();
+    this.holds.close();
     await this.inFlight;
     await this.lock;
     if (opts.handBack !== false) await this.exclusive(() => this.handBack(opts.why ?? 'haconfd stopping'));
@@ -459,7 +460,7 @@ export class HaproxyController {
     const clusters = this.clustersOf(snap);
     const confirmations = this.trackLeaders(clusters);
     const all = await this.client.showServersState();
-    if (triggers.some((t) => t !== 'snapshot' && t !== 'confirmation')) await this.checkWorker(triggers);
+    if (triggers.some((t) => t !== 'snapshot' && t !== 'confirmation' && t !== 'shutdown')) await this.checkWorker(triggers);
 
     const reachable = this.opts.dcsReachable ? await this.opts.dcsReachable() : true;
     let released: string | undefined;

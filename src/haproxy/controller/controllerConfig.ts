@@ -18,7 +18,8 @@
  *   read_backends_with_leader = ["{cluster}_read_only"]
  *   runtime_membership = true              # members added/removed through add/del server, no reload
  *   removal_grace = "30s"                  # a removed server's sessions are shut after this, so it can be deleted
- *   hold_on_switchover = true              # hold new write connections from Patroni's failover key until the key moves
+ *   hold_on_switchover = true              # hold new write connections during a planned switchover until the key moves
+ *   switchover_hold_from = "shutdown"      # hold from the leader's Postgres shutting down, or "request" (the failover key)
  *   switchover_hold_max = "30s"            # a switchover still pending after this long is no longer held
  */
 import { parseDuration } from '../../config/duration.js';
@@ -27,6 +28,7 @@ import { CONTROLLER_KEYS, type ConfigTables } from '../../config/tables.js';
 import { parseSocketAddress } from '../runtime/socketAddress.js';
 import { overridesPath } from './overrides.js';
 import { normalizeKey } from '../../store/keys.js';
+import type { HoldFrom } from './switchoverHold.js';
 
 export interface ControllerConfig {
   readonly socket: string;
@@ -50,6 +52,8 @@ export interface ControllerConfig {
   readonly removalGraceMs: number;
   /** Hold new connections to the write listens while a planned switchover is under way (haconfd-hold.lua). */
   readonly holdOnSwitchover: boolean;
+  /** When a switchover's hold starts: the leader's Postgres shutting down, or the failover key. */
+  readonly switchoverHoldFrom: HoldFrom;
   readonly switchoverHoldMaxMs: number;
 }
 
@@ -151,6 +155,10 @@ export function parseControllerConfig(
   if (runtimeMembership !== undefined && typeof runtimeMembership !== 'boolean') throw new ControllerConfigError('runtime_membership must be true or false');
   const holdOnSwitchover = table['hold_on_switchover'];
   if (holdOnSwitchover !== undefined && typeof holdOnSwitchover !== 'boolean') throw new ControllerConfigError('hold_on_switchover must be true or false');
+  const holdFrom = table['switchover_hold_from'];
+  if (holdFrom !== undefined && holdFrom !== 'shutdown' && holdFrom !== 'request') {
+    throw new ControllerConfigError(`switchover_hold_from must be "shutdown" or "request"${typeof holdFrom === 'string' ? ` (got "${holdFrom}"${nearestHoldFrom(holdFrom)})` : ''}`);
+  }
   const stateDir = typeof haproxyTable['state_dir'] === 'string' && haproxyTable['state_dir'] !== '' ? haproxyTable['state_dir'] : undefined;
   const confirmPollMs = duration(table, 'confirm_poll_interval', CONTROLLER_DEFAULTS.confirmPollMs, 5, 5000);
   const confirmTimeoutMs = duration(table, 'confirm_timeout', CONTROLLER_DEFAULTS.confirmTimeoutMs, 100, 300_000);
@@ -173,8 +181,14 @@ export function parseControllerConfig(
     runtimeMembership: runtimeMembership === undefined ? true : runtimeMembership,
     removalGraceMs: duration(table, 'removal_grace', CONTROLLER_DEFAULTS.removalGraceMs, 0, 86_400_000),
     holdOnSwitchover: holdOnSwitchover === undefined ? true : holdOnSwitchover,
+    switchoverHoldFrom: holdFrom ?? 'shutdown',
     switchoverHoldMaxMs: duration(table, 'switchover_hold_max', CONTROLLER_DEFAULTS.switchoverHoldMaxMs, 1000, 3_600_000),
   };
+}
+
+function nearestHoldFrom(v: string): string {
+  const n = nearest(v, ['shutdown', 'request']);
+  return n === undefined ? '' : `; did you mean "${n}"?`;
 }
 
 /**

@@ -15,6 +15,7 @@ export class ControllerMetrics {
   readonly holdRequests: Counter<'listen' | 'action'>;
   readonly heldConnections: Gauge<'listen' | 'outcome'>;
   readonly holdWait: Gauge<'listen'>;
+  readonly shutdownsSeen: Counter<'cluster'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -92,6 +93,12 @@ export class ControllerMetrics {
       name: 'haconfd_haproxy_hold_wait_seconds',
       help: 'Total time held connections waited, since the HAProxy worker started',
       labelNames: ['listen'] as const,
+      registers,
+    });
+    this.shutdownsSeen = new Counter({
+      name: 'haconfd_controller_switchover_shutdowns_seen_total',
+      help: "Planned switchovers whose leader was seen shutting down (switchover_hold_from = \"shutdown\"): the moment new write connections start to be held",
+      labelNames: ['cluster'] as const,
       registers,
     });
   }

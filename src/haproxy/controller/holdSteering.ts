@@ -1,7 +1,8 @@
 /**
  * The I/O half of switchover holds (the plan is switchoverHold.ts): reads `haconfd holds` from the
  * worker, sends the hold/release requests the plan asks for, mirrors the counters as metrics, and
- * logs a hold starting and ending. HAProxy without haconfd-hold.lua (a template of one's own) is
+ * logs a hold starting and ending. It keeps the shutdown watches the plan wants (shutdownWatch.ts);
+ * a leader seen shutting down is held at once, without waiting for the next pass. HAProxy without haconfd-hold.lua (a template of one's own) is
  * noted once and asked again every UNSUPPORTED_RECHECK_MS: holds are an addition, never a need.
  */
 import type { Logger } from '../../log/logger.js';
@@ -10,7 +11,8 @@ import { HOLDS_LINE, holdReleaseLine, holdReplyError, holdRequestLine, isUnknown
 import type { RuntimeClient } from '../runtime/runtimeClient.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import type { ControllerMetrics } from './controllerMetrics.js';
-import { planHolds, releaseAll, trackPending, type HoldCommand } from './switchoverHold.js';
+import { SHUTDOWN_WATCH_DEFAULTS, ShutdownWatches, type ShutdownSeen } from './shutdownWatch.js';
+import { planHolds, releaseAll, trackPending, watchTargets, type HoldCommand } from './switchoverHold.js';
 
 export const UNSUPPORTED_RECHECK_MS = 30_000;
 
@@ -23,6 +25,9 @@ export class HoldSteering {
   private unsupportedAt: number | undefined;
   private pendingSince: ReadonlyMap<string, number> = new Map();
   private readonly malformedSeen = new Map<string, string>();
+  private readonly watches: ShutdownWatches;
+  /** The write listens of each cluster, as of the last pass (for a hold sent between passes). */
+  private writeBackends: ReadonlyMap<string, readonly string[]> = new Map();
 
   constructor(
     private readonly client: RuntimeClient,
@@ -30,32 +35,72 @@ export class HoldSteering {
     private readonly metrics: ControllerMetrics,
     private readonly log: Logger,
     private readonly now: () => number,
-  ) {}
+    /** Asks for a pass (a leader was seen shutting down). */
+    private readonly wake: () => void = () => undefined,
+  ) {
+    this.watches = new ShutdownWatches({ ...SHUTDOWN_WATCH_DEFAULTS, now, onSeen: (s) => void this.onShutdown(s) });
+  }
 
   /** One pass: the holds the clusters want on their write listens. Throws only on a socket failure. */
   async steer(clusters: readonly ClusterModel[], writeBackends: ReadonlyMap<string, readonly string[]>): Promise<void> {
     this.reportMalformed(clusters);
+    this.writeBackends = writeBackends;
     const actual = await this.read();
-    if (actual === undefined) return;
+    if (actual === undefined) {
+      this.watches.endAll();
+      return;
+    }
     const now = this.now();
+    const enabled = this.config.holdOnSwitchover;
+    const from = this.config.switchoverHoldFrom;
+    this.watches.want(watchTargets(clusters, { enabled, from, now }));
     this.pendingSince = trackPending(this.pendingSince, clusters, now);
     const commands = planHolds(clusters, writeBackends, actual, {
-      enabled: this.config.holdOnSwitchover,
+      enabled,
       now,
       leaseMs: holdLeaseMs(this.config.intervalMs),
       pendingSince: this.pendingSince,
       maxMs: this.config.switchoverHoldMaxMs,
+      from,
+      stopping: this.watches.seen(),
     });
     await this.send(commands, actual);
   }
 
   /** Ends every request found (haconfd stopping, the DCS unreachable past the release bound). */
   async releaseAll(reason: string): Promise<number> {
+    this.watches.endAll();
     const actual = await this.read();
     if (actual === undefined) return 0;
     const commands = releaseAll(actual, reason);
     await this.send(commands, actual);
     return commands.length;
+  }
+
+  /** Ends the shutdown watches (the controller stopping). */
+  close(): void {
+    this.watches.endAll();
+  }
+
+  /**
+   * A watched leader began shutting down: its cluster's write listens are held now (the next pass,
+   * asked for at once, plans the same). Never throws.
+   */
+  private async onShutdown(s: ShutdownSeen): Promise<void> {
+    this.metrics.shutdownsSeen.inc({ cluster: s.cluster });
+    const listens = this.writeBackends.get(s.cluster) ?? [];
+    this.log.info({ cluster: s.cluster, leader: s.leader, how: s.how, listens }, `${s.leader}'s Postgres is shutting down (${s.how}): holding new connections to ${listens.join(', ') || 'no write listen'} until the new leader is routed`);
+    try {
+      for (const listen of listens) {
+        const line = holdRequestLine(listen, holdLeaseMs(this.config.intervalMs));
+        const error = holdReplyError((await this.client.send(line)).body);
+        if (error !== undefined) this.log.warn({ listen, cluster: s.cluster }, `${line}: ${error}`);
+        else this.metrics.holdRequests.inc({ listen, action: 'hold' });
+      }
+    } catch (e) {
+      this.log.warn({ cluster: s.cluster }, `holding ${s.cluster}'s write listens failed (${(e as Error).message}); the next pass tries again`);
+    }
+    this.wake();
   }
 
   /** `haconfd holds`, or undefined when HAProxy has no such command (noted, asked again later). */

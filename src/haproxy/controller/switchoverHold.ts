@@ -1,12 +1,18 @@
 /**
- * Planned switchovers: new connections to a cluster's write listens are held from the moment
- * Patroni's `failover` key asks to take the leader away until the leader key has moved — before
- * Patroni stops the old primary — so clients wait instead of reaching a Postgres that is shutting
- * down. Sessions already open are not touched, and no server state is changed: the hold is a
- * request to haconfd-hold.lua (`haconfd hold <listen> <ms>`) that ends by itself at its deadline,
- * so it never outlives haconfd. Pure.
+ * Planned switchovers: new connections to a cluster's write listens are held while Patroni takes
+ * the leader away, until the leader key has moved, so clients wait instead of reaching a Postgres
+ * that is shutting down. When the hold starts is `switchover_hold_from`:
+ *  - "shutdown" (default): when the leader's Postgres begins shutting down (shutdownWatch.ts sees it
+ *    within a millisecond or two), or the leader key is released, whichever comes first. Until then
+ *    the old primary is writable (Patroni's pre-shutdown CHECKPOINT) and keeps taking connections,
+ *    so clients wait only for Patroni's own gap. A leader that cannot be watched holds at once.
+ *  - "request": from the moment Patroni's `failover` key asks to take the leader away.
+ * Sessions already open are not touched, and no server state is changed: the hold is a request to
+ * haconfd-hold.lua (`haconfd hold <listen> <ms>`) that ends by itself at its deadline, so it never
+ * outlives haconfd. Pure.
  *
  *   planHolds(clusters, writeBackends, actual, options) → HoldCommand[]
+ *   watchTargets(clusters, options)                     → the leaders' Postgres to watch
  *
  * Once the leader key is deleted or names another member, the request is released: the old leader's
  * servers are cut in the same pass and, until the new leader is routed, the listen has no usable
@@ -15,6 +21,9 @@
 import type { ClusterModel } from '../../patroni/cluster.js';
 import { switchoverDue } from '../../patroni/switchoverRequest.js';
 import type { HoldStatus } from '../runtime/holdCommands.js';
+import type { ShutdownSeen, WatchTarget } from './shutdownWatch.js';
+
+export type HoldFrom = 'shutdown' | 'request';
 
 export interface HoldCommand {
   readonly listen: string;
@@ -36,6 +45,10 @@ export interface HoldOptions {
   readonly pendingSince: ReadonlyMap<string, number>;
   /** A switchover still pending after this long is no longer held (a stuck or refused request). */
   readonly maxMs: number;
+  /** `[controller] switchover_hold_from`. */
+  readonly from: HoldFrom;
+  /** Per cluster id: its leader seen shutting down (shutdownWatch.ts). */
+  readonly stopping: ReadonlyMap<string, ShutdownSeen>;
 }
 
 /** Why the cluster's write listens should hold now, or undefined. */
@@ -50,6 +63,31 @@ export function pendingSwitchover(m: ClusterModel, now: number): string | undefi
   return `switchover from ${r.leader}${r.candidate !== null ? ` to ${r.candidate}` : ''} requested${m.leader === null ? ' (leader key released)' : ''}`;
 }
 
+/**
+ * The leader's Postgres to watch while a switchover is pending and the leader key still names it
+ * (`from = "shutdown"` only). Undefined when there is nothing to watch, or when the leader is no
+ * member the cluster lists (then the hold starts at the request: see planHolds).
+ */
+export function watchTarget(m: ClusterModel, now: number): WatchTarget | undefined {
+  if (pendingSwitchover(m, now) === undefined || m.leader === null) return undefined;
+  const member = m.members.find((x) => x.name === m.leader);
+  return member === undefined ? undefined : { cluster: m.id, leader: member.name, host: member.host, port: member.port };
+}
+
+export function watchTargets(clusters: readonly ClusterModel[], o: Pick<HoldOptions, 'enabled' | 'from' | 'now'>): WatchTarget[] {
+  if (!o.enabled || o.from !== 'shutdown') return [];
+  return clusters.map((m) => watchTarget(m, o.now)).filter((t): t is WatchTarget => t !== undefined);
+}
+
+/** Why a pending switchover holds now, or undefined while it waits for the leader to stop. */
+function holdNow(m: ClusterModel, pending: string, o: HoldOptions): string | undefined {
+  if (o.from === 'request' || m.leader === null) return pending;
+  const seen = o.stopping.get(m.id);
+  if (seen !== undefined && seen.leader === m.leader) return `${pending}; ${seen.leader}'s Postgres is shutting down (${seen.how})`;
+  if (watchTarget(m, o.now) === undefined) return `${pending} (${m.leader} is no listed member, so its shutdown cannot be watched: held from the request)`;
+  return undefined;
+}
+
 export function planHolds(
   clusters: readonly ClusterModel[],
   writeBackends: ReadonlyMap<string, readonly string[]>,
@@ -61,13 +99,21 @@ export function planHolds(
   const claimed = new Set<string>();
   for (const m of clusters) {
     const pending = o.enabled ? pendingSwitchover(m, o.now) : undefined;
-    const since = o.pendingSince.get(m.id);
+    // In "shutdown" mode the bound runs from the shutdown seen: the checkpoint before it is no hold.
+    const seenAt = o.from === 'shutdown' ? o.stopping.get(m.id)?.at : undefined;
+    const first = o.pendingSince.get(m.id);
+    const since = seenAt !== undefined && first !== undefined ? Math.max(seenAt, first) : first;
     const overdue = pending !== undefined && since !== undefined && o.now - since > o.maxMs;
+    const why = pending === undefined || overdue ? undefined : holdNow(m, pending, o);
     for (const listen of writeBackends.get(m.id) ?? []) {
       claimed.add(listen);
-      if (pending !== undefined && !overdue) out.push({ listen, cluster: m.id, action: 'hold', ms: o.leaseMs, reason: pending });
+      if (why !== undefined) out.push({ listen, cluster: m.id, action: 'hold', ms: o.leaseMs, reason: why });
       else if ((requested.get(listen) ?? 0) > 0) {
-        const reason = overdue ? `${pending} ${Math.round((o.now - (since as number)) / 1000)} s ago and still pending: no longer held` : releaseReason(m, o.enabled);
+        const reason = overdue
+          ? `${pending} ${Math.round((o.now - (since as number)) / 1000)} s ago and still pending: no longer held`
+          : pending !== undefined
+            ? `${pending}: waiting for ${m.leader}'s Postgres to begin shutting down`
+            : releaseReason(m, o.enabled);
         out.push({ listen, cluster: m.id, action: 'release', reason });
       }
     }
