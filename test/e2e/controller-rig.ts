@@ -323,6 +323,8 @@ export interface FailoverRigOptions {
    * hold_on_switchover = false), so that a failover's failed attempts measure routing alone.
    */
   readonly hold?: boolean;
+  /** With `hold`: [controller] switchover_hold_from (default: the controller's, "shutdown"). */
+  readonly holdFrom?: 'shutdown' | 'request';
   /** Patroni's DCS and haconfd's backend (default etcd). */
   readonly dcs?: 'etcd' | 'zookeeper';
 }
@@ -387,7 +389,7 @@ export async function startFailoverRig(opts: FailoverRigOptions): Promise<Failov
     if (opts.controller) {
       writeFileSync(
         join(confdir, 'haconfd.toml'),
-        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n${opts.hold === true ? '' : 'hold_on_switchover = false\n'}`,
+        `[controller]\nsocket = ${JSON.stringify(admin)}\nnamespace = "/service"\noverrides_file = ${JSON.stringify(join(dir, 'overrides.json'))}\n${opts.hold === true ? (opts.holdFrom === undefined ? '' : `switchover_hold_from = "${opts.holdFrom}"\n`) : 'hold_on_switchover = false\n'}`,
       );
     }
     if (opts.etcdProxy) {

@@ -199,9 +199,9 @@ export class HaproxyController {
     this.stopped = true;
     clearInterval(this.timer);
     this.confirmations.cancelAll();
-    this.holds.close();
     await this.inFlight;
     await this.lock;
+    this.holds.close();
     if (opts.handBack !== false) await this.exclusive(() => this.handBack(opts.why ?? 'haconfd stopping'));
   }
 

@@ -28,6 +28,7 @@ export class HoldSteering {
   private readonly watches: ShutdownWatches;
   /** The write listens of each cluster, as of the last pass (for a hold sent between passes). */
   private writeBackends: ReadonlyMap<string, readonly string[]> = new Map();
+  private closed = false;
 
   constructor(
     private readonly client: RuntimeClient,
@@ -53,7 +54,7 @@ export class HoldSteering {
     const now = this.now();
     const enabled = this.config.holdOnSwitchover;
     const from = this.config.switchoverHoldFrom;
-    this.watches.want(watchTargets(clusters, { enabled, from, now }));
+    this.watches.want(this.closed ? [] : watchTargets(clusters, { enabled, from, now }));
     this.pendingSince = trackPending(this.pendingSince, clusters, now);
     const commands = planHolds(clusters, writeBackends, actual, {
       enabled,
@@ -77,8 +78,9 @@ export class HoldSteering {
     return commands.length;
   }
 
-  /** Ends the shutdown watches (the controller stopping). */
+  /** Ends the shutdown watches for good (the controller stopping). */
   close(): void {
+    this.closed = true;
     this.watches.endAll();
   }
 
