@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../src/store/store.js';
 import { parseCluster, type ClusterModel } from '../../src/patroni/cluster.js';
-import { pendingSwitchover, planHolds, releaseAll, trackPending, watchTargets, type HoldOptions } from '../../src/haproxy/controller/switchoverHold.js';
+import { pendingSwitchover, planHolds, releaseAll, trackPending, trackStopping, watchTargets, type HoldOptions } from '../../src/haproxy/controller/switchoverHold.js';
 import type { ShutdownSeen } from '../../src/haproxy/controller/shutdownWatch.js';
 import type { HoldStatus } from '../../src/haproxy/runtime/holdCommands.js';
 import { holdLeaseMs } from '../../src/haproxy/controller/holdSteering.js';
@@ -108,5 +108,15 @@ describe('planHolds from the leader\'s shutdown (switchover_hold_from = "shutdow
     const since = new Map([['demo', NOW - 40_000]]);
     assert.equal(planHolds([pending], W, [], shutdown({ pendingSince: since, stopping: stopping('pg1', NOW - 1000) }))[0]?.action, 'hold');
     assert.deepEqual(planHolds([pending], W, [], shutdown({ pendingSince: since, stopping: stopping('pg1', NOW - 31_000) })), []);
+  });
+  test('trackStopping keeps a sighting of the request\'s leader while the switchover is pending, also after the leader key is released', () => {
+    const seen = stopping('pg1', NOW - 500);
+    const kept = trackStopping(new Map(), seen, [pending], NOW);
+    assert.equal(kept.get('demo')?.at, NOW - 500);
+    const released = cluster(null, '{"leader":"pg1","member":"pg2"}');
+    assert.equal(trackStopping(kept, new Map(), [released], NOW).get('demo')?.at, NOW - 500);
+    assert.equal(trackStopping(kept, new Map(), [cluster('pg2', '{"leader":"pg1","member":"pg2"}')], NOW).size, 0);
+    assert.equal(trackStopping(kept, new Map(), [cluster('pg1', '{}')], NOW).size, 0);
+    assert.equal(trackStopping(new Map(), stopping('pg3'), [pending], NOW).size, 0);
   });
 });

@@ -2,8 +2,9 @@
  * The I/O half of switchover holds (the plan is switchoverHold.ts): reads `haconfd holds` from the
  * worker, sends the hold/release requests the plan asks for, mirrors the counters as metrics, and
  * logs a hold starting and ending. It keeps the shutdown watches the plan wants (shutdownWatch.ts);
- * a leader seen shutting down is held at once, without waiting for the next pass. HAProxy without haconfd-hold.lua (a template of one's own) is
- * noted once and asked again every UNSUPPORTED_RECHECK_MS: holds are an addition, never a need.
+ * a leader seen shutting down is held at once, without waiting for the next pass. HAProxy without
+ * haconfd-hold.lua (a template of one's own) is noted once and asked again every
+ * UNSUPPORTED_RECHECK_MS: holds are an addition, never a need.
  */
 import type { Logger } from '../../log/logger.js';
 import type { ClusterModel } from '../../patroni/cluster.js';
@@ -12,7 +13,7 @@ import type { RuntimeClient } from '../runtime/runtimeClient.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import type { ControllerMetrics } from './controllerMetrics.js';
 import { SHUTDOWN_WATCH_DEFAULTS, ShutdownWatches, type ShutdownSeen } from './shutdownWatch.js';
-import { planHolds, releaseAll, trackPending, watchTargets, type HoldCommand } from './switchoverHold.js';
+import { planHolds, releaseAll, trackPending, trackStopping, watchTargets, type HoldCommand } from './switchoverHold.js';
 
 export const UNSUPPORTED_RECHECK_MS = 30_000;
 
@@ -24,6 +25,7 @@ export function holdLeaseMs(intervalMs: number): number {
 export class HoldSteering {
   private unsupportedAt: number | undefined;
   private pendingSince: ReadonlyMap<string, number> = new Map();
+  private stopping: ReadonlyMap<string, ShutdownSeen> = new Map();
   private readonly malformedSeen = new Map<string, string>();
   private readonly watches: ShutdownWatches;
   /** The write listens of each cluster, as of the last pass (for a hold sent between passes). */
@@ -56,6 +58,7 @@ export class HoldSteering {
     const from = this.config.switchoverHoldFrom;
     this.watches.want(this.closed ? [] : watchTargets(clusters, { enabled, from, now }));
     this.pendingSince = trackPending(this.pendingSince, clusters, now);
+    this.stopping = trackStopping(this.stopping, this.watches.seen(), clusters, now);
     const commands = planHolds(clusters, writeBackends, actual, {
       enabled,
       now,
@@ -63,7 +66,7 @@ export class HoldSteering {
       pendingSince: this.pendingSince,
       maxMs: this.config.switchoverHoldMaxMs,
       from,
-      stopping: this.watches.seen(),
+      stopping: this.stopping,
     });
     await this.send(commands, actual);
   }

@@ -140,6 +140,20 @@ export function trackPending(prev: ReadonlyMap<string, number>, clusters: readon
   return out;
 }
 
+/**
+ * The leaders seen shutting down, kept while their switchover stays pending (the watch itself ends
+ * once the leader key is released, and the bound of switchover_hold_max still runs from the sighting).
+ */
+export function trackStopping(prev: ReadonlyMap<string, ShutdownSeen>, seen: ReadonlyMap<string, ShutdownSeen>, clusters: readonly ClusterModel[], now: number): Map<string, ShutdownSeen> {
+  const out = new Map<string, ShutdownSeen>();
+  for (const m of clusters) {
+    if (pendingSwitchover(m, now) === undefined || m.switchover.kind !== 'request') continue;
+    const s = seen.get(m.id) ?? prev.get(m.id);
+    if (s !== undefined && s.leader === m.switchover.request.leader) out.set(m.id, s);
+  }
+  return out;
+}
+
 /** Every request found is released (a stop, or the DCS unreachable past the release bound). */
 export function releaseAll(actual: readonly HoldStatus[], reason: string): HoldCommand[] {
   return actual.filter((h) => h.requestedMs > 0).map((h) => ({ listen: h.listen, cluster: undefined, action: 'release' as const, reason }));
