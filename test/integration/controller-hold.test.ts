@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { waitFor } from '../harness/process.js';
 import { metricValue, steady, waitStates, withRig, type Rig, W } from './controller-fixture.js';
 import { exchange } from '../../src/haproxy/runtime/socketTransport.js';
+import type { HaproxyController } from '../../src/haproxy/controller/controller.js';
 import { HOLDS_LINE, parseHolds, type HoldStatus } from '../../src/haproxy/runtime/holdCommands.js';
 
 const FAILOVER = '/service/demo/failover';
@@ -77,6 +78,22 @@ async function heldAttempt(rig: Rig): Promise<Attempt> {
   return a;
 }
 
+/**
+ * Patroni finishing the switchover: the leader key deleted (old primary stopped: pg1 cut, `held`
+ * still waiting), then naming pg2, which takes `held`; the request is released.
+ */
+async function keyMovesToPg2(rig: Rig, c: HaproxyController, held: Attempt): Promise<void> {
+  rig.node('pg1').role = 'demoted';
+  c.setSnapshot(rig.snapshot(null, [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+  await waitStates(rig, W, { pg1: 'down' });
+  assert.equal(held.ended(), false, 'still held while no leader is routed');
+  rig.node('pg2').role = 'master';
+  rig.node('pg1').role = 'replica';
+  c.setSnapshot(rig.snapshot('pg2', [[FAILOVER, '{}']]));
+  assert.equal(await held.result, 'pg2');
+  await waitFor('the request released', async () => !(await requested(rig)), 5000, 10);
+}
+
 const opts = { holdTimeout: '20s', checkInter: '1s' };
 const FROM_REQUEST = { switchover_hold_from: 'request' };
 
@@ -106,15 +123,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
       await waitFor('the hold requested on the shutdown alone', () => requested(rig), 5000, 5);
       assert.equal(session.closed(), true, 'sessions end with Postgres (not the hold)');
       const held = await heldAttempt(rig);
-      rig.node('pg1').role = 'demoted';
-      c.setSnapshot(rig.snapshot(null, [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
-      await waitStates(rig, W, { pg1: 'down' });
-      assert.equal(held.ended(), false, 'still held while no leader is routed');
-      rig.node('pg2').role = 'master';
-      rig.node('pg1').role = 'replica';
-      c.setSnapshot(rig.snapshot('pg2', [[FAILOVER, '{}']]));
-      assert.equal(await held.result, 'pg2');
-      await waitFor('the request released', async () => !(await requested(rig)), 5000, 10);
+      await keyMovesToPg2(rig, c, held);
       assert.equal(await metricValue(registry, 'haconfd_controller_switchover_shutdowns_seen_total', { cluster: 'demo' }), 1);
       assert.ok((await metricValue(registry, 'haconfd_controller_hold_requests_total', { listen: W, action: 'hold' })) >= 1);
       assert.ok(rig.logs.some((l) => l.includes("pg1's Postgres is shutting down (closed by the server): holding new connections to demo_primary")), rig.logs.join('\n'));
@@ -152,16 +161,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
       assert.deepEqual(await rig.states(W), { pg1: 'up', pg2: 'down', pg3: 'down' }, 'no server state changes for the request');
       const held = await heldAttempt(rig);
       assert.equal(session.closed(), false, 'a session already open on the leader is not touched by the hold');
-      // Patroni: the leader key deleted (old primary stopping), then naming pg2.
-      rig.node('pg1').role = 'demoted';
-      c.setSnapshot(rig.snapshot(null, [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
-      await waitStates(rig, W, { pg1: 'down' });
-      assert.equal(held.ended(), false, 'still held while no leader is routed');
-      rig.node('pg2').role = 'master';
-      rig.node('pg1').role = 'replica';
-      c.setSnapshot(rig.snapshot('pg2', [[FAILOVER, '{}']]));
-      assert.equal(await held.result, 'pg2');
-      await waitFor('the request released', async () => !(await requested(rig)), 5000, 10);
+      await keyMovesToPg2(rig, c, held);
       assert.equal(await metricValue(registry, 'haconfd_controller_hold_requests_total', { listen: W, action: 'hold' }), 1);
       assert.ok((await metricValue(registry, 'haconfd_haproxy_held_connections', { listen: W, outcome: 'released' })) >= 0);
       assert.ok(rig.logs.some((l) => l.includes('new connections held: switchover from pg1 to pg2 requested')), rig.logs.join('\n'));
