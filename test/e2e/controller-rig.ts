@@ -37,6 +37,8 @@ export interface PgResult {
   readonly serverPort: number | undefined;
   /** The client's own port of the connection (HAProxy's log names it), once connected. */
   readonly localPort?: number | undefined;
+  /** When the server's first byte arrived (epoch ms): a held connection has reached a server by then. */
+  readonly firstByteAt?: number | undefined;
   readonly ok: boolean;
   readonly error: string | undefined;
 }
@@ -72,6 +74,7 @@ export function pgQuery(port: number, sql: string, timeoutMs: number): Promise<P
     let phase: 'startup' | 'query' = 'startup';
     let connected = false;
     let localPort: number | undefined;
+    let firstByteAt: number | undefined;
     let done = false;
     const finish = (ok: boolean, err?: string): void => {
       if (done) return;
@@ -84,7 +87,7 @@ export function pgQuery(port: number, sql: string, timeoutMs: number): Promise<P
         /* closed */
       }
       s.destroy();
-      resolve({ answered, serverPort, localPort, ok: ok && error === undefined, error });
+      resolve({ answered, serverPort, localPort, firstByteAt, ok: ok && error === undefined, error });
     };
     // Where it stalled tells HAProxy (no answer: queued, connecting) from PostgreSQL (query running).
     const stage = (): string => (!connected ? 'connecting to HAProxy' : !answered ? 'no byte from the server' : phase === 'startup' ? 'in the startup' : 'in the query');
@@ -98,6 +101,7 @@ export function pgQuery(port: number, sql: string, timeoutMs: number): Promise<P
     s.on('close', () => finish(false, 'connection closed'));
     s.on('data', (d: Buffer) => {
       answered = true;
+      firstByteAt ??= Date.now();
       buf = Buffer.concat([buf, d]);
       while (buf.length >= 5) {
         const type = String.fromCharCode(buf[0] as number);
@@ -140,6 +144,8 @@ export interface Attempt {
   readonly end: number;
   readonly serverPort: number | undefined;
   readonly localPort?: number | undefined;
+  /** The server's first byte (a held attempt has reached a server by then). */
+  readonly firstByteAt?: number | undefined;
   readonly ok: boolean;
   readonly error: string | undefined;
 }
@@ -167,7 +173,7 @@ export class WriteClient {
       const start = Date.now();
       void pgQuery(this.port, WRITE_SQL, this.timeoutMs).then((r) => {
         this.inFlight--;
-        this.attempts.push({ start, end: Date.now(), serverPort: r.serverPort, localPort: r.localPort, ok: r.ok, error: r.error });
+        this.attempts.push({ start, end: Date.now(), serverPort: r.serverPort, localPort: r.localPort, firstByteAt: r.firstByteAt, ok: r.ok, error: r.error });
       });
     }, this.everyMs);
   }
@@ -323,7 +329,7 @@ export interface FailoverRigOptions {
    * hold_on_switchover = false), so that a failover's failed attempts measure routing alone.
    */
   readonly hold?: boolean;
-  /** With `hold`: [controller] switchover_hold_from (default: the controller's, "shutdown"). */
+  /** With `hold`: [controller] switchover_hold_from (default: the controller's, "request"). */
   readonly holdFrom?: 'shutdown' | 'request';
   /** Patroni's DCS and haconfd's backend (default etcd). */
   readonly dcs?: 'etcd' | 'zookeeper';
@@ -513,6 +519,13 @@ export interface FailoverResult {
   readonly failed: { readonly total: number; readonly afterRequest: number; readonly afterKey: number };
   /** Longest time one attempt took, failed or not (a held one waits). */
   readonly longestAttemptMs: number;
+  /**
+   * Longest time from an attempt's start to the server's first byte: the wait before a server took
+   * it (held, queued, connecting, the backend starting), without the query's own time.
+   */
+  readonly longestToServerMs: number;
+  /** Longest time HAProxy kept one attempt before a server had it (its log's Tw + Tc: the hold's wait, queues, the connect). */
+  readonly longestProxyWaitMs: number;
   /** Orphaned runs: when haconfd was taken away and when it was back (steering again). */
   readonly orphan?: { readonly how: OrphanHow; readonly goneAt: number; readonly backAt: number; readonly failedAfterBack: Attempt[]; readonly failedBeforeBack: Attempt[] };
   /** The outside reload done after healing: how, when, and how many writes started from then on. */
@@ -735,6 +748,8 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   // being rebuilt by pg_basebackup loads a small machine's disk) was routed right: it is counted
   // apart, with HAProxy's line as the proof; every other failure after the routing counts.
   const sessions = haproxySessions(rig.haproxy.log());
+  // How long HAProxy kept each attempt before a server had it (the hold's wait is in Tw), its connect included.
+  const longestProxyWaitMs = Math.max(0, ...attempts.map((a) => sessionOf(sessions, a)).map((x) => (x === undefined || x.tw < 0 ? 0 : x.tw + Math.max(0, x.tc))));
   const stalledInLeader = (a: Attempt): boolean => /^timeout/.test(a.error ?? '') && !/connecting to HAProxy/.test(a.error ?? '') && sessionOf(sessions, a)?.server === to;
   const afterRouted = routedAt === undefined ? [] : attempts.filter((a) => !a.ok && a.start > routedAt);
   const failedAfterRouted = afterRouted.filter((a) => !stalledInLeader(a));
@@ -747,6 +762,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
     afterKey: failedAttempts.filter((a) => a.start > keyChangedAt).length,
   };
   const longestAttemptMs = Math.max(0, ...attempts.map((a) => a.end - a.start));
+  const longestToServerMs = Math.max(0, ...attempts.map((a) => (a.firstByteAt === undefined ? 0 : a.firstByteAt - a.start)));
   let outageMs = 0;
   let lastOk = attempts.filter((a) => a.ok && a.start < keyChangedAt).pop()?.start ?? beginAt;
   for (const a of attempts) {
@@ -758,7 +774,7 @@ export async function runFailover(rig: FailoverRig, kind: FailoverKind, orphan?:
   const directGapMs = directStartAt === undefined || oldLastOk === undefined ? undefined : directStartAt - oldLastOk;
   const orphaned = orphan === undefined || back === undefined ? {} : { orphan: { how: orphan.how, goneAt: back.goneAt, backAt: back.backAt, failedAfterBack: attempts.filter((a) => !a.ok && a.start >= back.backAt), failedBeforeBack: attempts.filter((a) => !a.ok && viaHaproxyAt !== undefined && a.start > viaHaproxyAt && a.start < back.backAt) } };
   const afterOutsideReload = outsideReloadAt === undefined ? {} : { outsideReload: { how: opts.outsideReload as string, at: outsideReloadAt, writes: attempts.filter((a) => a.start >= (outsideReloadAt as number)).length } };
-  return { kind, from, to, keyChangedAt, newKeyAt, directAt, directStartAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, timedOutInLeader, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, ...orphaned, ...afterOutsideReload };
+  return { kind, from, to, keyChangedAt, newKeyAt, directAt, directStartAt, viaHaproxyAt, routedAt, misrouted, failedAfterRouted, timedOutInLeader, outageMs, outageAfterKeyMs, directGapMs, attempts, requestAt, failed, longestAttemptMs, longestToServerMs, longestProxyWaitMs, ...orphaned, ...afterOutsideReload };
 }
 
 /** One session as HAProxy's tcplog line tells it: accepted when, handed to which server. */
@@ -766,6 +782,10 @@ export interface HaproxySession {
   readonly at: number;
   readonly backend: string;
   readonly server: string;
+  /** Tw: time before a server was chosen (the hold's wait, queues), ms; -1 when it never got that far. */
+  readonly tw: number;
+  /** Tc: time to connect to that server, ms; -1 when it never connected. */
+  readonly tc: number;
   readonly line: string;
 }
 
@@ -774,15 +794,15 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** HAProxy's tcplog lines (`127.0.0.1:port [dd/Mon/yyyy:hh:mm:ss.mmm] frontend backend/server …`) by client port. */
 export function haproxySessions(log: string): Map<number, HaproxySession[]> {
   const out = new Map<number, HaproxySession[]>();
-  const re = /127\.0\.0\.1:(\d+) \[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})\] \S+ ([^/\s]+)\/(\S+) /;
+  const re = /127\.0\.0\.1:(\d+) \[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})\] \S+ ([^/\s]+)\/(\S+) (-?\d+)\/(-?\d+)\//;
   for (const line of log.split('\n')) {
     const m = re.exec(line);
     if (!m) continue;
-    const [, port, d, mon, y, h, mi, sec, ms, backend, server] = m as unknown as string[];
+    const [, port, d, mon, y, h, mi, sec, ms, backend, server, tw, tc] = m as unknown as string[];
     // HAProxy writes local time, as this process reads it.
     const at = new Date(Number(y), MONTHS.indexOf(mon as string), Number(d), Number(h), Number(mi), Number(sec), Number(ms)).getTime();
     const list = out.get(Number(port)) ?? [];
-    list.push({ at, backend: backend as string, server: server as string, line });
+    list.push({ at, backend: backend as string, server: server as string, tw: Number(tw), tc: Number(tc), line });
     out.set(Number(port), list);
   }
   return out;

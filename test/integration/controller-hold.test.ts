@@ -1,9 +1,9 @@
 /**
  * Issue 16 against a real HAProxy 2.6 running the shipped haproxy.cfg with its Lua hold. By default
- * the controller watches the leader's Postgres once Patroni's `failover` key names it, and holds new
- * connections to the write listen from the moment that Postgres shuts down until the leader key has
- * moved; until then the leader keeps taking connections (Patroni's pre-shutdown checkpoint). With
- * switchover_hold_from = "request" the hold starts at the key. Never otherwise (another member
+ * the controller holds new connections to the write listen from Patroni's `failover` key until the
+ * leader key has moved. With switchover_hold_from = "shutdown" it watches the leader's Postgres
+ * once the key names it and holds from the moment that Postgres shuts down; until then the leader
+ * keeps taking connections (Patroni's pre-shutdown checkpoint). Never otherwise (another member
  * named, a future `scheduled_at`, a malformed key, hold_on_switchover = false); a cancelled
  * switchover puts the leader back at once; a controller that dies mid-switchover leaves a request
  * that ends by itself. The stand-in Postgres nodes wait for a startup packet, as Postgres does.
@@ -95,7 +95,7 @@ async function keyMovesToPg2(rig: Rig, c: HaproxyController, held: Attempt): Pro
 }
 
 const opts = { holdTimeout: '20s', checkInter: '1s' };
-const FROM_REQUEST = { switchover_hold_from: 'request' };
+const FROM_SHUTDOWN = { switchover_hold_from: 'shutdown' };
 
 /** The rig's cluster led by pg1, steered; its stand-in Postgres nodes answer after a startup packet. */
 async function steadyPostgresLike(rig: Rig, table: Record<string, unknown> = {}, o: Parameters<typeof steady>[2] = {}): ReturnType<typeof steady> {
@@ -104,10 +104,10 @@ async function steadyPostgresLike(rig: Rig, table: Record<string, unknown> = {},
 }
 
 describe('controller: hold new connections around a planned switchover (real HAProxy + haconfd-hold.lua)', { timeout: 180_000 }, () => {
-  test('leader shutting down: the leader takes new connections until its Postgres stops, then they wait, and the key move routes them to the new leader', () =>
+  test('switchover_hold_from = "shutdown": the leader takes new connections until its Postgres stops, then they wait, and the key move routes them to the new leader', () =>
     withRig(async (rig) => {
       const registry = new Registry();
-      const c = await steadyPostgresLike(rig, {}, { registry });
+      const c = await steadyPostgresLike(rig, FROM_SHUTDOWN, { registry });
       const pg1 = rig.node('pg1');
       pg1.hold = true; // the stand-in Postgres keeps sessions open
       const session = await openSession(rig.ports.write);
@@ -130,9 +130,9 @@ describe('controller: hold new connections around a planned switchover (real HAP
       assert.equal(pg1.silentConnections(), 0, 'the watch is gone');
     }, opts));
 
-  test('a leader whose Postgres already refuses connections is held at once; a switchover cancelled before the shutdown held nothing and ends the watch', () =>
+  test('switchover_hold_from = "shutdown": a leader whose Postgres already refuses connections is held at once; a switchover cancelled before the shutdown held nothing and ends the watch', () =>
     withRig(async (rig) => {
-      const c = await steadyPostgresLike(rig);
+      const c = await steadyPostgresLike(rig, FROM_SHUTDOWN);
       const pg1 = rig.node('pg1');
       c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
       await waitFor("the leader's Postgres watched", () => pg1.silentConnections() >= 1, 5000, 10);
@@ -149,10 +149,10 @@ describe('controller: hold new connections around a planned switchover (real HAP
       await waitFor('released', async () => !(await requested(rig)), 5000, 10);
     }, opts));
 
-  test('switchover_hold_from = "request": new connections wait from the failover key, existing sessions stay, the key move routes them to the new leader', () =>
+  test('failover key naming the leader (switchover_hold_from = "request", the default): new connections wait from the key, existing sessions stay, the key move routes them to the new leader', () =>
     withRig(async (rig) => {
       const registry = new Registry();
-      const c = await steadyPostgresLike(rig, FROM_REQUEST, { registry });
+      const c = await steadyPostgresLike(rig, {}, { registry });
       rig.node('pg1').hold = true; // the stand-in Postgres keeps sessions open
       const session = await openSession(rig.ports.write);
       assert.equal(session.greeting, 'pg1');
@@ -169,7 +169,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
 
   test('cancelled or refused switchover (key emptied to {} or deleted, same leader): the leader takes the held connections at once', () =>
     withRig(async (rig) => {
-      const c = await steadyPostgresLike(rig, FROM_REQUEST);
+      const c = await steadyPostgresLike(rig);
       for (const end of [[[FAILOVER, '{}']], []] as [string, string][][]) {
         c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
         await waitFor('the hold requested', () => requested(rig), 5000, 10);
@@ -183,7 +183,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
 
   test('nothing is held for a key naming another member, a future scheduled_at (until due), a malformed key', () =>
     withRig(async (rig) => {
-      const c = await steadyPostgresLike(rig, FROM_REQUEST);
+      const c = await steadyPostgresLike(rig);
       const quiet = async (what: string): Promise<void> => {
         // A pass has run on this snapshot (positive signal) and requested nothing.
         await c.reconcileNow();
@@ -205,7 +205,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
 
   test('hold_on_switchover = false: the failover key changes nothing, and nothing is watched', () =>
     withRig(async (rig) => {
-      const c = await steadyPostgresLike(rig, { hold_on_switchover: false });
+      const c = await steadyPostgresLike(rig, { hold_on_switchover: false, ...FROM_SHUTDOWN });
       c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
       await c.reconcileNow();
       assert.equal(await requested(rig), false);
@@ -215,7 +215,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
 
   test('haconfd dies mid-switchover (no hand-back): the request ends by itself within its lease; a clean stop releases it at once', () =>
     withRig(async (rig) => {
-      const c = await steadyPostgresLike(rig, FROM_REQUEST);
+      const c = await steadyPostgresLike(rig);
       c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
       await waitFor('the hold requested', () => requested(rig), 5000, 10);
       const held = await heldAttempt(rig);
@@ -225,7 +225,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
       const waited = Date.now() - stoppedAt;
       assert.ok(waited < 20_000, `ended by the request's lease, not hold_timeout: ${waited} ms`);
 
-      const c2 = await steadyPostgresLike(rig, FROM_REQUEST);
+      const c2 = await steadyPostgresLike(rig);
       c2.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
       await waitFor('the hold requested', () => requested(rig), 5000, 10);
       const held2 = await heldAttempt(rig);

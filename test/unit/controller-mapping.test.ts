@@ -40,8 +40,8 @@ describe('[controller] config', () => {
     const h = parseControllerConfig({ socket: 'x', hold_on_switchover: false, switchover_hold_max: '10s' });
     assert.equal(h.holdOnSwitchover, false);
     assert.equal(h.switchoverHoldMaxMs, 10_000);
-    assert.equal(c.switchoverHoldFrom, 'shutdown');
-    assert.equal(parseControllerConfig({ socket: 'x', switchover_hold_from: 'request' }).switchoverHoldFrom, 'request');
+    assert.equal(c.switchoverHoldFrom, 'request');
+    assert.equal(parseControllerConfig({ socket: 'x', switchover_hold_from: 'shutdown' }).switchoverHoldFrom, 'shutdown');
   });
   test('socket and state dir fall back to [haproxy]', () => {
     const c = parseControllerConfig({}, { socket: 'ipv4@127.0.0.1:9999', state_dir: '/srv/state' });

@@ -19,7 +19,7 @@
  *   runtime_membership = true              # members added/removed through add/del server, no reload
  *   removal_grace = "30s"                  # a removed server's sessions are shut after this, so it can be deleted
  *   hold_on_switchover = true              # hold new write connections during a planned switchover until the key moves
- *   switchover_hold_from = "shutdown"      # hold from the leader's Postgres shutting down, or "request" (the failover key)
+ *   switchover_hold_from = "request"       # hold from the failover key, or "shutdown" (the leader's Postgres stopping)
  *   switchover_hold_max = "30s"            # a switchover still pending after this long is no longer held
  */
 import { parseDuration } from '../../config/duration.js';
@@ -181,7 +181,7 @@ export function parseControllerConfig(
     runtimeMembership: runtimeMembership === undefined ? true : runtimeMembership,
     removalGraceMs: duration(table, 'removal_grace', CONTROLLER_DEFAULTS.removalGraceMs, 0, 86_400_000),
     holdOnSwitchover: holdOnSwitchover === undefined ? true : holdOnSwitchover,
-    switchoverHoldFrom: holdFrom ?? 'shutdown',
+    switchoverHoldFrom: holdFrom ?? 'request',
     switchoverHoldMaxMs: duration(table, 'switchover_hold_max', CONTROLLER_DEFAULTS.switchoverHoldMaxMs, 1000, 3_600_000),
   };
 }

@@ -2,11 +2,14 @@
  * Planned switchovers: new connections to a cluster's write listens are held while Patroni takes
  * the leader away, until the leader key has moved, so clients wait instead of reaching a Postgres
  * that is shutting down. When the hold starts is `switchover_hold_from`:
- *  - "shutdown" (default): when the leader's Postgres begins shutting down (shutdownWatch.ts sees it
- *    within a millisecond or two), or the leader key is released, whichever comes first. Until then
- *    the old primary is writable (Patroni's pre-shutdown CHECKPOINT) and keeps taking connections,
- *    so clients wait only for Patroni's own gap. A leader that cannot be watched holds at once.
- *  - "request": from the moment Patroni's `failover` key asks to take the leader away.
+ *  - "request" (default): from the moment Patroni's `failover` key asks to take the leader away.
+ *    Sessions opened before it have Patroni's pre-shutdown work to finish in: none fails but those
+ *    still running when Postgres stops.
+ *  - "shutdown": when the leader's Postgres begins shutting down (shutdownWatch.ts sees it within a
+ *    millisecond or two), or the leader key is released, whichever comes first. Until then the old
+ *    primary is writable (Patroni's pre-shutdown CHECKPOINT) and keeps taking connections, so
+ *    clients wait a few hundred ms less, but every session it took that is still running at the stop
+ *    fails. A leader that cannot be watched holds at once.
  * Sessions already open are not touched, and no server state is changed: the hold is a request to
  * haconfd-hold.lua (`haconfd hold <listen> <ms>`) that ends by itself at its deadline, so it never
  * outlives haconfd. Pure.
