@@ -5,17 +5,13 @@
  * Patroni runs as the `postgres` user (Postgres refuses root). Everything is stopped by PID, and the
  * postmaster by its pid file when Patroni is gone (Patroni starts it in its own session).
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EtcdInstance } from './etcd.js';
 import type { ZookeeperInstance } from './zookeeper.js';
 import { openZkClient } from './zookeeper.js';
 import { freePorts, removeDir, requireBinary, sleep, startProcess, tempDir, waitFor, type RunningProcess } from './process.js';
-
-export const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
-/** Debian's python first: /usr/bin/patroni needs /usr/bin/python3 and its dist-packages. */
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+import { PG_BIN_DIR, SYSTEM_PATH, postgresAccount, run } from './postgres.js';
 
 export interface PatroniNode {
   readonly name: string;
@@ -72,29 +68,6 @@ export interface PatroniClusterOptions {
   namePrefix?: string;
   /** Extra Patroni tags per node index (0-based). */
   tags?: (index: number) => Record<string, unknown> | undefined;
-}
-
-interface PostgresAccount {
-  uid: number;
-  gid: number;
-}
-
-function postgresAccount(): PostgresAccount {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('postgres:'));
-  if (line === undefined) throw new Error("user 'postgres' missing: run 'apt-get install -y postgresql' (Debian 12)");
-  const f = line.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-}
-
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { env: { ...process.env, PATH: SYSTEM_PATH, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${String(stderr || err.message).trim()}`));
-      else resolve(stdout);
-    });
-  });
 }
 
 export async function psql(port: number, sql: string, timeoutMs = 15_000): Promise<string> {

@@ -4,13 +4,39 @@
  * signal to the postmaster (SIGINT = fast, SIGQUIT = immediate), or SIGKILL.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, removeDir, requireBinary, retryOnAddressInUse, startProcess, tempDir, waitFor, WaitAborted, type RunningProcess } from './process.js';
 
 export const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Debian's programs first (/usr/bin/patroni needs /usr/bin/python3 and its dist-packages). */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const AS_POSTGRES = ['--reuid=postgres', '--regid=postgres', '--init-groups'];
+const C_LOCALE = { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
+
+export interface PostgresAccount {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export function postgresAccount(): PostgresAccount {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (line === undefined) throw new Error("user 'postgres' missing: run 'apt-get install -y postgresql' (Debian 12)");
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+/** Runs a program with Debian's PATH; its stdout, or an error quoting its stderr. */
+export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env: { ...process.env, PATH: SYSTEM_PATH, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${String(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
 
 export interface PostgresInstance {
   readonly port: number;
@@ -24,15 +50,6 @@ export interface PostgresInstance {
   close(): Promise<void>;
 }
 
-function run(cmd: string, args: readonly string[], timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' }, timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${String(stderr || err.message).trim()}`));
-      else resolve(stdout);
-    });
-  });
-}
-
 /** `params` become `-c name=value` settings. */
 export async function startPostgres(params: Readonly<Record<string, string>> = {}): Promise<PostgresInstance> {
   requireBinary('setpriv', 'util-linux');
@@ -40,25 +57,22 @@ export async function startPostgres(params: Readonly<Record<string, string>> = {
   const dir = tempDir('pg');
   const data = join(dir, 'data');
   mkdirSync(data);
-  const owner = await run('id', ['-u', 'postgres']).catch(() => {
-    throw new Error("user 'postgres' missing: run 'apt-get install -y postgresql' (Debian 12)");
-  });
-  const gid = Number((await run('id', ['-g', 'postgres'])).trim());
-  chownSync(dir, Number(owner.trim()), gid);
-  chownSync(data, Number(owner.trim()), gid);
-  await run('setpriv', [...AS_POSTGRES, join(PG_BIN_DIR, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions']);
+  const owner = postgresAccount();
+  chownSync(dir, owner.uid, owner.gid);
+  chownSync(data, owner.uid, owner.gid);
+  await run('setpriv', [...AS_POSTGRES, join(PG_BIN_DIR, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions'], C_LOCALE, 60_000);
   return retryOnAddressInUse('postgres', async () => {
     const port = await freePort();
     const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: 'off', ...params };
     const args = [...AS_POSTGRES, join(PG_BIN_DIR, 'postgres'), '-D', data, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-    const p: RunningProcess = startProcess('setpriv', args, { logFile: join(dir, 'postgres.log'), env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } });
+    const p: RunningProcess = startProcess('setpriv', args, { logFile: join(dir, 'postgres.log'), env: { PATH: SYSTEM_PATH, ...C_LOCALE } });
     try {
       await waitFor(`postgres on port ${port}`, async () => {
         if (p.exited()) {
           const log = p.log();
           throw new WaitAborted(/could not bind|Address already in use/.test(log) ? 'address already in use' : log.slice(-1500));
         }
-        return run(join(PG_BIN_DIR, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-t', '1']).then(() => true, () => false);
+        return run(join(PG_BIN_DIR, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-t', '1'], C_LOCALE).then(() => true, () => false);
       }, 60_000, 50);
     } catch (e) {
       await p.stop(2000);

@@ -115,12 +115,8 @@ export class FakeNode {
 
   async stop(): Promise<void> {
     for (const r of this.hung) r.destroy();
-    for (const s of this.sockets) s.destroy();
     this.http?.closeAllConnections();
-    await Promise.all([
-      new Promise<void>((r) => (this.http?.listening ? this.http.close(() => r()) : r())),
-      new Promise<void>((r) => (this.tcp?.listening ? this.tcp.close(() => r()) : r())),
-    ]);
+    await Promise.all([new Promise<void>((r) => (this.http?.listening ? this.http.close(() => r()) : r())), this.refuse()]);
   }
 }
 

@@ -97,10 +97,8 @@ export class HoldSteering {
     this.log.info({ cluster: s.cluster, leader: s.leader, how: s.how, listens }, `${s.leader}'s Postgres is shutting down (${s.how}): holding new connections to ${listens.join(', ') || 'no write listen'} until the new leader is routed`);
     try {
       for (const listen of listens) {
-        const line = holdRequestLine(listen, holdLeaseMs(this.config.intervalMs));
-        const error = holdReplyError((await this.client.send(line)).body);
-        if (error !== undefined) this.log.warn({ listen, cluster: s.cluster }, `${line}: ${error}`);
-        else this.metrics.holdRequests.inc({ listen, action: 'hold' });
+        const c: HoldCommand = { listen, cluster: s.cluster, action: 'hold', ms: holdLeaseMs(this.config.intervalMs), reason: `${s.leader}'s Postgres is shutting down` };
+        if (await this.request(c)) this.metrics.holdRequests.inc({ listen, action: 'hold' });
       }
     } catch (e) {
       this.log.warn({ cluster: s.cluster }, `holding ${s.cluster}'s write listens failed (${(e as Error).message}); the next pass tries again`);
@@ -144,18 +142,21 @@ export class HoldSteering {
   private async send(commands: readonly HoldCommand[], actual: readonly HoldStatus[]): Promise<void> {
     const before = new Map(actual.map((h) => [h.listen, h.requestedMs] as const));
     for (const c of commands) {
-      const line = c.action === 'hold' ? holdRequestLine(c.listen, c.ms ?? holdLeaseMs(this.config.intervalMs)) : holdReleaseLine(c.listen);
-      const error = holdReplyError((await this.client.send(line)).body);
-      if (error !== undefined) {
-        this.log.warn({ listen: c.listen, cluster: c.cluster }, `${line}: ${error}`);
-        continue;
-      }
+      if (!(await this.request(c))) continue;
       const fresh = c.action === 'release' || (before.get(c.listen) ?? 0) === 0;
       if (fresh) this.metrics.holdRequests.inc({ listen: c.listen, action: c.action });
       const msg = c.action === 'hold' ? `${c.listen}: new connections held: ${c.reason}` : `${c.listen}: hold released: ${c.reason}`;
       if (fresh) this.log.info({ listen: c.listen, cluster: c.cluster, action: c.action }, msg);
       else this.log.debug({ listen: c.listen, cluster: c.cluster, action: c.action }, msg);
     }
+  }
+
+  /** Sends one hold or release request; false (and a warning) when the worker refused it. */
+  private async request(c: HoldCommand): Promise<boolean> {
+    const line = c.action === 'hold' ? holdRequestLine(c.listen, c.ms ?? holdLeaseMs(this.config.intervalMs)) : holdReleaseLine(c.listen);
+    const error = holdReplyError((await this.client.send(line)).body);
+    if (error !== undefined) this.log.warn({ listen: c.listen, cluster: c.cluster }, `${line}: ${error}`);
+    return error === undefined;
   }
 
   /** A failover key that cannot be read changes nothing; it is logged once per value. */

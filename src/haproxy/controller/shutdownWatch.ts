@@ -146,7 +146,7 @@ export class ShutdownWatches {
     return out;
   }
 
-  /** Connections established so far per cluster (tests, and the debug log). */
+  /** Connections established so far for a cluster's watch (the first and every replacement). */
   established(cluster: string): number {
     let n = 0;
     for (const w of this.watches.values()) if (w.target.cluster === cluster) n += w.established;
