@@ -142,6 +142,56 @@ describe('membership through the runtime API (real HAProxy)', { timeout: 600_000
     }, { checkInter: '30s' });
   });
 
+  test('a removed member whose Postgres refuses connections: deleted only once no stream waiting to retry on it is left (HAProxy 2.6 crashes on a server deleted under one); the worker survives', async () => {
+    await withRig(async (rig) => {
+      const c = await steadyKnowing(rig, { interval: '100ms' });
+      // A config without `on-marked-down shutdown-sessions` (confd users' own templates): MAINT then
+      // leaves a stream waiting to retry its connect (`retries 2`, 1 s apart) pointing at the server.
+      const full = readFileSync(rig.cfgFile, 'utf8').replace(/ on-marked-down shutdown-sessions/g, '');
+      const pid = await reloadTo(rig, c, full);
+      await waitStates(rig, R, { pg3: 'up' }, 60_000);
+      await rig.node('pg3').refuse();
+      // Streams of the read listen past the queue (scb state 3+: retrying, connecting, connected…)
+      // with no server: their server was deleted under them.
+      const orphans = async (): Promise<number> => (await rig.client.send('show sess')).body.split('\n').filter((l) => / be=demo_replicas srv=<none> .* scb=\[([3-9]|1\d),/.test(l)).length;
+      const sockets = new Set<Socket>();
+      // A new connection through the read port every 5 ms, closed once answered: those HAProxy
+      // hands to pg3 are refused, retried, then closed by HAProxy.
+      const load = setInterval(() => {
+        const s = connect({ host: '127.0.0.1', port: rig.ports.read });
+        sockets.add(s);
+        s.on('data', () => s.destroy());
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }, 5);
+      try {
+        for (let round = 1; round <= 2; round++) {
+          await waitFor(`round ${round}: streams waiting to retry on demo_replicas/pg3`, async () => ((await rig.client.streamsByServer()).get('demo_replicas/pg3') ?? 0) > 0, 60_000, 5);
+          c.setSnapshot(rig.snapshot('pg1', [], undefined, ['pg1', 'pg2']));
+          const o = await commit(rig, c, withoutPg3(full));
+          assert.ok(o.applied, JSON.stringify(o));
+          assert.ok(o.waiting.includes('demo_replicas/pg3'), `round ${round}: waits for the streams, in MAINT: ${JSON.stringify(o)}`);
+          assert.equal((await rig.states(R))['pg3'], 'maint');
+          assert.ok(rig.logs.some((l) => l.includes('demo_replicas/pg3 removed from the config: in MAINT, deleted once the')), rig.logs.join('\n'));
+          await waitFor(`round ${round}: demo_replicas/pg3 deleted`, async () => !('pg3' in (await rig.states(R))), 60_000, 20);
+          assert.equal(await orphans(), 0, `round ${round}: no stream lost its server`);
+          assert.equal(rig.haproxy.process.exited(), false, `round ${round}: HAProxy runs`);
+          assert.equal(await rig.haproxy.workerPid(), pid, `round ${round}: the same worker`);
+          // pg3 a member again (its Postgres still refusing): added, UP by its checks, streams again.
+          c.setSnapshot(rig.snapshot('pg1'));
+          const back = await commit(rig, c, full);
+          assert.ok(back.applied && back.added.includes('demo_replicas/pg3'), JSON.stringify(back));
+          await waitStates(rig, R, { pg3: 'up' }, 60_000);
+        }
+      } finally {
+        clearInterval(load);
+        for (const s of sockets) s.destroy();
+      }
+      assert.equal(rig.haproxy.process.exited(), false, 'HAProxy runs');
+      assert.equal(await rig.haproxy.workerPid(), pid, 'the same worker');
+    }, { checkInter: '300ms' });
+  });
+
   test('a removed member with a session: it waits drained (no new connections, its session kept), sessions shut after removal_grace, then deleted', async () => {
     await withRig(async (rig) => {
       const registry = new Registry();

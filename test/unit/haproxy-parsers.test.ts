@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseServersState, stateNameOf, decodeAdminState, ServersStateParseError } from '../../src/haproxy/runtime/serversState.js';
 import { parseShowStat, serverStatsOf, StatParseError } from '../../src/haproxy/runtime/statCsv.js';
 import { parseShowInfo, pidOf } from '../../src/haproxy/runtime/infoList.js';
+import { streamsByServer } from '../../src/haproxy/runtime/sessionList.js';
 import { parseShowProc } from '../../src/haproxy/reload/procList.js';
 import { classifyReply } from '../../src/haproxy/runtime/runtimeReply.js';
 import { parseSocketAddress, formatSocketAddress } from '../../src/haproxy/runtime/socketAddress.js';
@@ -301,4 +302,22 @@ test('server-state file: new or moved health-checked servers get a line that sta
   assert.match(f.text, /pg3 10\.0\.0\.3 0 0 9 9 0 8 2 0 6 0 0 0 - 5432 - 0 8008 10\.9\.9\.9 - 0$/m);
   assert.match(f.text, /pg2 10\.0\.0\.2 .* 6543 - 0 8008 - - 0$/m);
   assert.match(f.text, /pg7 2001:db8::7 .* 5432 - 1 0 - - 0$/m);
+});
+
+// Real `show sess` lines (haproxy 2.6.12): two streams waiting to retry a refused connect (s1, s2),
+// the CLI's own stream, and one queued with no server yet.
+const SHOW_SESS = `0x55cbebb7bdb0: proto=tcpv4 src=127.0.0.1:47268 fe=x be=x srv=s1 ts=00 epoch=0 age=0s calls=2 rate=2 cpu=0 lat=0 rq[f=808000h,i=0,an=00h,rx=9s,wx=,ax=] rp[f=80000000h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd=13] scb=[3,1h,fd=-1] exp=0s rc=1 c_exp=0s
+0x55cbebc96740: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age=0s calls=1 rate=0 cpu=0 lat=0 rq[f=c08000h,i=0,an=00h,rx=,wx=,ax=] rp[f=80008002h,i=0,an=00h,rx=,wx=,ax=] scf=[8,200h,fd=15] scb=[8,1h,fd=-1] exp= rc=0 c_exp=
+0x7f0654039b60: proto=tcpv4 src=127.0.0.1:47270 fe=x be=x srv=s2 ts=00 epoch=0 age=0s calls=2 rate=2 cpu=0 lat=0 rq[f=808000h,i=0,an=00h,rx=9s,wx=,ax=] rp[f=80000000h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd=14] scb=[3,1h,fd=-1] exp=0s rc=1 c_exp=0s
+0x560f8582d3b0: proto=tcpv4 src=127.0.0.1:57440 fe=demo_replicas be=demo_replicas srv=<none> ts=00 epoch=0xb age=2s calls=1 rate=1 cpu=0 lat=0 rq[f=808000h,i=0,an=00h,rx=29m58s,wx=,ax=] rp[f=80000000h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd=217] scb=[2,1h,fd=-1] exp=2s rc=0 c_exp=2s
+0x7f0654039c00: proto=tcpv4 src=127.0.0.1:47272 fe=x be=x srv=s1 ts=00 epoch=0 age=0s calls=2 rate=2 cpu=0 lat=0 rq[f=808000h,i=0,an=00h,rx=9s,wx=,ax=] rp[f=80000000h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd=16] scb=[3,1h,fd=-1] exp=0s rc=1 c_exp=0s
+
+`;
+
+test('show sess: streams counted per backend/server; no server, the CLI and other lines skipped', () => {
+  assert.deepEqual(Object.fromEntries(streamsByServer(SHOW_SESS)), { 'x/s1': 2, 'x/s2': 1 });
+  assert.deepEqual(Object.fromEntries(streamsByServer('')), {});
+  // A server named like a prefix of another is its own.
+  assert.deepEqual(Object.fromEntries(streamsByServer(SHOW_SESS.replace(/srv=s2 /, 'srv=s10 '))), { 'x/s1': 2, 'x/s10': 1 });
+  assert.deepEqual(Object.fromEntries(streamsByServer('Unknown command\nsrv=s1 be=x\n')), {});
 });

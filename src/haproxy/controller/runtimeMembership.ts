@@ -9,6 +9,11 @@
  *   connections; MAINT would cut them under `on-marked-down shutdown-sessions`) until they end —
  *   checked every pass — or `removal_grace` runs out, then their sessions are shut down and it is
  *   deleted. The planner leaves servers waiting for removal alone.
+ *   Never while a stream still points at it (`show sess`): HAProxy 2.6 counts a stream waiting to
+ *   retry a refused connect (`retries`), or one shut down but not freed yet, in none of the figures
+ *   `del server` checks, deletes the server, and the worker crashes when that stream wakes up
+ *   (seen: SIGSEGV/SIGABRT, every listen gone, right after a kill -9 of a leader whose member key
+ *   expired). Such a server waits in MAINT, which no new stream can pick, until they are gone.
  *
  * It needs to know the config text the running worker loaded: noted after each reload haconfd runs,
  * adopted at start-up when the worker started after the file was last written, and forgotten when
@@ -35,6 +40,8 @@ export interface PendingRemoval {
   readonly text: string;
   readonly since: number;
   attempts: number;
+  /** The wait for streams still pointing at it has been logged. */
+  streamsLogged?: boolean;
 }
 
 export interface RuntimeMembershipOptions {
@@ -258,9 +265,9 @@ export class RuntimeMembership {
 
   /**
    * DRAIN while it has sessions (MAINT would cut them when the server has `on-marked-down
-   * shutdown-sessions`), until they end or the grace runs out; then MAINT and `del server`. A
-   * server already in MAINT stays there (`state drain` would lift it, an operator's MAINT too).
-   * `deleted` once the server is gone; `given-up` when HAProxy refuses the deletion for another
+   * shutdown-sessions`), until they end or the grace runs out; then MAINT, and `del server` once
+   * no stream points at it any more. A server already in MAINT stays there (`state drain` would
+   * lift it, an operator's MAINT too). `deleted` once the server is gone; `given-up` when HAProxy refuses the deletion for another
    * reason than open sessions (the next change reloads, which removes it).
    */
   private async remove(p: PendingRemoval, sessions: ReadonlyMap<string, number>, actual: ActualServerState): Promise<'deleted' | 'waiting' | 'given-up'> {
@@ -293,6 +300,7 @@ export class RuntimeMembership {
       } else if (!inMaint) {
         await client.send(`set server ${key} state maint`, target);
       }
+      if (await this.streamsPointAt(p)) return 'waiting';
       action = 'del';
       await client.send(`del server ${key}`, target);
     } catch (e) {
@@ -315,6 +323,27 @@ export class RuntimeMembership {
     this.o.metrics.commands.inc({ action: 'del', kind: KIND, result: 'ok' });
     this.o.log.info({ ...target, waitedMs }, `${key} deleted at runtime (it left the config)`);
     return 'deleted';
+  }
+
+  /**
+   * Whether a stream still points at the server (in MAINT by now, so no new one can): then it must
+   * not be deleted yet. An unreadable `show sess` counts as yes.
+   */
+  private async streamsPointAt(p: PendingRemoval): Promise<boolean> {
+    const key = serverKey(p.backend, p.server);
+    let streams: number;
+    try {
+      streams = (await this.o.client.streamsByServer()).get(key) ?? 0;
+    } catch (e) {
+      this.o.log.warn({ backend: p.backend, server: p.server }, `${key} removed from the config, not deleted yet: reading its streams (show sess): ${(e as Error).message} (retried every pass)`);
+      return true;
+    }
+    if (streams === 0) return false;
+    if (p.streamsLogged !== true) {
+      p.streamsLogged = true;
+      this.o.log.info({ backend: p.backend, server: p.server, streams }, `${key} removed from the config: in MAINT, deleted once the ${streams} stream(s) still pointing at it are gone (a connection retry, or sessions being shut)`);
+    }
+    return true;
   }
 
   private refused(reason: string): MembershipOutcome {

@@ -17,6 +17,7 @@ import { commandLine, type RuntimeCommand } from './runtimeCommand.js';
 import { parseServersState, type ActualServer } from './serversState.js';
 import { parseShowStat, serverStatsOf, type ServerStat, type StatRow } from './statCsv.js';
 import { parseShowInfo, type Info } from './infoList.js';
+import { streamsByServer } from './sessionList.js';
 
 export interface RuntimeClientOptions {
   timeoutMs?: number;
@@ -74,6 +75,11 @@ export class RuntimeClient {
 
   async showServerStats(): Promise<ServerStat[]> {
     return serverStatsOf(await this.showStatRows());
+  }
+
+  /** backend/server → streams pointing at it (`show sess`; its size grows with the open sessions). */
+  async streamsByServer(): Promise<Map<string, number>> {
+    return streamsByServer((await this.send('show sess')).body);
   }
 
   async showInfo(): Promise<Info> {
