@@ -18,6 +18,10 @@
 -- between two checks.
 -- A client that disconnects while held is noticed within one poll and its stream ended at once
 -- (counted as abandoned); it is never routed.
+-- An old worker of a reload (`stopping`) holds nothing: nobody steers it any more (haconfd talks to
+-- the new worker), and its stopped listens read nbsrv 0 whatever their servers' states — a
+-- connection it accepted just before the new worker took over would wait for hold_timeout although
+-- the leader is UP there. Its connections, held or new, go on at once to what that worker has.
 --
 -- Runtime socket commands (admin level):
 --   haconfd hold <listen> <ms>   hold new connections to <listen> for at most <ms> (1..3600000)
@@ -58,6 +62,11 @@ local function requested_ms(listen)
   return left
 end
 
+-- The `stopping` fetch is a boolean that reaches Lua as an integer (0 is true in Lua).
+local function stopping(txn)
+  return txn.f:stopping() == 1
+end
+
 local function must_wait(txn, listen)
   return txn.f:nbsrv() == 0 or requested_ms(listen) > 0
 end
@@ -74,7 +83,7 @@ core.register_action("haconfd_hold", { "tcp-req" }, function(txn, timeout_ms)
   local listen = txn.f:fe_name()
   local hold = txn:get_priv()
   if hold == nil then
-    if not must_wait(txn, listen) then return act.CONTINUE end
+    if stopping(txn) or not must_wait(txn, listen) then return act.CONTINUE end
     hold = { started = now_ms(), limit = tonumber(timeout_ms) or 30000 }
     txn:set_priv(hold)
     local c = counter(listen)
@@ -84,7 +93,7 @@ core.register_action("haconfd_hold", { "tcp-req" }, function(txn, timeout_ms)
   end
   local c = counter(listen)
   local waited = now_ms() - hold.started
-  if not must_wait(txn, listen) then
+  if stopping(txn) or not must_wait(txn, listen) then
     c.released = c.released + 1
     c.wait_ms = c.wait_ms + waited
     return act.CONTINUE
