@@ -15,7 +15,7 @@ export const HAPROXY_KEYS = ['socket', 'admin_socket', 'state_dir'] as const;
 export const CONTROLLER_KEYS = [
   'enabled', 'socket', 'namespace', 'scopes', 'interval', 'confirm_timeout', 'confirm_poll_interval', 'confirm_request_timeout',
   'api_verify_tls', 'socket_timeout', 'overrides_file', 'dcs_down_release', 'write_backends', 'read_backends',
-  'read_backends_with_leader', 'runtime_membership', 'removal_grace', 'hold_on_switchover', 'switchover_hold_from', 'switchover_hold_max',
+  'read_backends_with_leader', 'runtime_membership', 'removal_grace', 'hold_on_switchover', 'switchover_hold_from', 'switchover_hold_max', 'reload_hold_wait',
 ] as const;
 
 export type ControllerKey = (typeof CONTROLLER_KEYS)[number];

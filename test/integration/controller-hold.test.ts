@@ -11,6 +11,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { waitFor } from '../harness/process.js';
 import { metricValue, steady, waitStates, withRig, type Rig, W } from './controller-fixture.js';
@@ -233,6 +234,43 @@ describe('controller: hold new connections around a planned switchover (real HAP
       assert.equal(await requested(rig), false, 'a clean stop releases the request');
       assert.equal(await held2.result, 'pg1');
       assert.ok(rig.logs.some((l) => l.includes('switchover hold request(s) released')));
+    }, opts));
+
+  // An old worker nobody steers lets its held connections go at once: a reload while the leader is
+  // changing would fail them. So the reload step waits for them to be routed first.
+  test('a reload waits until the connections held in the write listens are routed (at most reload_hold_wait), then goes on', () =>
+    withRig(async (rig) => {
+      const c = await steadyPostgresLike(rig);
+      const cfg = readFileSync(rig.cfgFile, 'utf8');
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor('the hold requested', () => requested(rig), 5000, 10);
+      const held = await heldAttempt(rig);
+      let preparedAt = 0;
+      const prepared = c.prepareReload(cfg).then(() => (preparedAt = Date.now()));
+      await waitFor('the reload waiting', () => rig.logs.some((l) => l.includes('the reload waits for 1 connection(s) held in the write listens to be routed (at most 30000 ms)')), 5000, 10);
+      assert.equal(preparedAt, 0, 'not before the held connection is routed');
+      let routedAt = 0;
+      const routed = held.result.then((r) => ((routedAt = Date.now()), r));
+      await keyMovesToPg2(rig, c, held);
+      assert.equal(await routed, 'pg2');
+      await prepared;
+      assert.ok(preparedAt >= routedAt, `the reload went on after the held connection was routed (${preparedAt - routedAt} ms)`);
+      assert.ok(rig.logs.some((l) => l.includes('the held connections were routed after')), rig.logs.join('\n'));
+    }, opts));
+
+  test('reload_hold_wait bounds that wait: a reload goes on with connections still held, and says so', () =>
+    withRig(async (rig) => {
+      const c = await steadyPostgresLike(rig, { reload_hold_wait: '300ms' });
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+      await waitFor('the hold requested', () => requested(rig), 5000, 10);
+      const held = await heldAttempt(rig);
+      const started = Date.now();
+      await c.prepareReload(readFileSync(rig.cfgFile, 'utf8'));
+      assert.ok(Date.now() - started >= 300, 'waited reload_hold_wait');
+      assert.equal(held.ended(), false, 'still held');
+      assert.ok(rig.logs.some((l) => l.includes('reloading with 1 connection(s) still held after reload_hold_wait (300 ms)')), rig.logs.join('\n'));
+      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{}']]));
+      assert.equal(await held.result, 'pg1');
     }, opts));
 
   test('a restarted controller releases a request it finds and no longer wants', () =>

@@ -42,6 +42,9 @@ describe('[controller] config', () => {
     assert.equal(h.switchoverHoldMaxMs, 10_000);
     assert.equal(c.switchoverHoldFrom, 'request');
     assert.equal(parseControllerConfig({ socket: 'x', switchover_hold_from: 'shutdown' }).switchoverHoldFrom, 'shutdown');
+    assert.equal(c.reloadHoldWaitMs, 30_000);
+    assert.equal(parseControllerConfig({ socket: 'x', reload_hold_wait: '0s' }).reloadHoldWaitMs, 0);
+    assert.equal(parseControllerConfig({ socket: 'x', reload_hold_wait: '2s' }).reloadHoldWaitMs, 2000);
   });
   test('socket and state dir fall back to [haproxy]', () => {
     const c = parseControllerConfig({}, { socket: 'ipv4@127.0.0.1:9999', state_dir: '/srv/state' });
@@ -66,6 +69,8 @@ describe('[controller] config', () => {
     assert.throws(() => parseControllerConfig({ socket: 'x', switchover_hold_from: 'shutdwn' }), /switchover_hold_from must be "shutdown" or "request" \(got "shutdwn"; did you mean "shutdown"\?\)/);
     assert.throws(() => parseControllerConfig({ socket: 'x', switchover_hold_from: true }), /switchover_hold_from must be "shutdown" or "request"$/);
     assert.throws(() => parseControllerConfig({ socket: 'x', switchover_hold_max: '10ms' }), /switchover_hold_max must be between/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', reload_hold_wait: '-1s' }), /reload_hold_wait/);
+    assert.throws(() => parseControllerConfig({ socket: 'x', reload_hold_wait: '2h' }), /reload_hold_wait must be between/);
     assert.throws(() => parseControllerConfig({ socket: 'x', hold_on_switchovr: true }), /did you mean "hold_on_switchover"/);
   });
   test('enabled', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdReleaseLine, holdReplyError, holdRequestLine, parseHolds } from '../../src/haproxy/runtime/holdCommands.js';
+import { holdReleaseLine, holdReplyError, holdRequestLine, parseHolds, stillHeld } from '../../src/haproxy/runtime/holdCommands.js';
 
 test('hold command lines, with names and durations checked', () => {
   assert.equal(holdRequestLine('demo_primary', 3000), 'haconfd hold demo_primary 3000');
@@ -25,4 +25,12 @@ test('holdReplyError: success, the Lua\'s error lines, and HAProxy without the s
   assert.equal(holdReplyError('\n'), undefined);
   assert.equal(holdReplyError('error: no such listen: x\n'), 'no such listen: x');
   assert.match(holdReplyError('Unknown command: \'haconfd\', but maybe one of the following ones is a better match:\n') ?? '', /haconfd-hold\.lua is not loaded/);
+});
+
+test('stillHeld: connections that waited and were not let go yet', () => {
+  const h = { listen: 'demo_primary', held: 10, released: 6, timedOut: 1, abandoned: 1, waitMs: 900, requestedMs: 0 };
+  assert.equal(stillHeld(h), 2);
+  assert.equal(stillHeld({ ...h, released: 8 }), 0);
+  // Counters read between two updates never give a negative count.
+  assert.equal(stillHeld({ ...h, released: 9 }), 0);
 });

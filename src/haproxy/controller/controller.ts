@@ -86,6 +86,9 @@ export interface ControllerOptions {
  */
 export const MISSING_WARN_AFTER_MS = 10_000;
 
+/** How often a reload waiting for held connections asks how many are left. */
+const HELD_POLL_MS = 20;
+
 export class HaproxyController {
   readonly metrics: ControllerMetrics;
   private readonly client: RuntimeClient;
@@ -255,8 +258,10 @@ export class HaproxyController {
    * server-state file has it in MAINT and the new worker does not start it UP (a replica would
    * take writes until the next pass). Never throws: a failure here only costs that protection.
    * Servers waiting for removal that the new config lists again are no longer removed.
+   * First it waits for the connections held in the write listens to be routed (waitForHeld).
    */
   async prepareReload(newConfigText: string): Promise<void> {
+    await this.waitForHeld();
     const membership = this.membership;
     // Not beside a pass whose sweep may be deleting one of those servers.
     if (membership) await this.exclusive(async () => membership.willLoad(newConfigText));
@@ -312,6 +317,38 @@ export class HaproxyController {
       done = true;
       await loop;
       this.notifyReload();
+    }
+  }
+
+  /**
+   * A reload strands the connections its old worker holds: nobody steers that worker any more, so
+   * haconfd-hold.lua lets them go at once there, to no server while the leader is changing. So a
+   * reload waits, at most `reload_hold_wait`, until the write listens hold nothing; the passes go on
+   * meanwhile, and routing the new leader releases them. Never throws.
+   */
+  private async waitForHeld(): Promise<void> {
+    const maxMs = this.opts.config.reloadHoldWaitMs;
+    const started = this.now();
+    let waiting = false;
+    while (maxMs > 0 && !this.stopped) {
+      let held: number;
+      try {
+        held = await this.holds.heldNow();
+      } catch {
+        return; // no socket: the reload finds out for itself
+      }
+      const waited = this.now() - started;
+      if (held === 0) {
+        if (waiting) this.opts.log.info({ waitedMs: waited }, `the held connections were routed after ${waited} ms: reloading`);
+        return;
+      }
+      if (waited >= maxMs) {
+        this.opts.log.warn({ held, waitedMs: waited }, `reloading with ${held} connection(s) still held after reload_hold_wait (${maxMs} ms): the old worker lets them go`);
+        return;
+      }
+      if (!waiting) this.opts.log.info({ held }, `the reload waits for ${held} connection(s) held in the write listens to be routed (at most ${maxMs} ms): a reload would strand them in the old worker`);
+      waiting = true;
+      await new Promise((r) => setTimeout(r, HELD_POLL_MS));
     }
   }
 

@@ -21,6 +21,7 @@
  *   hold_on_switchover = true              # hold new write connections during a planned switchover until the key moves
  *   switchover_hold_from = "request"       # hold from the failover key, or "shutdown" (the leader's Postgres stopping)
  *   switchover_hold_max = "30s"            # a switchover still pending after this long is no longer held
+ *   reload_hold_wait = "30s"               # a reload waits this long for held write connections to be routed ("0s" = not at all)
  */
 import { parseDuration } from '../../config/duration.js';
 import { nearest } from '../../config/suggest.js';
@@ -55,6 +56,8 @@ export interface ControllerConfig {
   /** When a switchover's hold starts: the leader's Postgres shutting down, or the failover key. */
   readonly switchoverHoldFrom: HoldFrom;
   readonly switchoverHoldMaxMs: number;
+  /** A reload of haconfd's waits at most this long for the connections held in write listens to be routed. */
+  readonly reloadHoldWaitMs: number;
 }
 
 export class ControllerConfigError extends Error {
@@ -77,6 +80,7 @@ export const CONTROLLER_DEFAULTS = {
   readBackendsWithLeader: ['{cluster}_read_only'],
   removalGraceMs: 30_000,
   switchoverHoldMaxMs: 30_000,
+  reloadHoldWaitMs: 30_000,
 } as const;
 
 const PATTERN = /^[A-Za-z0-9_.:-]*(\{cluster\}[A-Za-z0-9_.:-]*)?$/;
@@ -183,6 +187,7 @@ export function parseControllerConfig(
     holdOnSwitchover: holdOnSwitchover === undefined ? true : holdOnSwitchover,
     switchoverHoldFrom: holdFrom ?? 'request',
     switchoverHoldMaxMs: duration(table, 'switchover_hold_max', CONTROLLER_DEFAULTS.switchoverHoldMaxMs, 1000, 3_600_000),
+    reloadHoldWaitMs: duration(table, 'reload_hold_wait', CONTROLLER_DEFAULTS.reloadHoldWaitMs, 0, 3_600_000),
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../../log/logger.js';
 import type { ClusterModel } from '../../patroni/cluster.js';
-import { HOLDS_LINE, holdReleaseLine, holdReplyError, holdRequestLine, isUnknownHoldCommand, parseHolds, type HoldStatus } from '../runtime/holdCommands.js';
+import { HOLDS_LINE, holdReleaseLine, holdReplyError, holdRequestLine, isUnknownHoldCommand, parseHolds, stillHeld, type HoldStatus } from '../runtime/holdCommands.js';
 import type { RuntimeClient } from '../runtime/runtimeClient.js';
 import type { ControllerConfig } from './controllerConfig.js';
 import type { ControllerMetrics } from './controllerMetrics.js';
@@ -79,6 +79,12 @@ export class HoldSteering {
     const commands = releaseAll(actual, reason);
     await this.send(commands, actual);
     return commands.length;
+  }
+
+  /** Connections the worker's write listens hold right now (0 without haconfd-hold.lua). Throws on a socket failure. */
+  async heldNow(): Promise<number> {
+    const holds = await this.read();
+    return holds === undefined ? 0 : holds.reduce((n, h) => n + stillHeld(h), 0);
   }
 
   /** Ends the shutdown watches for good (the controller stopping). */

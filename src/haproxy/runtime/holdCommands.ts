@@ -72,3 +72,8 @@ export function holdReplyError(reply: string): string | undefined {
   const m = /^error: (.*)$/m.exec(reply);
   return m ? (m[1] as string) : undefined;
 }
+
+/** Connections a listen holds right now: those that had to wait and have not been let go yet. */
+export function stillHeld(h: HoldStatus): number {
+  return Math.max(0, h.held - h.released - h.timedOut - h.abandoned);
+}
