@@ -267,8 +267,9 @@ export class RuntimeMembership {
    * DRAIN while it has sessions (MAINT would cut them when the server has `on-marked-down
    * shutdown-sessions`), until they end or the grace runs out; then MAINT, and `del server` once
    * no stream points at it any more. A server already in MAINT stays there (`state drain` would
-   * lift it, an operator's MAINT too). `deleted` once the server is gone; `given-up` when HAProxy refuses the deletion for another
-   * reason than open sessions (the next change reloads, which removes it).
+   * lift it, an operator's MAINT too). `deleted` once the server is gone; `given-up` when HAProxy
+   * refuses the deletion for another reason than open sessions (the next change reloads, which
+   * removes it).
    */
   private async remove(p: PendingRemoval, sessions: ReadonlyMap<string, number>, actual: ActualServerState): Promise<'deleted' | 'waiting' | 'given-up'> {
     const key = serverKey(p.backend, p.server);
