@@ -62,12 +62,10 @@ local function requested_ms(listen)
   return left
 end
 
--- The `stopping` fetch is a boolean that reaches Lua as an integer (0 is true in Lua).
-local function stopping(txn)
-  return txn.f:stopping() == 1
-end
-
+-- Never in a stopping worker (see above). The `stopping` fetch is a boolean that reaches Lua as an
+-- integer, and 0 is true in Lua.
 local function must_wait(txn, listen)
+  if txn.f:stopping() == 1 then return false end
   return txn.f:nbsrv() == 0 or requested_ms(listen) > 0
 end
 
@@ -83,7 +81,7 @@ core.register_action("haconfd_hold", { "tcp-req" }, function(txn, timeout_ms)
   local listen = txn.f:fe_name()
   local hold = txn:get_priv()
   if hold == nil then
-    if stopping(txn) or not must_wait(txn, listen) then return act.CONTINUE end
+    if not must_wait(txn, listen) then return act.CONTINUE end
     hold = { started = now_ms(), limit = tonumber(timeout_ms) or 30000 }
     txn:set_priv(hold)
     local c = counter(listen)
@@ -93,7 +91,7 @@ core.register_action("haconfd_hold", { "tcp-req" }, function(txn, timeout_ms)
   end
   local c = counter(listen)
   local waited = now_ms() - hold.started
-  if stopping(txn) or not must_wait(txn, listen) then
+  if not must_wait(txn, listen) then
     c.released = c.released + 1
     c.wait_ms = c.wait_ms + waited
     return act.CONTINUE

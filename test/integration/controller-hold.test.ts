@@ -79,6 +79,13 @@ async function heldAttempt(rig: Rig): Promise<Attempt> {
   return a;
 }
 
+/** Patroni asks to take pg1 away (the failover key names it): the hold is requested, and one connection held. */
+async function heldBySwitchoverRequest(rig: Rig, c: HaproxyController): Promise<Attempt> {
+  c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
+  await waitFor('the hold requested', () => requested(rig), 5000, 10);
+  return heldAttempt(rig);
+}
+
 /**
  * Patroni finishing the switchover: the leader key deleted (old primary stopped: pg1 cut, `held`
  * still waiting), then naming pg2, which takes `held`; the request is released.
@@ -172,9 +179,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
     withRig(async (rig) => {
       const c = await steadyPostgresLike(rig);
       for (const end of [[[FAILOVER, '{}']], []] as [string, string][][]) {
-        c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
-        await waitFor('the hold requested', () => requested(rig), 5000, 10);
-        const held = await heldAttempt(rig);
+        const held = await heldBySwitchoverRequest(rig, c);
         c.setSnapshot(rig.snapshot('pg1', end));
         assert.equal(await held.result, 'pg1');
         assert.equal(await requested(rig), false);
@@ -217,9 +222,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
   test('haconfd dies mid-switchover (no hand-back): the request ends by itself within its lease; a clean stop releases it at once', () =>
     withRig(async (rig) => {
       const c = await steadyPostgresLike(rig);
-      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
-      await waitFor('the hold requested', () => requested(rig), 5000, 10);
-      const held = await heldAttempt(rig);
+      const held = await heldBySwitchoverRequest(rig, c);
       const stoppedAt = Date.now();
       await c.stop({ handBack: false }); // as after SIGKILL: nothing is sent any more
       assert.equal(await held.result, 'pg1', 'routed to the leader once the request lapsed');
@@ -227,9 +230,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
       assert.ok(waited < 20_000, `ended by the request's lease, not hold_timeout: ${waited} ms`);
 
       const c2 = await steadyPostgresLike(rig);
-      c2.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
-      await waitFor('the hold requested', () => requested(rig), 5000, 10);
-      const held2 = await heldAttempt(rig);
+      const held2 = await heldBySwitchoverRequest(rig, c2);
       await c2.stop({ why: 'test stop' });
       assert.equal(await requested(rig), false, 'a clean stop releases the request');
       assert.equal(await held2.result, 'pg1');
@@ -242,9 +243,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
     withRig(async (rig) => {
       const c = await steadyPostgresLike(rig);
       const cfg = readFileSync(rig.cfgFile, 'utf8');
-      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
-      await waitFor('the hold requested', () => requested(rig), 5000, 10);
-      const held = await heldAttempt(rig);
+      const held = await heldBySwitchoverRequest(rig, c);
       let preparedAt = 0;
       const prepared = c.prepareReload(cfg).then(() => (preparedAt = Date.now()));
       await waitFor('the reload waiting', () => rig.logs.some((l) => l.includes('the reload waits for 1 connection(s) held in the write listens to be routed (at most 30000 ms)')), 5000, 10);
@@ -261,9 +260,7 @@ describe('controller: hold new connections around a planned switchover (real HAP
   test('reload_hold_wait bounds that wait: a reload goes on with connections still held, and says so', () =>
     withRig(async (rig) => {
       const c = await steadyPostgresLike(rig, { reload_hold_wait: '300ms' });
-      c.setSnapshot(rig.snapshot('pg1', [[FAILOVER, '{"leader":"pg1","member":"pg2"}']]));
-      await waitFor('the hold requested', () => requested(rig), 5000, 10);
-      const held = await heldAttempt(rig);
+      const held = await heldBySwitchoverRequest(rig, c);
       const started = Date.now();
       await c.prepareReload(readFileSync(rig.cfgFile, 'utf8'));
       assert.ok(Date.now() - started >= 300, 'waited reload_hold_wait');

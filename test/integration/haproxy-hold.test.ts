@@ -84,6 +84,19 @@ async function masterWorkerPid(rig: Rig): Promise<number> {
   return w.pid;
 }
 
+/** Reloads HAProxy through its master socket; resolves to when the new worker was seen (epoch ms). */
+async function reloadSeen(rig: Rig): Promise<number> {
+  const oldWorker = await masterWorkerPid(rig);
+  await exchange({ kind: 'unix', path: rig.haproxy.masterSocket }, 'reload', 5000);
+  await waitFor('a new worker', async () => (await masterWorkerPid(rig)) !== oldWorker, 10_000, 20);
+  return Date.now();
+}
+
+/** What each attempt got, and when it ended (epoch ms). */
+function endings(attempts: readonly Attempt[]): Promise<{ result: string; endedAt: number }[]> {
+  return Promise.all(attempts.map(async (a) => ({ result: await a.result, endedAt: Date.now() })));
+}
+
 describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
   test('a usable server: nothing is held, the connection is routed at once', () =>
     withRig(async (rig) => {
@@ -211,18 +224,14 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
   test('HAProxy reloaded during a hold: the old worker lets its held connections go at once (closed with no server there), none waits for hold_timeout', () =>
     withRig(async (rig) => {
       await waitStates(rig, W, { pg1: 'up' });
-      const oldWorker = await masterWorkerPid(rig);
       await allWriteServersOut(rig);
       const attempts = Array.from({ length: 20 }, () => attempt(rig.ports.write));
       await waitFor('20 connections held', async () => (await holds(rig)).held === 20, 5000, 10);
-      await exchange({ kind: 'unix', path: rig.haproxy.masterSocket }, 'reload', 5000);
-      await waitFor('a new worker', async () => (await masterWorkerPid(rig)) !== oldWorker, 10_000, 20);
-      const newWorkerAt = Date.now();
+      const newWorkerAt = await reloadSeen(rig);
       // The new worker starts without the runtime MAINT (no state file was written): pg1 is UP there.
       const fresh = attempt(rig.ports.write);
       assert.equal(await fresh.result, 'pg1');
-      const ended = await Promise.all(attempts.map(async (a) => ({ result: await a.result, endedAt: Date.now() })));
-      for (const e of ended) {
+      for (const e of await endings(attempts)) {
         assert.equal(e.result, 'closed', 'every server of the old worker is in MAINT');
         // Held on, they would end at hard-stop-after (5 s after the old worker stopped), hold_timeout being 20 s.
         assert.ok(e.endedAt - newWorkerAt < 2500, `let go once the old worker stopped: ${e.endedAt - newWorkerAt} ms after the new worker was seen`);
@@ -235,15 +244,11 @@ describe('write-listen hold (haconfd-hold.lua in real HAProxy)', () => {
   test('a reload while a hold request holds connections and a server is usable: the old worker routes them to it at once', () =>
     withRig(async (rig) => {
       await waitStates(rig, W, { pg1: 'up', pg2: 'down', pg3: 'down' }, 10_000);
-      const oldWorker = await masterWorkerPid(rig);
       await holdCommand(rig, holdRequestLine(W, 30_000));
       const attempts = Array.from({ length: 5 }, () => attempt(rig.ports.write));
       await waitFor('5 connections held', async () => (await holds(rig)).held === 5, 5000, 10);
-      await exchange({ kind: 'unix', path: rig.haproxy.masterSocket }, 'reload', 5000);
-      await waitFor('a new worker', async () => (await masterWorkerPid(rig)) !== oldWorker, 10_000, 20);
-      const newWorkerAt = Date.now();
-      const ended = await Promise.all(attempts.map(async (a) => ({ result: await a.result, endedAt: Date.now() })));
-      for (const e of ended) {
+      const newWorkerAt = await reloadSeen(rig);
+      for (const e of await endings(attempts)) {
         assert.equal(e.result, 'pg1', 'routed by the old worker to its UP server');
         // Held on, they would outlast the request (30 s) and end at hard-stop-after, 5 s after the old worker stopped.
         assert.ok(e.endedAt - newWorkerAt < 2500, `routed once the old worker stopped: ${e.endedAt - newWorkerAt} ms after the new worker was seen`);

@@ -44,6 +44,14 @@ export interface PendingRemoval {
   streamsLogged?: boolean;
 }
 
+type RemovalOutcome = 'deleted' | 'waiting' | 'given-up';
+
+/** A server on its way out, and HAProxy's state of it this pass. */
+interface Removal {
+  readonly p: PendingRemoval;
+  readonly actual: ActualServerState;
+}
+
 export interface RuntimeMembershipOptions {
   readonly client: RuntimeClient;
   readonly log: Logger;
@@ -210,13 +218,13 @@ export class RuntimeMembership {
     }
     const removed: string[] = [];
     let gaveUp = false;
-    const sessions = diff.removed.length > 0 ? await this.sessionsOf() : new Map<string, number>();
+    const removals: Removal[] = [];
     for (const r of diff.removed) {
-      const key = serverKey(r.backend, r.server);
-      const a = have.get(key);
-      if (a === undefined) continue;
-      const p: PendingRemoval = { backend: r.backend, server: r.server, text: r.text, since: this.o.now(), attempts: 0 };
-      const done = await this.remove(p, sessions, a);
+      const actual = have.get(serverKey(r.backend, r.server));
+      if (actual !== undefined) removals.push({ p: { backend: r.backend, server: r.server, text: r.text, since: this.o.now(), attempts: 0 }, actual });
+    }
+    for (const [{ p }, done] of await this.removeAll(removals)) {
+      const key = serverKey(p.backend, p.server);
       if (done === 'deleted') removed.push(key);
       else if (done === 'waiting') this.pending.set(key, p);
       else gaveUp = true;
@@ -239,14 +247,11 @@ export class RuntimeMembership {
     for (const key of [...this.givenUp]) if (!have.has(key)) this.givenUp.delete(key);
     for (const key of [...this.pending.keys()]) if (!have.has(key)) this.pending.delete(key);
     const deleted = new Set<string>();
-    if (this.pending.size > 0) {
-      const sessions = await this.sessionsOf();
-      for (const [key, p] of [...this.pending]) {
-        const done = await this.remove(p, sessions, have.get(key) as T);
-        if (done === 'waiting') continue;
-        this.pending.delete(key);
-        if (done === 'deleted') deleted.add(key);
-      }
+    for (const [{ p }, done] of await this.removeAll([...this.pending].map(([key, p]) => ({ p, actual: have.get(key) as T })))) {
+      if (done === 'waiting') continue;
+      const key = serverKey(p.backend, p.server);
+      this.pending.delete(key);
+      if (done === 'deleted') deleted.add(key);
     }
     return actual.filter((a) => {
       const key = serverKey(a.backend, a.server);
@@ -264,14 +269,27 @@ export class RuntimeMembership {
   }
 
   /**
-   * DRAIN while it has sessions (MAINT would cut them when the server has `on-marked-down
-   * shutdown-sessions`), until they end or the grace runs out; then MAINT, and `del server` once
-   * no stream points at it any more. A server already in MAINT stays there (`state drain` would
-   * lift it, an operator's MAINT too). `deleted` once the server is gone; `given-up` when HAProxy
-   * refuses the deletion for another reason than open sessions (the next change reloads, which
-   * removes it).
+   * Takes every removal as far as it can go now: each server is cut first (cut()), then one `show
+   * sess` read after the last cut decides which of them can be deleted (deleteIfFree()).
    */
-  private async remove(p: PendingRemoval, sessions: ReadonlyMap<string, number>, actual: ActualServerState): Promise<'deleted' | 'waiting' | 'given-up'> {
+  private async removeAll(removals: readonly Removal[]): Promise<[Removal, RemovalOutcome][]> {
+    if (removals.length === 0) return [];
+    const sessions = await this.sessionsOf();
+    const cut: [Removal, RemovalOutcome | 'cut'][] = [];
+    for (const r of removals) cut.push([r, await this.cut(r.p, sessions, r.actual)]);
+    const streams = cut.some(([, c]) => c === 'cut') ? await this.streamsOf() : undefined;
+    const out: [Removal, RemovalOutcome][] = [];
+    for (const [r, c] of cut) out.push([r, c === 'cut' ? await this.deleteIfFree(r.p, streams) : c]);
+    return out;
+  }
+
+  /**
+   * DRAIN while it has sessions (MAINT would cut them when the server has `on-marked-down
+   * shutdown-sessions`), until they end or the grace runs out; then MAINT (and its sessions shut
+   * down after the grace): `cut`, ready for deleteIfFree(). A server already in MAINT stays there
+   * (`state drain` would lift it, an operator's MAINT too).
+   */
+  private async cut(p: PendingRemoval, sessions: ReadonlyMap<string, number>, actual: ActualServerState): Promise<RemovalOutcome | 'cut'> {
     const key = serverKey(p.backend, p.server);
     const target = { backend: p.backend, server: p.server };
     const client = this.o.client;
@@ -301,50 +319,68 @@ export class RuntimeMembership {
       } else if (!inMaint) {
         await client.send(`set server ${key} state maint`, target);
       }
-      if (await this.streamsPointAt(p)) return 'waiting';
-      action = 'del';
-      await client.send(`del server ${key}`, target);
     } catch (e) {
-      const message = (e as Error).message;
-      // Gone already (a reload in between): what was wanted.
-      if (e instanceof NoSuchServerError) return 'deleted';
-      this.o.metrics.commands.inc({ action, kind: KIND, result: 'error' });
-      if (action === 'del' && e instanceof CommandFailedError && !TRANSIENT_DEL_REFUSAL.test(e.reply)) {
-        // HAProxy will not delete it (e.g. a server others point to): it stays in MAINT, out of the
-        // planner's hands, and the config the worker runs is no longer what haconfd recorded, so the
-        // next change reloads (which removes it).
-        this.o.log.error(target, `${key} removed from the config but HAProxy refuses to delete it: ${e.reply} (it stays in MAINT; the next change reloads)`);
-        this.loaded.clear();
-        this.givenUp.add(key);
-        return 'given-up';
-      }
-      this.o.log.warn(target, `${key} removed from the config, not deleted yet: ${message} (retried every pass)`);
-      return 'waiting';
+      return this.failed(p, action, e);
     }
-    this.o.metrics.commands.inc({ action: 'del', kind: KIND, result: 'ok' });
-    this.o.log.info({ ...target, waitedMs }, `${key} deleted at runtime (it left the config)`);
-    return 'deleted';
+    return 'cut';
   }
 
   /**
-   * Whether a stream still points at the server (in MAINT by now, so no new one can): then it must
-   * not be deleted yet. An unreadable `show sess` counts as yes.
+   * `del server`, unless a stream still points at the server (`streams`: read after it was cut,
+   * so no new one can; undefined when unreadable, which counts as yes). `deleted` once the server is
+   * gone; `given-up` when HAProxy refuses the deletion for another reason than open sessions (the
+   * next change reloads, which removes it).
    */
-  private async streamsPointAt(p: PendingRemoval): Promise<boolean> {
+  private async deleteIfFree(p: PendingRemoval, streams: ReadonlyMap<string, number> | undefined): Promise<RemovalOutcome> {
     const key = serverKey(p.backend, p.server);
-    let streams: number;
+    const target = { backend: p.backend, server: p.server };
+    if (streams === undefined) return 'waiting';
+    const pointing = streams.get(key) ?? 0;
+    if (pointing > 0) {
+      if (p.streamsLogged !== true) {
+        p.streamsLogged = true;
+        this.o.log.info({ ...target, streams: pointing }, `${key} removed from the config: in MAINT, deleted once the ${pointing} stream(s) still pointing at it are gone (a connection retry, or sessions being shut)`);
+      }
+      return 'waiting';
+    }
     try {
-      streams = (await this.o.client.streamsByServer()).get(key) ?? 0;
+      await this.o.client.send(`del server ${key}`, target);
     } catch (e) {
-      this.o.log.warn({ backend: p.backend, server: p.server }, `${key} removed from the config, not deleted yet: reading its streams (show sess): ${(e as Error).message} (retried every pass)`);
-      return true;
+      return this.failed(p, 'del', e);
     }
-    if (streams === 0) return false;
-    if (p.streamsLogged !== true) {
-      p.streamsLogged = true;
-      this.o.log.info({ backend: p.backend, server: p.server, streams }, `${key} removed from the config: in MAINT, deleted once the ${streams} stream(s) still pointing at it are gone (a connection retry, or sessions being shut)`);
+    this.o.metrics.commands.inc({ action: 'del', kind: KIND, result: 'ok' });
+    this.o.log.info({ ...target, waitedMs: this.o.now() - p.since }, `${key} deleted at runtime (it left the config)`);
+    return 'deleted';
+  }
+
+  /** A command of a removal failed: gone already, refused for good (`del`), or retried next pass. */
+  private failed(p: PendingRemoval, action: string, e: unknown): RemovalOutcome {
+    const key = serverKey(p.backend, p.server);
+    const target = { backend: p.backend, server: p.server };
+    // Gone already (a reload in between): what was wanted.
+    if (e instanceof NoSuchServerError) return 'deleted';
+    this.o.metrics.commands.inc({ action, kind: KIND, result: 'error' });
+    if (action === 'del' && e instanceof CommandFailedError && !TRANSIENT_DEL_REFUSAL.test(e.reply)) {
+      // HAProxy will not delete it (e.g. a server others point to): it stays in MAINT, out of the
+      // planner's hands, and the config the worker runs is no longer what haconfd recorded, so the
+      // next change reloads (which removes it).
+      this.o.log.error(target, `${key} removed from the config but HAProxy refuses to delete it: ${e.reply} (it stays in MAINT; the next change reloads)`);
+      this.loaded.clear();
+      this.givenUp.add(key);
+      return 'given-up';
     }
-    return true;
+    this.o.log.warn(target, `${key} removed from the config, not deleted yet: ${(e as Error).message} (retried every pass)`);
+    return 'waiting';
+  }
+
+  /** Streams per backend/server (`show sess`); undefined, with a warning, when it cannot be read. */
+  private async streamsOf(): Promise<Map<string, number> | undefined> {
+    try {
+      return await this.o.client.streamsByServer();
+    } catch (e) {
+      this.o.log.warn(`removed servers not deleted yet: reading their streams (show sess): ${(e as Error).message} (retried every pass)`);
+      return undefined;
+    }
   }
 
   private refused(reason: string): MembershipOutcome {

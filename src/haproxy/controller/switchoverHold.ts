@@ -87,7 +87,7 @@ function holdNow(m: ClusterModel, pending: string, o: HoldOptions): string | und
   if (o.from === 'request' || m.leader === null) return pending;
   const seen = o.stopping.get(m.id);
   if (seen !== undefined && seen.leader === m.leader) return `${pending}; ${seen.leader}'s Postgres is shutting down (${seen.how})`;
-  if (!m.members.some((x) => x.name === m.leader)) return `${pending} (${m.leader} is no listed member, so its shutdown cannot be watched: held from the request)`;
+  if (!m.leaderKnown) return `${pending} (${m.leader} is no listed member, so its shutdown cannot be watched: held from the request)`;
   return undefined;
 }
 
